@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _MEMWATCH_HOOKS_H
+#define _MEMWATCH_HOOKS_H
+
+#include <linux/types.h>
+
+struct memwatch_hook_stat {
+	const char *name;
+	u8 kind;		/* enum memwatch_hook_kind */
+	bool attached;
+	u64 hits;
+	u64 missed;
+};
+
+int memwatch_hooks_init(bool attach);
+void memwatch_hooks_exit(void);
+int memwatch_hooks_stat(unsigned int i, struct memwatch_hook_stat *st);
+
+#endif /* _MEMWATCH_HOOKS_H */

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memwatch: per-process page allocation tracking and per-cgroup memory
+ * watermark events over generic netlink.
+ */
+#include <linux/module.h>
+
+#include "memwatch.h"
+#include "hooks.h"
+#include "netlink.h"
+
+static bool memwatch_track = true;
+module_param_named(track, memwatch_track, bool, 0444);
+MODULE_PARM_DESC(track, "Attach the allocation hooks at load (default: 1)");
+
+static int __init memwatch_init(void)
+{
+	int err;
+
+	err = memwatch_hooks_init(memwatch_track);
+	if (err)
+		return err;
+	err = memwatch_genl_init();
+	if (err)
+		goto err_hooks;
+	pr_info("loaded, version %s\n", MEMWATCH_VERSION);
+	return 0;
+
+err_hooks:
+	memwatch_hooks_exit();
+	return err;
+}
+
+static void __exit memwatch_exit(void)
+{
+	memwatch_genl_exit();
+	memwatch_hooks_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(memwatch_init);
+module_exit(memwatch_exit);
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("memwatch developers");
+MODULE_DESCRIPTION("Page allocation tracking and memory watermark events");
+MODULE_VERSION(MEMWATCH_VERSION);

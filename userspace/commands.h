@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MEMCTL_COMMANDS_H
+#define MEMCTL_COMMANDS_H
+
+int cmd_status(int argc, char **argv);
+
+#endif

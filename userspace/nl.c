@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/family.h>
+#include <linux/memwatch.h>
+
+#include "nl.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+int mw_nl_open(struct mw_nl *nl)
+{
+	struct nl_cache *cache = NULL;
+	struct genl_family *fam;
+	int one = 1, err;
+
+	memset(nl, 0, sizeof(*nl));
+	nl->sk = nl_socket_alloc();
+	if (!nl->sk)
+		return -ENOMEM;
+	if (genl_connect(nl->sk)) {
+		err = -EIO;
+		goto err_free;
+	}
+	/* Ask for the kernel's error messages, without the echoed request. */
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK,
+		   &one, sizeof(one));
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK,
+		   &one, sizeof(one));
+	if (genl_ctrl_alloc_cache(nl->sk, &cache)) {
+		err = -EIO;
+		goto err_free;
+	}
+	fam = genl_ctrl_search_by_name(cache, MEMWATCH_GENL_NAME);
+	if (!fam) {
+		err = -ENOENT;
+		goto err_cache;
+	}
+	nl->family = genl_family_get_id(fam);
+	nl->version = genl_family_get_version(fam);
+	genl_family_put(fam);
+	nl_cache_free(cache);
+	return 0;
+
+err_cache:
+	nl_cache_free(cache);
+err_free:
+	nl_socket_free(nl->sk);
+	nl->sk = NULL;
+	return err;
+}
+
+void mw_nl_close(struct mw_nl *nl)
+{
+	if (nl->sk)
+		nl_socket_free(nl->sk);
+	nl->sk = NULL;
+}
+
+struct nl_msg *mw_nl_msg(struct mw_nl *nl, uint8_t cmd, int flags)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (!msg)
+		return NULL;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
+			 flags, cmd, MEMWATCH_GENL_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+struct mw_nl_req {
+	struct mw_nl *nl;
+	int maxattr;
+	mw_nl_parse_fn parse;
+	void *arg;
+	int done;
+};
+
+static int mw_nl_on_valid(struct nl_msg *msg, void *data)
+{
+	struct mw_nl_req *req = data;
+	struct nlattr *tb[MW_NL_MAXATTR + 1];
+	int err;
+
+	if (req->maxattr > MW_NL_MAXATTR) {
+		req->nl->err = -EINVAL;
+		return NL_STOP;
+	}
+	err = genlmsg_parse(nlmsg_hdr(msg), 0, tb, req->maxattr, NULL);
+	if (err) {
+		req->nl->err = -EPROTO;
+		return NL_STOP;
+	}
+	err = req->parse ? req->parse(tb, req->arg) : 0;
+	if (err) {
+		req->nl->err = err;
+		return NL_STOP;
+	}
+	return NL_OK;
+}
+
+static int mw_nl_on_error(struct sockaddr_nl *nla, struct nlmsgerr *e,
+			  void *data)
+{
+	const struct nlmsghdr *hdr = (void *)((char *)e - NLMSG_HDRLEN);
+	struct mw_nl_req *req = data;
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	int len;
+
+	(void)nla;
+	req->nl->err = e->error;
+	req->done = 1;
+	len = (int)hdr->nlmsg_len - NLMSG_HDRLEN - (int)sizeof(*e);
+	if (!(hdr->nlmsg_flags & NLM_F_ACK_TLVS) || len <= 0)
+		return NL_STOP;
+	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)(e + 1), len,
+		      NULL))
+		return NL_STOP;
+	if (tb[NLMSGERR_ATTR_MSG])
+		snprintf(req->nl->extack, sizeof(req->nl->extack), "%s",
+			 nla_get_string(tb[NLMSGERR_ATTR_MSG]));
+	return NL_STOP;
+}
+
+static int mw_nl_on_done(struct nl_msg *msg, void *data)
+{
+	struct mw_nl_req *req = data;
+
+	(void)msg;
+	req->done = 1;
+	return NL_STOP;
+}
+
+int mw_nl_request(struct mw_nl *nl, struct nl_msg *msg, int maxattr,
+		  mw_nl_parse_fn parse, void *arg)
+{
+	struct mw_nl_req req = {
+		.nl = nl, .maxattr = maxattr, .parse = parse, .arg = arg,
+	};
+	struct nl_cb *cb;
+	int err;
+
+	nl->err = 0;
+	nl->extack[0] = '\0';
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb) {
+		nlmsg_free(msg);
+		return nl->err = -ENOMEM;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, mw_nl_on_valid, &req);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, mw_nl_on_done, &req);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, mw_nl_on_done, &req);
+	nl_cb_err(cb, NL_CB_CUSTOM, mw_nl_on_error, &req);
+
+	err = nl_send_auto(nl->sk, msg);
+	nlmsg_free(msg);
+	if (err < 0) {
+		nl->err = -EIO;
+		goto out;
+	}
+	while (!req.done && !nl->err) {
+		err = nl_recvmsgs(nl->sk, cb);
+		if (err < 0 && !nl->err)
+			nl->err = -EIO;
+	}
+out:
+	nl_cb_put(cb);
+	return nl->err;
+}
+
+void mw_nl_perror(const struct mw_nl *nl, const char *what)
+{
+	fprintf(stderr, "memctl: %s: %s\n", what, strerror(-nl->err));
+	if (nl->extack[0])
+		fprintf(stderr, "memctl: kernel reports: %s\n", nl->extack);
+}

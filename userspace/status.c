@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memctl status: what the module is doing. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/memwatch.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "json.h"
+#include "nl.h"
+
+#define STATUS_MAX_ITEMS 64
+
+struct status_hook {
+	char name[64];
+	unsigned int kind;
+	bool attached;
+	uint64_t hits, missed;
+};
+
+struct status_table {
+	char name[64];
+	uint32_t entries, capacity;
+	uint64_t bytes;
+};
+
+struct status {
+	char version[32];
+	unsigned int family_version;
+	unsigned int n_hooks, n_tables;
+	struct status_hook hooks[STATUS_MAX_ITEMS];
+	struct status_table tables[STATUS_MAX_ITEMS];
+};
+
+static const char status_usage[] =
+"Usage: memctl status [--json]\n"
+"\n"
+"Show the memwatch module's state: its version, each hook point on the\n"
+"allocation path with whether it is attached, how often it ran and how\n"
+"often the kernel missed it, and the size of every table the module keeps.\n"
+"\n"
+"Options:\n"
+"  -j, --json   print one JSON object instead of text\n"
+"  -h, --help   show this help\n"
+"\n"
+"Exit status: 0 on success, 1 if the module is not loaded or cannot be\n"
+"reached, 2 on a bad argument.\n";
+
+static void copy_str(char *dst, size_t size, const struct nlattr *a)
+{
+	snprintf(dst, size, "%s", a ? nla_get_string((struct nlattr *)a) : "");
+}
+
+static int status_parse_hook(struct status *st, struct nlattr *nest)
+{
+	struct nlattr *tb[MEMWATCH_A_HOOK_MAX + 1];
+	struct status_hook *h;
+
+	if (st->n_hooks == STATUS_MAX_ITEMS)
+		return 0;
+	if (nla_parse_nested(tb, MEMWATCH_A_HOOK_MAX, nest, NULL))
+		return -EPROTO;
+	h = &st->hooks[st->n_hooks++];
+	copy_str(h->name, sizeof(h->name), tb[MEMWATCH_A_HOOK_NAME]);
+	h->kind = tb[MEMWATCH_A_HOOK_KIND] ?
+		  nla_get_u8(tb[MEMWATCH_A_HOOK_KIND]) : 0;
+	h->attached = tb[MEMWATCH_A_HOOK_ATTACHED] &&
+		      nla_get_u8(tb[MEMWATCH_A_HOOK_ATTACHED]);
+	h->hits = tb[MEMWATCH_A_HOOK_HITS] ?
+		  nla_get_u64(tb[MEMWATCH_A_HOOK_HITS]) : 0;
+	h->missed = tb[MEMWATCH_A_HOOK_MISSED] ?
+		    nla_get_u64(tb[MEMWATCH_A_HOOK_MISSED]) : 0;
+	return 0;
+}
+
+static int status_parse_table(struct status *st, struct nlattr *nest)
+{
+	struct nlattr *tb[MEMWATCH_A_TABLE_MAX + 1];
+	struct status_table *t;
+
+	if (st->n_tables == STATUS_MAX_ITEMS)
+		return 0;
+	if (nla_parse_nested(tb, MEMWATCH_A_TABLE_MAX, nest, NULL))
+		return -EPROTO;
+	t = &st->tables[st->n_tables++];
+	copy_str(t->name, sizeof(t->name), tb[MEMWATCH_A_TABLE_NAME]);
+	t->entries = tb[MEMWATCH_A_TABLE_ENTRIES] ?
+		     nla_get_u32(tb[MEMWATCH_A_TABLE_ENTRIES]) : 0;
+	t->capacity = tb[MEMWATCH_A_TABLE_CAPACITY] ?
+		      nla_get_u32(tb[MEMWATCH_A_TABLE_CAPACITY]) : 0;
+	t->bytes = tb[MEMWATCH_A_TABLE_BYTES] ?
+		   nla_get_u64(tb[MEMWATCH_A_TABLE_BYTES]) : 0;
+	return 0;
+}
+
+static int status_parse(struct nlattr **tb, void *arg)
+{
+	struct status *st = arg;
+	struct nlattr *a;
+	int rem, err;
+
+	copy_str(st->version, sizeof(st->version),
+		 tb[MEMWATCH_A_STATUS_VERSION]);
+	if (tb[MEMWATCH_A_STATUS_HOOKS]) {
+		nla_for_each_nested(a, tb[MEMWATCH_A_STATUS_HOOKS], rem) {
+			err = status_parse_hook(st, a);
+			if (err)
+				return err;
+		}
+	}
+	if (tb[MEMWATCH_A_STATUS_TABLES]) {
+		nla_for_each_nested(a, tb[MEMWATCH_A_STATUS_TABLES], rem) {
+			err = status_parse_table(st, a);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static const char *hook_kind_name(unsigned int kind)
+{
+	return kind == MEMWATCH_HOOK_TRACEPOINT ? "tracepoint" : "kprobe";
+}
+
+static void status_print_json(const struct status *st)
+{
+	struct json j;
+	unsigned int i;
+
+	json_init(&j, stdout);
+	json_begin_object(&j, NULL);
+	json_string(&j, "version", st->version);
+	json_u64(&j, "family_version", st->family_version);
+	json_begin_array(&j, "hooks");
+	for (i = 0; i < st->n_hooks; i++) {
+		const struct status_hook *h = &st->hooks[i];
+
+		json_begin_object(&j, NULL);
+		json_string(&j, "name", h->name);
+		json_string(&j, "kind", hook_kind_name(h->kind));
+		json_bool(&j, "attached", h->attached);
+		json_u64(&j, "hits", h->hits);
+		json_u64(&j, "missed", h->missed);
+		json_end(&j, '}');
+	}
+	json_end(&j, ']');
+	json_begin_array(&j, "tables");
+	for (i = 0; i < st->n_tables; i++) {
+		const struct status_table *t = &st->tables[i];
+
+		json_begin_object(&j, NULL);
+		json_string(&j, "name", t->name);
+		json_u64(&j, "entries", t->entries);
+		json_u64(&j, "capacity", t->capacity);
+		json_u64(&j, "bytes", t->bytes);
+		json_end(&j, '}');
+	}
+	json_end(&j, ']');
+	json_end(&j, '}');
+}
+
+static void status_print_text(const struct status *st)
+{
+	unsigned int i;
+
+	printf("memwatch %s (netlink family \"%s\" version %u)\n",
+	       st->version, MEMWATCH_GENL_NAME, st->family_version);
+	printf("\nhooks:\n");
+	printf("  %-32s %-10s %-8s %14s %10s\n",
+	       "NAME", "KIND", "ATTACHED", "HITS", "MISSED");
+	for (i = 0; i < st->n_hooks; i++) {
+		const struct status_hook *h = &st->hooks[i];
+
+		printf("  %-32s %-10s %-8s %14llu %10llu\n", h->name,
+		       hook_kind_name(h->kind), h->attached ? "yes" : "no",
+		       (unsigned long long)h->hits,
+		       (unsigned long long)h->missed);
+	}
+	printf("\ntables:\n");
+	if (!st->n_tables)
+		printf("  (none kept yet)\n");
+	else
+		printf("  %-32s %10s %10s %14s\n",
+		       "NAME", "ENTRIES", "CAPACITY", "BYTES");
+	for (i = 0; i < st->n_tables; i++) {
+		const struct status_table *t = &st->tables[i];
+
+		printf("  %-32s %10u %10u %14llu\n", t->name, t->entries,
+		       t->capacity, (unsigned long long)t->bytes);
+	}
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct status st;
+	struct nl_msg *msg;
+	struct mw_nl nl;
+	bool json = false;
+	int c, err;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(status_usage, stdout);
+			return EXIT_OK;
+		default:
+			return cli_bad_option("status", argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("status", "unexpected argument '%s'",
+				       argv[optind]);
+
+	err = mw_nl_open(&nl);
+	if (err == -ENOENT) {
+		fprintf(stderr, "memctl: " MW_NOT_LOADED_MSG
+			" (load it with 'modprobe memwatch' or 'insmod memwatch.ko')\n");
+		return EXIT_FAIL;
+	}
+	if (err) {
+		fprintf(stderr, "memctl: cannot open generic netlink: %s\n",
+			strerror(-err));
+		return EXIT_FAIL;
+	}
+	memset(&st, 0, sizeof(st));
+	st.family_version = nl.version;
+	msg = mw_nl_msg(&nl, MEMWATCH_CMD_STATUS, 0);
+	if (!msg) {
+		mw_nl_close(&nl);
+		fprintf(stderr, "memctl: out of memory\n");
+		return EXIT_FAIL;
+	}
+	err = mw_nl_request(&nl, msg, MEMWATCH_A_STATUS_MAX, status_parse, &st);
+	if (err) {
+		mw_nl_perror(&nl, "status");
+		mw_nl_close(&nl);
+		return EXIT_FAIL;
+	}
+	mw_nl_close(&nl);
+	if (json)
+		status_print_json(&st);
+	else
+		status_print_text(&st);
+	return EXIT_OK;
+}
