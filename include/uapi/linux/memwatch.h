@@ -53,6 +53,7 @@ enum memwatch_cmd {
 	MEMWATCH_CMD_STATUS,
 	__MEMWATCH_CMD_MAX
 };
+
 #define MEMWATCH_CMD_MAX (__MEMWATCH_CMD_MAX - 1)
 
 enum memwatch_hook_kind {
@@ -70,6 +71,7 @@ enum memwatch_attr_status {
 	MEMWATCH_A_STATUS_TABLE,
 	__MEMWATCH_A_STATUS_MAX
 };
+
 #define MEMWATCH_A_STATUS_MAX (__MEMWATCH_A_STATUS_MAX - 1)
 
 enum memwatch_attr_hook {
@@ -82,6 +84,7 @@ enum memwatch_attr_hook {
 	MEMWATCH_A_HOOK_MISSED,
 	__MEMWATCH_A_HOOK_MAX
 };
+
 #define MEMWATCH_A_HOOK_MAX (__MEMWATCH_A_HOOK_MAX - 1)
 
 enum memwatch_attr_table {
@@ -93,6 +96,7 @@ enum memwatch_attr_table {
 	MEMWATCH_A_TABLE_BYTES,
 	__MEMWATCH_A_TABLE_MAX
 };
+
 #define MEMWATCH_A_TABLE_MAX (__MEMWATCH_A_TABLE_MAX - 1)
 
 #endif /* _UAPI_LINUX_MEMWATCH_H */

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/genetlink.h>
+
+#include "memwatch_util.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+static const char *mw_path(const char *env, const char *rel)
+{
+	static char buf[2][2 * PATH_MAX];
+	static int n;
+	char exe[PATH_MAX], *slash;
+	const char *v = getenv(env);
+	ssize_t len;
+
+	if (v && *v)
+		return v;
+	/* Relative to the test binary: selftests/ sits beside module/. */
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len < 0)
+		return rel;
+	exe[len] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	n ^= 1;
+	snprintf(buf[n], sizeof(buf[n]), "%s/../%s", exe, rel);
+	return buf[n];
+}
+
+const char *mw_module_path(void)
+{
+	return mw_path("MEMWATCH_KO", "module/memwatch.ko");
+}
+
+const char *mw_memctl_path(void)
+{
+	return mw_path("MEMCTL", "userspace/memctl");
+}
+
+bool mw_module_loaded(void)
+{
+	return access("/sys/module/memwatch", F_OK) == 0;
+}
+
+int mw_module_load(const char *params)
+{
+	int fd, err = 0;
+
+	fd = open(mw_module_path(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_finit_module, fd, params, 0))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int mw_module_unload(void)
+{
+	int i;
+
+	/* A reader may still hold the family for a moment: retry briefly. */
+	for (i = 0; i < 50; i++) {
+		if (!syscall(SYS_delete_module, "memwatch", O_NONBLOCK))
+			return 0;
+		if (errno != EAGAIN && errno != EBUSY)
+			return -errno;
+		usleep(100000);
+	}
+	return -errno;
+}
+
+int mw_module_ensure(bool loaded)
+{
+	if (mw_module_loaded() == loaded)
+		return 0;
+	return loaded ? mw_module_load("") : mw_module_unload();
+}
+
+/* Read what fd has into buf (dropping what does not fit); 0 at EOF. */
+static ssize_t mw_drain(int fd, char *buf, size_t size, size_t *len)
+{
+	ssize_t n;
+
+	if (*len + 1 >= size) {
+		char sink[4096];
+
+		return read(fd, sink, sizeof(sink));
+	}
+	n = read(fd, buf + *len, size - 1 - *len);
+	if (n > 0)
+		*len += n;
+	buf[*len] = '\0';
+	return n;
+}
+
+int mw_run(char *const argv[], char *out, size_t outsz, char *err,
+	   size_t errsz)
+{
+	int po[2], pe[2], status;
+	size_t lo = 0, le = 0;
+	struct pollfd pfd[2];
+	pid_t pid;
+
+	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	out[0] = err[0] = '\0';
+	pfd[0] = (struct pollfd){ .fd = po[0], .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = pe[0], .events = POLLIN };
+	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents && mw_drain(po[0], out, outsz, &lo) <= 0)
+			pfd[0].fd = -1;
+		if (pfd[1].revents && mw_drain(pe[0], err, errsz, &le) <= 0)
+			pfd[1].fd = -1;
+	}
+	close(po[0]);
+	close(pe[0]);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+void *mw_touch_anon(size_t bytes)
+{
+	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t off;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, bytes, MADV_NOHUGEPAGE);
+	for (off = 0; off < bytes; off += 4096)
+		p[off] = 1;
+	return p;
+}
+
+int mw_nl_open(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int fd, one = 1;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+bool mw_nla_put(char *buf, size_t size, size_t *len, uint16_t type,
+		const void *data, size_t data_len)
+{
+	struct nlattr *a = (struct nlattr *)(buf + *len);
+	size_t total = NLA_ALIGN(NLA_HDRLEN + data_len);
+
+	if (*len + total > size || NLA_HDRLEN + data_len > 0xffff)
+		return false;
+	a->nla_type = type;
+	a->nla_len = NLA_HDRLEN + data_len;
+	memcpy(buf + *len + NLA_HDRLEN, data, data_len);
+	memset(buf + *len + NLA_HDRLEN + data_len, 0,
+	       total - NLA_HDRLEN - data_len);
+	*len += total;
+	return true;
+}
+
+const struct nlattr *mw_nla_find(const void *buf, int len, int type)
+{
+	const struct nlattr *a;
+	int rem;
+
+	mw_nla_for_each(a, buf, len, rem) {
+		if ((a->nla_type & NLA_TYPE_MASK) == type)
+			return a;
+	}
+	return NULL;
+}
+
+static void mw_nl_parse_error(const struct nlmsghdr *h, struct mw_nl_reply *r)
+{
+	const struct nlmsgerr *e = NLMSG_DATA(h);
+	const struct nlattr *msg;
+	int len;
+
+	r->error = e->error;
+	len = (int)h->nlmsg_len - NLMSG_HDRLEN - (int)sizeof(*e);
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS) || len <= 0)
+		return;
+	msg = mw_nla_find(e + 1, len, NLMSGERR_ATTR_MSG);
+	if (msg)
+		snprintf(r->extack, sizeof(r->extack), "%.*s",
+			 mw_nla_len(msg), (const char *)mw_nla_data(msg));
+}
+
+int mw_nl_xfer(int fd, uint16_t family, uint8_t cmd, uint16_t flags,
+	       const void *attrs, size_t attrs_len, struct mw_nl_reply *r)
+{
+	static char buf[MW_NL_BUFSZ];
+	static uint32_t seq = 1;
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	struct genlmsghdr *g = NLMSG_DATA(h);
+	size_t hlen = NLMSG_HDRLEN + GENL_HDRLEN;
+	bool got = false, done = false;
+
+	memset(r, 0, sizeof(*r));
+	if (hlen + attrs_len > sizeof(buf))
+		return r->error = -EMSGSIZE;
+	memset(buf, 0, hlen);
+	h->nlmsg_len = hlen + attrs_len;
+	h->nlmsg_type = family;
+	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	h->nlmsg_seq = ++seq;
+	g->cmd = cmd;
+	g->version = 1;
+	memcpy(buf + hlen, attrs, attrs_len);
+	if (send(fd, buf, h->nlmsg_len, 0) < 0)
+		return r->error = -errno;
+	while (!done) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n < 0)
+			return r->error = -errno;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
+		     h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				mw_nl_parse_error(h, r);
+				done = true;
+			} else if (h->nlmsg_type == NLMSG_DONE) {
+				done = true;
+			} else if (!got) {
+				got = true;
+				r->len = h->nlmsg_len - NLMSG_HDRLEN -
+					 GENL_HDRLEN;
+				memcpy(r->attrs, (char *)NLMSG_DATA(h) +
+				       GENL_HDRLEN, r->len);
+			}
+		}
+	}
+	return r->error;
+}
+
+int mw_nl_family(int fd, const char *name, uint16_t *id, uint32_t *version,
+		 uint32_t *events_grp)
+{
+	static struct mw_nl_reply r;
+	const struct nlattr *a, *grp;
+	char attrs[64];
+	size_t len = 0;
+	int rem;
+
+	if (!mw_nla_put(attrs, sizeof(attrs), &len, CTRL_ATTR_FAMILY_NAME,
+			name, strlen(name) + 1))
+		return -EINVAL;
+	if (mw_nl_xfer(fd, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0, attrs, len, &r))
+		return r.error;
+	a = mw_nla_find(r.attrs, r.len, CTRL_ATTR_FAMILY_ID);
+	if (!a)
+		return -EPROTO;
+	*id = *(const uint16_t *)mw_nla_data(a);
+	a = mw_nla_find(r.attrs, r.len, CTRL_ATTR_VERSION);
+	*version = a ? *(const uint32_t *)mw_nla_data(a) : 0;
+	*events_grp = 0;
+	a = mw_nla_find(r.attrs, r.len, CTRL_ATTR_MCAST_GROUPS);
+	if (!a)
+		return 0;
+	mw_nla_for_each(grp, mw_nla_data(a), mw_nla_len(a), rem) {
+		const struct nlattr *gname, *gid;
+
+		gname = mw_nla_find(mw_nla_data(grp), mw_nla_len(grp),
+				    CTRL_ATTR_MCAST_GRP_NAME);
+		gid = mw_nla_find(mw_nla_data(grp), mw_nla_len(grp),
+				  CTRL_ATTR_MCAST_GRP_ID);
+		if (gname && gid && !strcmp(mw_nla_data(gname), "events"))
+			*events_grp = *(const uint32_t *)mw_nla_data(gid);
+	}
+	return 0;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for memwatch's selftests: load and unload the module, run a
+ * command and capture its output, and speak generic netlink on a raw
+ * socket (independent of memctl's libnl code, so the tests check the
+ * protocol itself).
+ */
+#ifndef MEMWATCH_UTIL_H
+#define MEMWATCH_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/netlink.h>
+
+/* Module file and memctl binary; $MEMWATCH_KO and $MEMCTL override. */
+const char *mw_module_path(void);
+const char *mw_memctl_path(void);
+
+bool mw_module_loaded(void);
+/* finit_module() with params ("" for none): 0 or -errno. */
+int mw_module_load(const char *params);
+/* delete_module(): 0 or -errno. */
+int mw_module_unload(void);
+/* Make sure the module is loaded (true) or not (false): 0 or -errno. */
+int mw_module_ensure(bool loaded);
+
+/*
+ * Run argv with stdout and stderr captured (NUL-terminated, truncated to
+ * the buffers); returns the exit status, or -1 if it did not exit.
+ */
+int mw_run(char *const argv[], char *out, size_t outsz, char *err,
+	   size_t errsz);
+
+/* Allocate and touch bytes of anonymous memory in 4 KiB pages. */
+void *mw_touch_anon(size_t bytes);
+
+#define MW_NL_BUFSZ 65536
+
+struct mw_nl_reply {
+	int error;		/* 0 or -errno from the kernel's ACK */
+	char extack[256];	/* NLMSGERR_ATTR_MSG, or "" */
+	int len;		/* bytes of attributes in attrs */
+	char attrs[MW_NL_BUFSZ];/* the first reply's attributes */
+};
+
+int mw_nl_open(void);
+/* The id, version and "events" group id of family name: 0 or -ENOENT. */
+int mw_nl_family(int fd, const char *name, uint16_t *id, uint32_t *version,
+		 uint32_t *events_grp);
+/*
+ * Send a request (NLM_F_REQUEST | NLM_F_ACK | flags) with raw attribute
+ * bytes and wait for the ACK; returns r->error.
+ */
+int mw_nl_xfer(int fd, uint16_t family, uint8_t cmd, uint16_t flags,
+	       const void *attrs, size_t attrs_len, struct mw_nl_reply *r);
+/* Append one attribute to buf at *len; returns false if it would overflow. */
+bool mw_nla_put(char *buf, size_t size, size_t *len, uint16_t type,
+		const void *data, size_t data_len);
+/* The first attribute of type in [buf, buf + len), or NULL. */
+const struct nlattr *mw_nla_find(const void *buf, int len, int type);
+#define mw_nla_data(a) ((const void *)((const char *)(a) + NLA_HDRLEN))
+#define mw_nla_len(a) ((int)(a)->nla_len - NLA_HDRLEN)
+#define mw_nla_for_each(a, buf, len, rem)				\
+	for ((a) = (const struct nlattr *)(buf), (rem) = (len);		\
+	     (rem) >= (int)sizeof(*(a)) && (a)->nla_len >= sizeof(*(a)) && \
+	     (a)->nla_len <= (rem);					\
+	     (rem) -= NLA_ALIGN((a)->nla_len),				\
+	     (a) = (const struct nlattr *)((const char *)(a) +		\
+					   NLA_ALIGN((a)->nla_len)))
+
+#endif
