@@ -2,7 +2,10 @@
 /* Loading and unloading memwatch.ko, and what each leaves behind. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/memwatch.h>
 
@@ -43,10 +46,29 @@ FIXTURE_TEARDOWN(module)
 		mw_module_ensure(true);
 }
 
+/* A child that faults in and frees anonymous pages until killed. */
+static pid_t start_faulting(void)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	for (;;) {
+		void *p = mw_touch_anon(8 << 20);
+
+		if (p)
+			munmap(p, 8 << 20);
+	}
+}
+
+/* The hooks are attached and detached while another task faults pages. */
 TEST_F(module, load_unload_20_times)
 {
-	int i;
+	pid_t child;
+	int i, status;
 
+	child = start_faulting();
+	ASSERT_LT(0, child);
 	for (i = 0; i < 20; i++) {
 		ASSERT_EQ(0, mw_module_load("")) TH_LOG("load %d", i);
 		ASSERT_TRUE(mw_module_loaded());
@@ -55,6 +77,9 @@ TEST_F(module, load_unload_20_times)
 		ASSERT_FALSE(mw_module_loaded());
 		ASSERT_EQ(0, family_present()) TH_LOG("unload %d", i);
 	}
+	kill(child, SIGKILL);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status));
 }
 
 TEST_F(module, second_load_is_refused)
