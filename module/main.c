@@ -8,18 +8,31 @@
 #include "memwatch.h"
 #include "hooks.h"
 #include "netlink.h"
+#include "pfn.h"
+#include "proc.h"
 
 static bool memwatch_track = true;
 module_param_named(track, memwatch_track, bool, 0444);
 MODULE_PARM_DESC(track, "Attach the allocation hooks at load (default: 1)");
 
+static unsigned int memwatch_max_procs = 4096;
+module_param_named(max_procs, memwatch_max_procs, uint, 0444);
+MODULE_PARM_DESC(max_procs,
+		 "Process records kept, 16 to 32767 (default: 4096)");
+
 static int __init memwatch_init(void)
 {
 	int err;
 
-	err = memwatch_hooks_init(memwatch_track);
+	err = memwatch_pfn_init();
 	if (err)
 		return err;
+	err = memwatch_proc_init(memwatch_max_procs);
+	if (err)
+		goto err_pfn;
+	err = memwatch_hooks_init(memwatch_track);
+	if (err)
+		goto err_proc;
 	err = memwatch_genl_init();
 	if (err)
 		goto err_hooks;
@@ -28,6 +41,10 @@ static int __init memwatch_init(void)
 
 err_hooks:
 	memwatch_hooks_exit();
+err_proc:
+	memwatch_proc_exit();
+err_pfn:
+	memwatch_pfn_exit();
 	return err;
 }
 
@@ -35,6 +52,8 @@ static void __exit memwatch_exit(void)
 {
 	memwatch_genl_exit();
 	memwatch_hooks_exit();
+	memwatch_proc_exit();
+	memwatch_pfn_exit();
 	pr_info("unloaded\n");
 }
 

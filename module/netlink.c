@@ -3,13 +3,18 @@
  * The generic netlink family "memwatch": commands and the "events" group.
  * The protocol is documented in include/uapi/linux/memwatch.h.
  */
+#include <linux/cgroup.h>
 #include <linux/module.h>
+#include <linux/nsproxy.h>
+#include <linux/slab.h>
 #include <net/genetlink.h>
 #include <uapi/linux/memwatch.h>
 
 #include "memwatch.h"
 #include "hooks.h"
 #include "netlink.h"
+#include "pfn.h"
+#include "proc.h"
 
 static struct genl_family memwatch_genl_family;
 
@@ -39,13 +44,43 @@ static int memwatch_put_hooks(struct sk_buff *skb)
 	return 0;
 }
 
-/* No table is kept yet: the nest is sent empty so readers can rely on it. */
+static int memwatch_put_table(struct sk_buff *skb, const char *name,
+			      u32 entries, u32 capacity, u64 bytes,
+			      u64 overflows)
+{
+	struct nlattr *table = nla_nest_start(skb, MEMWATCH_A_STATUS_TABLE);
+
+	if (!table ||
+	    nla_put_string(skb, MEMWATCH_A_TABLE_NAME, name) ||
+	    nla_put_u32(skb, MEMWATCH_A_TABLE_ENTRIES, entries) ||
+	    nla_put_u32(skb, MEMWATCH_A_TABLE_CAPACITY, capacity) ||
+	    nla_put_u64_64bit(skb, MEMWATCH_A_TABLE_BYTES, bytes,
+			      MEMWATCH_A_TABLE_PAD) ||
+	    nla_put_u64_64bit(skb, MEMWATCH_A_TABLE_OVERFLOWS, overflows,
+			      MEMWATCH_A_TABLE_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, table);
+	return 0;
+}
+
 static int memwatch_put_tables(struct sk_buff *skb)
 {
+	unsigned int slots = memwatch_proc_capacity() + MEMWATCH_SLOT_FIRST;
 	struct nlattr *tables;
+	unsigned int s;
+	long pages = 0;
 
+	for (s = 0; s < slots; s++)
+		if (memwatch_proc_get(s))
+			pages += memwatch_proc_live(s, NUMA_NO_NODE);
 	tables = nla_nest_start(skb, MEMWATCH_A_STATUS_TABLES);
-	if (!tables)
+	if (!tables ||
+	    memwatch_put_table(skb, "procs", memwatch_proc_used(),
+			       memwatch_proc_capacity(), memwatch_proc_bytes(),
+			       memwatch_proc_full_hits()) ||
+	    memwatch_put_table(skb, "pages", max(pages, 0L),
+			       memwatch_pfn_capacity(), memwatch_pfn_bytes(),
+			       memwatch_pfn_untracked()))
 		return -EMSGSIZE;
 	nla_nest_end(skb, tables);
 	return 0;
@@ -83,14 +118,200 @@ err_free:
 	return err;
 }
 
+/* PROC_GET dump state, in cb->ctx. */
+struct memwatch_proc_dump {
+	unsigned int slot;	/* next to look at */
+	pid_t pid;		/* filter, or 0 */
+	struct cgroup *cgrp;	/* filter (a reference), or NULL */
+	char *path;		/* PATH_MAX scratch for cgroup paths */
+};
+
+static int memwatch_proc_get_start(struct netlink_callback *cb)
+{
+	struct memwatch_proc_dump *ctx = (void *)cb->ctx;
+	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
+	struct nlattr *id = attrs[MEMWATCH_A_PROC_CGROUP_ID];
+
+	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
+	memset(ctx, 0, sizeof(*ctx));
+	if (attrs[MEMWATCH_A_PROC_PID])
+		ctx->pid = nla_get_u32(attrs[MEMWATCH_A_PROC_PID]);
+	if (id) {
+		ctx->cgrp = cgroup_get_from_id(nla_get_u64(id));
+		if (IS_ERR(ctx->cgrp)) {
+			ctx->cgrp = NULL;
+			NL_SET_ERR_MSG_ATTR(cb->extack, id,
+					    "no cgroup has this id");
+			return -ENOENT;
+		}
+	}
+	ctx->path = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!ctx->path) {
+		if (ctx->cgrp)
+			cgroup_put(ctx->cgrp);
+		ctx->cgrp = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int memwatch_proc_get_done(struct netlink_callback *cb)
+{
+	struct memwatch_proc_dump *ctx = (void *)cb->ctx;
+
+	if (ctx->cgrp)
+		cgroup_put(ctx->cgrp);
+	kfree(ctx->path);
+	return 0;
+}
+
+static bool memwatch_proc_in_cgroup(const struct memwatch_proc *p,
+				    struct cgroup *ancestor)
+{
+	struct cgroup *cgrp = cgroup_get_from_id(p->cgroup_id);
+	bool in;
+
+	if (IS_ERR(cgrp))
+		return false;
+	in = cgroup_is_descendant(cgrp, ancestor);
+	cgroup_put(cgrp);
+	return in;
+}
+
+/* The cgroup's path as the reader's cgroup namespace sees it, or "". */
+static const char *memwatch_cgroup_path(u64 id, char *buf)
+{
+	struct cgroup *cgrp = cgroup_get_from_id(id);
+	int len;
+
+	buf[0] = '\0';
+	if (IS_ERR(cgrp))
+		return buf;
+	len = cgroup_path_ns(cgrp, buf, PATH_MAX, current->nsproxy->cgroup_ns);
+	cgroup_put(cgrp);
+	if (len < 0 || len >= PATH_MAX)
+		buf[0] = '\0';
+	return buf;
+}
+
+static int memwatch_put_nodes(struct sk_buff *skb, unsigned int slot)
+{
+	struct nlattr *nodes, *node;
+	int nid;
+
+	nodes = nla_nest_start(skb, MEMWATCH_A_PROC_NODES);
+	if (!nodes)
+		return -EMSGSIZE;
+	for_each_node_state(nid, N_MEMORY) {
+		long live = memwatch_proc_live(slot, nid);
+
+		if (live <= 0)
+			continue;
+		node = nla_nest_start(skb, MEMWATCH_A_PROC_NODE);
+		if (!node ||
+		    nla_put_u32(skb, MEMWATCH_A_NODE_ID, nid) ||
+		    nla_put_u64_64bit(skb, MEMWATCH_A_NODE_LIVE_BYTES,
+				      (u64)live << PAGE_SHIFT,
+				      MEMWATCH_A_NODE_PAD))
+			return -EMSGSIZE;
+		nla_nest_end(skb, node);
+	}
+	nla_nest_end(skb, nodes);
+	return 0;
+}
+
+static int memwatch_put_proc(struct sk_buff *skb, struct netlink_callback *cb,
+			     unsigned int slot, const struct memwatch_proc *p,
+			     char *path)
+{
+	long live = max(memwatch_proc_live(slot, NUMA_NO_NODE), 0L);
+	long remote = clamp(atomic_long_read(&p->remote), 0L, live);
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+			  cb->nlh->nlmsg_seq, &memwatch_genl_family,
+			  NLM_F_MULTI, MEMWATCH_CMD_PROC_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, MEMWATCH_A_PROC_PID, p->tgid) ||
+	    nla_put_string(skb, MEMWATCH_A_PROC_COMM, p->comm) ||
+	    nla_put_u8(skb, MEMWATCH_A_PROC_STATE, p->state) ||
+	    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_CGROUP_ID, p->cgroup_id,
+			      MEMWATCH_A_PROC_PAD) ||
+	    nla_put_string(skb, MEMWATCH_A_PROC_CGROUP_PATH,
+			   p->tgid ? memwatch_cgroup_path(p->cgroup_id, path)
+				   : "") ||
+	    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_LIVE_BYTES,
+			      (u64)live << PAGE_SHIFT, MEMWATCH_A_PROC_PAD) ||
+	    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_LOCAL_BYTES,
+			      (u64)(live - remote) << PAGE_SHIFT,
+			      MEMWATCH_A_PROC_PAD) ||
+	    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_REMOTE_BYTES,
+			      (u64)remote << PAGE_SHIFT, MEMWATCH_A_PROC_PAD) ||
+	    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_ALLOCATED_BYTES,
+			      (u64)atomic_long_read(&p->allocated) << PAGE_SHIFT,
+			      MEMWATCH_A_PROC_PAD) ||
+	    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_RELEASED_BYTES,
+			      (u64)atomic_long_read(&p->released) << PAGE_SHIFT,
+			      MEMWATCH_A_PROC_PAD) ||
+	    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_RATE, READ_ONCE(p->rate),
+			      MEMWATCH_A_PROC_PAD) ||
+	    memwatch_put_nodes(skb, slot)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int memwatch_proc_get_dumpit(struct sk_buff *skb,
+				    struct netlink_callback *cb)
+{
+	struct memwatch_proc_dump *ctx = (void *)cb->ctx;
+	unsigned int slots = memwatch_proc_capacity() + MEMWATCH_SLOT_FIRST;
+
+	for (; ctx->slot < slots; ctx->slot++) {
+		const struct memwatch_proc *p = memwatch_proc_get(ctx->slot);
+
+		if (!p)
+			continue;
+		/* The kernel's and the overflow record only once used. */
+		if (!p->tgid && !atomic_long_read(&p->allocated))
+			continue;
+		if (ctx->pid && p->tgid != ctx->pid)
+			continue;
+		if (ctx->cgrp &&
+		    (!p->tgid || !memwatch_proc_in_cgroup(p, ctx->cgrp)))
+			continue;
+		if (memwatch_put_proc(skb, cb, ctx->slot, p, ctx->path))
+			break;
+	}
+	return skb->len;
+}
+
+static const struct nla_policy
+memwatch_proc_get_policy[MEMWATCH_A_PROC_CGROUP_ID + 1] = {
+	[MEMWATCH_A_PROC_PAD] = { .type = NLA_REJECT },
+	[MEMWATCH_A_PROC_PID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[MEMWATCH_A_PROC_CGROUP_ID] = { .type = NLA_U64 },
+};
+
 /*
- * No .policy: with resv_start_op left at 0 the core rejects every
- * attribute sent to a command without one, with an extack message.
+ * STATUS has no .policy: with resv_start_op left at 0 the core rejects
+ * every attribute sent to a command without one, with an extack message.
  */
 static const struct genl_ops memwatch_genl_ops[] = {
 	{
 		.cmd = MEMWATCH_CMD_STATUS,
 		.doit = memwatch_status_doit,
+	},
+	{
+		.cmd = MEMWATCH_CMD_PROC_GET,
+		.start = memwatch_proc_get_start,
+		.dumpit = memwatch_proc_get_dumpit,
+		.done = memwatch_proc_get_done,
+		.policy = memwatch_proc_get_policy,
+		.maxattr = MEMWATCH_A_PROC_CGROUP_ID,
 	},
 };
 

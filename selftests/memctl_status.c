@@ -78,9 +78,11 @@ TEST_F(memctl, status_json_when_loaded)
 	static const char filter[] =
 		".version == $v and .family_version == 1"
 		" and (.hooks | length) >= 1"
-		" and all(.hooks[]; .attached == true and .kind == \"kprobe\""
+		" and all(.hooks[]; .attached == true"
+		" and (.kind == \"kprobe\" or .kind == \"kretprobe\")"
 		" and (.hits | type) == \"number\")"
-		" and (.tables | type) == \"array\"";
+		" and ([.tables[].name] | sort) == [\"pages\", \"procs\"]"
+		" and all(.tables[]; .capacity > 0 and .bytes > 0)";
 	static const char file[] = "/tmp/memctl-status.json";
 	char version[32];
 	char *jq[] = { "jq", "-e", "--arg", "v", version, (char *)filter,

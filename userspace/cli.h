@@ -17,4 +17,12 @@ int cli_bad_option(const char *cmd, char **argv);
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Parse a whole number in [min, max]: 0 or -EINVAL. */
+int cli_parse_long(const char *s, long min, long max, long *out);
+/* Parse seconds > 0, fractions allowed: 0 or -EINVAL. */
+int cli_parse_seconds(const char *s, double *out);
+void cli_sleep(double seconds);
+/* bytes as "512B", "1.5K", "20.0M", "3.2G" (powers of 1024). */
+const char *cli_bytes(unsigned long long bytes, char *buf, unsigned long size);
+
 #endif

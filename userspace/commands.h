@@ -3,5 +3,6 @@
 #define MEMCTL_COMMANDS_H
 
 int cmd_status(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "status", cmd_status, "show the module's version, hooks and tables" },
+	{ "top", cmd_top, "show memory per process and NUMA node, live" },
 };
 
 static void usage(FILE *f)

@@ -183,3 +183,16 @@ void mw_nl_perror(const struct mw_nl *nl, const char *what)
 	if (nl->extack[0])
 		fprintf(stderr, "memctl: kernel reports: %s\n", nl->extack);
 }
+
+int mw_nl_connect(struct mw_nl *nl)
+{
+	int err = mw_nl_open(nl);
+
+	if (err == -ENOENT)
+		fprintf(stderr, "memctl: " MW_NOT_LOADED_MSG
+			" (load it with 'modprobe memwatch' or 'insmod memwatch.ko')\n");
+	else if (err)
+		fprintf(stderr, "memctl: cannot open generic netlink: %s\n",
+			strerror(-err));
+	return err;
+}

@@ -38,4 +38,7 @@ void mw_nl_perror(const struct mw_nl *nl, const char *what);
 
 #define MW_NOT_LOADED_MSG "memwatch module not loaded"
 
+/* mw_nl_open(), saying why on stderr if it fails: 0 or -errno. */
+int mw_nl_connect(struct mw_nl *nl);
+
 #endif

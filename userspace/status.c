@@ -24,7 +24,7 @@ struct status_hook {
 struct status_table {
 	char name[64];
 	uint32_t entries, capacity;
-	uint64_t bytes;
+	uint64_t bytes, overflows;
 };
 
 struct status {
@@ -40,7 +40,10 @@ static const char status_usage[] =
 "\n"
 "Show the memwatch module's state: its version, each hook point on the\n"
 "allocation path with whether it is attached, how often it ran and how\n"
-"often the kernel missed it, and the size of every table the module keeps.\n"
+"often the kernel missed it, and every table the module keeps: entries in\n"
+"use, its ceiling, the memory it holds, and how often an entry could not\n"
+"be had (a process went to the [overflow] record, or a page lay outside\n"
+"the page table).\n"
 "\n"
 "Options:\n"
 "  -j, --json   print one JSON object instead of text\n"
@@ -93,6 +96,8 @@ static int status_parse_table(struct status *st, struct nlattr *nest)
 		      nla_get_u32(tb[MEMWATCH_A_TABLE_CAPACITY]) : 0;
 	t->bytes = tb[MEMWATCH_A_TABLE_BYTES] ?
 		   nla_get_u64(tb[MEMWATCH_A_TABLE_BYTES]) : 0;
+	t->overflows = tb[MEMWATCH_A_TABLE_OVERFLOWS] ?
+		       nla_get_u64(tb[MEMWATCH_A_TABLE_OVERFLOWS]) : 0;
 	return 0;
 }
 
@@ -123,7 +128,15 @@ static int status_parse(struct nlattr **tb, void *arg)
 
 static const char *hook_kind_name(unsigned int kind)
 {
-	return kind == MEMWATCH_HOOK_TRACEPOINT ? "tracepoint" : "kprobe";
+	switch (kind) {
+	case MEMWATCH_HOOK_KPROBE:
+		return "kprobe";
+	case MEMWATCH_HOOK_KRETPROBE:
+		return "kretprobe";
+	case MEMWATCH_HOOK_TRACEPOINT:
+		return "tracepoint";
+	}
+	return "unknown";
 }
 
 static void status_print_json(const struct status *st)
@@ -157,6 +170,7 @@ static void status_print_json(const struct status *st)
 		json_u64(&j, "entries", t->entries);
 		json_u64(&j, "capacity", t->capacity);
 		json_u64(&j, "bytes", t->bytes);
+		json_u64(&j, "overflows", t->overflows);
 		json_end(&j, '}');
 	}
 	json_end(&j, ']');
@@ -182,15 +196,16 @@ static void status_print_text(const struct status *st)
 	}
 	printf("\ntables:\n");
 	if (!st->n_tables)
-		printf("  (none kept yet)\n");
+		printf("  (none)\n");
 	else
-		printf("  %-32s %10s %10s %14s\n",
-		       "NAME", "ENTRIES", "CAPACITY", "BYTES");
+		printf("  %-32s %10s %10s %14s %10s\n",
+		       "NAME", "ENTRIES", "CAPACITY", "BYTES", "OVERFLOWS");
 	for (i = 0; i < st->n_tables; i++) {
 		const struct status_table *t = &st->tables[i];
 
-		printf("  %-32s %10u %10u %14llu\n", t->name, t->entries,
-		       t->capacity, (unsigned long long)t->bytes);
+		printf("  %-32s %10u %10u %14llu %10llu\n", t->name,
+		       t->entries, t->capacity, (unsigned long long)t->bytes,
+		       (unsigned long long)t->overflows);
 	}
 }
 
@@ -224,17 +239,8 @@ int cmd_status(int argc, char **argv)
 		return cli_usage_error("status", "unexpected argument '%s'",
 				       argv[optind]);
 
-	err = mw_nl_open(&nl);
-	if (err == -ENOENT) {
-		fprintf(stderr, "memctl: " MW_NOT_LOADED_MSG
-			" (load it with 'modprobe memwatch' or 'insmod memwatch.ko')\n");
+	if (mw_nl_connect(&nl))
 		return EXIT_FAIL;
-	}
-	if (err) {
-		fprintf(stderr, "memctl: cannot open generic netlink: %s\n",
-			strerror(-err));
-		return EXIT_FAIL;
-	}
 	memset(&st, 0, sizeof(st));
 	st.family_version = nl.version;
 	msg = mw_nl_msg(&nl, MEMWATCH_CMD_STATUS, 0);

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _MEMWATCH_ACCT_H
+#define _MEMWATCH_ACCT_H
+
+#include <linux/ptrace.h>
+
+struct folio;
+struct mm_struct;
+
+/* What the charge kretprobe keeps from entry to return. */
+struct memwatch_charge_data {
+	struct folio *folio;
+	struct mm_struct *mm;
+};
+
+/* Probe handlers: any context, preemption off, never sleep. */
+void memwatch_acct_charge_entry(struct memwatch_charge_data *d,
+				struct pt_regs *regs);
+void memwatch_acct_charge_return(struct memwatch_charge_data *d,
+				 struct pt_regs *regs);
+void memwatch_acct_uncharge(struct pt_regs *regs);
+void memwatch_acct_migrate(struct pt_regs *regs);
+
+#endif /* _MEMWATCH_ACCT_H */

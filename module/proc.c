@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The process table: a slot per process (thread group) that charged pages
+ * since load, plus the [kernel] and [overflow] slots. Fixed size, chosen at
+ * load (max_procs); nothing here allocates after init but the worker.
+ *
+ * Locking and lifetime:
+ * - Probe handlers find a process without a lock, through the index (an
+ *   open-addressing hash from tgid to slot id) read under RCU: a probe
+ *   handler runs with preemption off, which is an RCU read-side section.
+ * - A slot is created by a probe handler at the process's first charge,
+ *   under memwatch_proc_lock (raw, irqsave: probes run in any context).
+ *   That is the only time the fault path takes the lock for a process.
+ * - The worker notices a process has gone, tombstones its index entry
+ *   under the lock (no new charge finds the slot) and marks it EXITED: its
+ *   page cache stays charged to it. Once it owns no live page, and a grace
+ *   period after the tombstone has passed (no probe still holds the id
+ *   from a lookup), the slot is reset and freed.
+ * - Counters are atomics in the slot: a process's threads share them,
+ *   different processes never do.
+ */
+#include <linux/cgroup.h>
+#include <linux/hash.h>
+#include <linux/log2.h>
+#include <linux/math64.h>
+#include <linux/nodemask.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/workqueue.h>
+#include <uapi/linux/memwatch.h>
+
+#include "proc.h"
+
+#define MEMWATCH_SLOT_FREE	0xff
+#define MEMWATCH_INDEX_TOMB	0xffff
+#define MEMWATCH_TICK_MS	200	/* x MEMWATCH_RATE_SAMPLES = 1 s */
+
+struct memwatch_index {
+	u32 mask;
+	u32 used;	/* entries that are not empty: slots and tombstones */
+	u16 slot[];
+};
+
+static struct memwatch_proc *memwatch_procs;
+static atomic_long_t *memwatch_live;	/* [slot * nr_node_ids + nid] */
+static unsigned int memwatch_nprocs;	/* including the special slots */
+static struct memwatch_index __rcu *memwatch_index;
+static u16 *memwatch_free;		/* stack of free slot ids */
+static unsigned int memwatch_nfree;
+static u16 *memwatch_reap;		/* the worker's scratch list */
+static DEFINE_RAW_SPINLOCK(memwatch_proc_lock);
+static atomic64_t memwatch_full_hits;
+static u64 memwatch_sample_ns[MEMWATCH_RATE_SAMPLES];
+static unsigned long memwatch_ticks;
+static struct delayed_work memwatch_proc_work;
+static bool memwatch_proc_ticking;
+
+static size_t memwatch_index_size(u32 entries)
+{
+	return struct_size((struct memwatch_index *)NULL, slot, entries);
+}
+
+static u32 memwatch_index_hash(const struct memwatch_index *idx, pid_t tgid)
+{
+	return hash_32(tgid, ilog2(idx->mask + 1));
+}
+
+/* The slot of (tgid, start), or 0; its index position in *pos. */
+static u16 memwatch_index_find(const struct memwatch_index *idx, pid_t tgid,
+			       u64 start, u32 *pos)
+{
+	u32 h = memwatch_index_hash(idx, tgid), i;
+
+	for (i = 0; i <= idx->mask; i++) {
+		u32 at = (h + i) & idx->mask;
+		u16 s = READ_ONCE(idx->slot[at]);
+		const struct memwatch_proc *p;
+
+		if (!s)
+			break;
+		if (s == MEMWATCH_INDEX_TOMB)
+			continue;
+		p = &memwatch_procs[s];
+		if (READ_ONCE(p->tgid) == tgid &&
+		    READ_ONCE(p->start_time) == start) {
+			if (pos)
+				*pos = at;
+			return s;
+		}
+	}
+	return 0;
+}
+
+/* Under the lock; the slot's fields are published before its id. */
+static bool memwatch_index_add(struct memwatch_index *idx, pid_t tgid, u16 s)
+{
+	u32 h = memwatch_index_hash(idx, tgid), i;
+
+	for (i = 0; i <= idx->mask; i++) {
+		u32 at = (h + i) & idx->mask;
+		u16 cur = idx->slot[at];
+
+		if (cur && cur != MEMWATCH_INDEX_TOMB)
+			continue;
+		if (!cur)
+			idx->used++;
+		/* Fields before the id: lookups depend on it (READ_ONCE). */
+		smp_store_release(&idx->slot[at], s);
+		return true;
+	}
+	return false;
+}
+
+u16 memwatch_proc_slot(struct task_struct *task)
+{
+	struct task_struct *leader;
+	struct memwatch_index *idx;
+	struct memwatch_proc *p;
+	unsigned long flags;
+	pid_t tgid;
+	u64 start;
+	u16 s;
+
+	if (!task)
+		return MEMWATCH_SLOT_KERNEL;
+	leader = READ_ONCE(task->group_leader);
+	tgid = task->tgid;
+	start = leader->start_time;
+	s = memwatch_index_find(rcu_dereference(memwatch_index), tgid, start,
+				NULL);
+	if (s)
+		return s;
+
+	raw_spin_lock_irqsave(&memwatch_proc_lock, flags);
+	idx = rcu_dereference_protected(memwatch_index,
+					lockdep_is_held(&memwatch_proc_lock));
+	s = memwatch_index_find(idx, tgid, start, NULL);
+	if (s || !memwatch_nfree)
+		goto out;
+	s = memwatch_free[--memwatch_nfree];
+	p = &memwatch_procs[s];
+	WRITE_ONCE(p->tgid, tgid);
+	WRITE_ONCE(p->start_time, start);
+	strscpy(p->comm, leader->comm, sizeof(p->comm));
+	p->cgroup_id = cgroup_id(task_dfl_cgroup(leader));
+	WRITE_ONCE(p->state, MEMWATCH_PROC_ALIVE);
+	if (!memwatch_index_add(idx, tgid, s)) {
+		WRITE_ONCE(p->state, MEMWATCH_SLOT_FREE);
+		memwatch_free[memwatch_nfree++] = s;
+		s = 0;
+	}
+out:
+	raw_spin_unlock_irqrestore(&memwatch_proc_lock, flags);
+	if (s)
+		return s;
+	atomic64_inc(&memwatch_full_hits);
+	return MEMWATCH_SLOT_OVERFLOW;
+}
+
+static atomic_long_t *memwatch_live_of(u16 slot, int nid)
+{
+	return &memwatch_live[(size_t)slot * nr_node_ids + nid];
+}
+
+void memwatch_proc_charge(u16 slot, int nid, long nr, bool remote)
+{
+	struct memwatch_proc *p = &memwatch_procs[slot];
+
+	atomic_long_add(nr, memwatch_live_of(slot, nid));
+	atomic_long_add(nr, &p->allocated);
+	if (remote)
+		atomic_long_add(nr, &p->remote);
+}
+
+void memwatch_proc_release(u16 slot, int nid, long nr, bool remote)
+{
+	struct memwatch_proc *p = &memwatch_procs[slot];
+
+	if (slot >= memwatch_nprocs)
+		return;
+	atomic_long_sub(nr, memwatch_live_of(slot, nid));
+	atomic_long_add(nr, &p->released);
+	if (remote)
+		atomic_long_sub(nr, &p->remote);
+}
+
+void memwatch_proc_move(u16 slot, int from, int to, long nr)
+{
+	if (slot >= memwatch_nprocs)
+		return;
+	atomic_long_sub(nr, memwatch_live_of(slot, from));
+	atomic_long_add(nr, memwatch_live_of(slot, to));
+}
+
+long memwatch_proc_live(unsigned int slot, int nid)
+{
+	long sum = 0;
+	int n;
+
+	if (nid != NUMA_NO_NODE)
+		return atomic_long_read(memwatch_live_of(slot, nid));
+	for (n = 0; n < nr_node_ids; n++)
+		sum += atomic_long_read(memwatch_live_of(slot, n));
+	return sum;
+}
+
+const struct memwatch_proc *memwatch_proc_get(unsigned int slot)
+{
+	const struct memwatch_proc *p;
+
+	if (slot >= memwatch_nprocs)
+		return NULL;
+	p = &memwatch_procs[slot];
+	return READ_ONCE(p->state) == MEMWATCH_SLOT_FREE ? NULL : p;
+}
+
+unsigned int memwatch_proc_capacity(void)
+{
+	return memwatch_nprocs - MEMWATCH_SLOT_FIRST;
+}
+
+unsigned int memwatch_proc_used(void)
+{
+	return memwatch_proc_capacity() - READ_ONCE(memwatch_nfree);
+}
+
+size_t memwatch_proc_bytes(void)
+{
+	struct memwatch_index *idx;
+	size_t bytes;
+
+	bytes = memwatch_nprocs * (sizeof(*memwatch_procs) +
+				   nr_node_ids * sizeof(*memwatch_live) +
+				   2 * sizeof(u16));
+	rcu_read_lock();
+	idx = rcu_dereference(memwatch_index);
+	bytes += memwatch_index_size(idx->mask + 1);
+	rcu_read_unlock();
+	return bytes;
+}
+
+u64 memwatch_proc_full_hits(void)
+{
+	return atomic64_read(&memwatch_full_hits);
+}
+
+/* Whether the process a slot stands for still runs; refreshes its names. */
+static bool memwatch_proc_refresh(struct memwatch_proc *p)
+{
+	struct task_struct *t;
+	bool alive = false;
+	struct pid *pid;
+
+	pid = find_get_pid(p->tgid);
+	if (!pid)
+		return false;
+	rcu_read_lock();
+	t = pid_task(pid, PIDTYPE_TGID);
+	if (t && t->start_time == p->start_time &&
+	    atomic_read(&t->signal->live) > 0) {
+		alive = true;
+		get_task_comm(p->comm, t);
+		p->cgroup_id = cgroup_id(task_dfl_cgroup(t));
+	}
+	rcu_read_unlock();
+	put_pid(pid);
+	return alive;
+}
+
+static void memwatch_proc_mark_exited(struct memwatch_proc *p)
+{
+	struct memwatch_index *idx;
+	unsigned long flags;
+	u32 pos;
+
+	raw_spin_lock_irqsave(&memwatch_proc_lock, flags);
+	idx = rcu_dereference_protected(memwatch_index,
+					lockdep_is_held(&memwatch_proc_lock));
+	if (memwatch_index_find(idx, p->tgid, p->start_time, &pos))
+		WRITE_ONCE(idx->slot[pos], MEMWATCH_INDEX_TOMB);
+	WRITE_ONCE(p->state, MEMWATCH_PROC_EXITED);
+	raw_spin_unlock_irqrestore(&memwatch_proc_lock, flags);
+}
+
+static void memwatch_proc_rate(struct memwatch_proc *p, unsigned int cur,
+			       unsigned int oldest, u64 now)
+{
+	unsigned long alloc = atomic_long_read(&p->allocated);
+	u64 dt = now - memwatch_sample_ns[oldest];
+
+	p->samples[cur] = alloc;
+	if (memwatch_ticks < MEMWATCH_RATE_SAMPLES - 1 || !dt)
+		return;
+	p->rate = mul_u64_u64_div_u64((u64)(alloc - p->samples[oldest]) <<
+				      PAGE_SHIFT, NSEC_PER_SEC, dt);
+}
+
+/* Free the reaped slots that still own nothing, a grace period on. */
+static void memwatch_proc_free(unsigned int nreap)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	synchronize_rcu();
+	raw_spin_lock_irqsave(&memwatch_proc_lock, flags);
+	for (i = 0; i < nreap; i++) {
+		u16 s = memwatch_reap[i];
+		struct memwatch_proc *p = &memwatch_procs[s];
+
+		if (memwatch_proc_live(s, NUMA_NO_NODE))
+			continue;
+		memset(p, 0, sizeof(*p));
+		p->state = MEMWATCH_SLOT_FREE;
+		memwatch_free[memwatch_nfree++] = s;
+	}
+	raw_spin_unlock_irqrestore(&memwatch_proc_lock, flags);
+}
+
+/* Tombstones make lookups long: build the index anew past 3/4 full. */
+static void memwatch_index_rebuild(void)
+{
+	struct memwatch_index *old, *new;
+	unsigned long flags;
+	unsigned int s;
+
+	old = rcu_dereference_protected(memwatch_index, 1);
+	new = kvzalloc(memwatch_index_size(old->mask + 1), GFP_KERNEL);
+	if (!new)
+		return;
+	new->mask = old->mask;
+	raw_spin_lock_irqsave(&memwatch_proc_lock, flags);
+	for (s = MEMWATCH_SLOT_FIRST; s < memwatch_nprocs; s++) {
+		const struct memwatch_proc *p = &memwatch_procs[s];
+
+		if (p->state == MEMWATCH_PROC_ALIVE)
+			memwatch_index_add(new, p->tgid, s);
+	}
+	rcu_assign_pointer(memwatch_index, new);
+	raw_spin_unlock_irqrestore(&memwatch_proc_lock, flags);
+	synchronize_rcu();
+	kvfree(old);
+}
+
+static void memwatch_proc_tick(struct work_struct *work)
+{
+	unsigned int cur = memwatch_ticks % MEMWATCH_RATE_SAMPLES;
+	unsigned int oldest = (memwatch_ticks + 1) % MEMWATCH_RATE_SAMPLES;
+	struct memwatch_index *idx;
+	unsigned int s, nreap = 0;
+	u64 now = ktime_get_ns();
+
+	memwatch_sample_ns[cur] = now;
+	for (s = MEMWATCH_SLOT_KERNEL; s < memwatch_nprocs; s++) {
+		struct memwatch_proc *p = &memwatch_procs[s];
+		u8 state = READ_ONCE(p->state);
+
+		if (state == MEMWATCH_SLOT_FREE)
+			continue;
+		memwatch_proc_rate(p, cur, oldest, now);
+		if (state == MEMWATCH_PROC_ALIVE && !memwatch_proc_refresh(p)) {
+			memwatch_proc_mark_exited(p);
+			state = MEMWATCH_PROC_EXITED;
+		}
+		if (state == MEMWATCH_PROC_EXITED &&
+		    !memwatch_proc_live(s, NUMA_NO_NODE))
+			memwatch_reap[nreap++] = s;
+	}
+	memwatch_ticks++;
+	if (nreap)
+		memwatch_proc_free(nreap);
+	idx = rcu_dereference_protected(memwatch_index, 1);
+	if (READ_ONCE(idx->used) > (idx->mask + 1) / 4 * 3)
+		memwatch_index_rebuild();
+	queue_delayed_work(system_unbound_wq, &memwatch_proc_work,
+			   msecs_to_jiffies(MEMWATCH_TICK_MS));
+}
+
+static void memwatch_proc_special(u16 s, u8 state, const char *comm)
+{
+	memwatch_procs[s].state = state;
+	strscpy(memwatch_procs[s].comm, comm, sizeof(memwatch_procs[s].comm));
+}
+
+int memwatch_proc_init(unsigned int max_procs)
+{
+	struct memwatch_index *idx;
+	unsigned int entries, s;
+
+	memwatch_nprocs = clamp(max_procs, 16U, (unsigned int)MEMWATCH_PROCS_MAX)
+			  + MEMWATCH_SLOT_FIRST;
+	memwatch_procs = kvcalloc(memwatch_nprocs, sizeof(*memwatch_procs),
+				  GFP_KERNEL);
+	memwatch_live = kvcalloc((size_t)memwatch_nprocs * nr_node_ids,
+				 sizeof(*memwatch_live), GFP_KERNEL);
+	memwatch_free = kvcalloc(memwatch_nprocs, sizeof(u16), GFP_KERNEL);
+	memwatch_reap = kvcalloc(memwatch_nprocs, sizeof(u16), GFP_KERNEL);
+	entries = roundup_pow_of_two(2 * memwatch_nprocs);
+	idx = kvzalloc(memwatch_index_size(entries), GFP_KERNEL);
+	if (!memwatch_procs || !memwatch_live || !memwatch_free ||
+	    !memwatch_reap || !idx) {
+		kvfree(idx);
+		memwatch_proc_exit();
+		return -ENOMEM;
+	}
+	idx->mask = entries - 1;
+	RCU_INIT_POINTER(memwatch_index, idx);
+	for (s = 0; s < memwatch_nprocs; s++)
+		memwatch_procs[s].state = MEMWATCH_SLOT_FREE;
+	memwatch_proc_special(MEMWATCH_SLOT_KERNEL, MEMWATCH_PROC_KERNEL,
+			      "[kernel]");
+	memwatch_proc_special(MEMWATCH_SLOT_OVERFLOW, MEMWATCH_PROC_OVERFLOW,
+			      "[overflow]");
+	memwatch_nfree = 0;
+	for (s = memwatch_nprocs - 1; s >= MEMWATCH_SLOT_FIRST; s--)
+		memwatch_free[memwatch_nfree++] = s;
+	memwatch_ticks = 0;
+	atomic64_set(&memwatch_full_hits, 0);
+	INIT_DELAYED_WORK(&memwatch_proc_work, memwatch_proc_tick);
+	queue_delayed_work(system_unbound_wq, &memwatch_proc_work,
+			   msecs_to_jiffies(MEMWATCH_TICK_MS));
+	memwatch_proc_ticking = true;
+	return 0;
+}
+
+/* After the hooks are gone: nothing can look a slot up any more. */
+void memwatch_proc_exit(void)
+{
+	if (memwatch_proc_ticking)
+		cancel_delayed_work_sync(&memwatch_proc_work);
+	memwatch_proc_ticking = false;
+	kvfree(rcu_dereference_protected(memwatch_index, 1));
+	RCU_INIT_POINTER(memwatch_index, NULL);
+	kvfree(memwatch_reap);
+	kvfree(memwatch_free);
+	kvfree(memwatch_live);
+	kvfree(memwatch_procs);
+	memwatch_reap = NULL;
+	memwatch_free = NULL;
+	memwatch_live = NULL;
+	memwatch_procs = NULL;
+}
