@@ -130,28 +130,34 @@ static int memwatch_proc_get_start(struct netlink_callback *cb)
 {
 	struct memwatch_proc_dump *ctx = (void *)cb->ctx;
 	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
-	struct nlattr *id = attrs[MEMWATCH_A_PROC_CGROUP_ID];
 
 	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
 	memset(ctx, 0, sizeof(*ctx));
 	if (attrs[MEMWATCH_A_PROC_PID])
 		ctx->pid = nla_get_u32(attrs[MEMWATCH_A_PROC_PID]);
-	if (id) {
-		ctx->cgrp = cgroup_get_from_id(nla_get_u64(id));
-		if (IS_ERR(ctx->cgrp)) {
-			ctx->cgrp = NULL;
-			NL_SET_ERR_MSG_ATTR(cb->extack, id,
-					    "no cgroup has this id");
-			return -ENOENT;
-		}
-	}
 	ctx->path = kmalloc(PATH_MAX, GFP_KERNEL);
-	if (!ctx->path) {
-		if (ctx->cgrp)
-			cgroup_put(ctx->cgrp);
-		ctx->cgrp = NULL;
-		return -ENOMEM;
+	return ctx->path ? 0 : -ENOMEM;
+}
+
+/*
+ * The cgroup filter is resolved at the first dumpit, not in start: 6.1
+ * gives .start no extack to explain a refusal with, .dumpit has one (the
+ * error and its message come back in NLMSG_DONE).
+ */
+static int memwatch_proc_get_filter(struct netlink_callback *cb)
+{
+	struct memwatch_proc_dump *ctx = (void *)cb->ctx;
+	struct nlattr *id = genl_dumpit_info(cb)->attrs[MEMWATCH_A_PROC_CGROUP_ID];
+	struct cgroup *cgrp;
+
+	if (!id || ctx->cgrp || ctx->slot)
+		return 0;
+	cgrp = cgroup_get_from_id(nla_get_u64(id));
+	if (IS_ERR(cgrp)) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, id, "no cgroup has this id");
+		return -ENOENT;
 	}
+	ctx->cgrp = cgrp;
 	return 0;
 }
 
@@ -269,7 +275,10 @@ static int memwatch_proc_get_dumpit(struct sk_buff *skb,
 {
 	struct memwatch_proc_dump *ctx = (void *)cb->ctx;
 	unsigned int slots = memwatch_proc_capacity() + MEMWATCH_SLOT_FIRST;
+	int err = memwatch_proc_get_filter(cb);
 
+	if (err)
+		return err;
 	for (; ctx->slot < slots; ctx->slot++) {
 		const struct memwatch_proc *p = memwatch_proc_get(ctx->slot);
 
@@ -289,10 +298,20 @@ static int memwatch_proc_get_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
+static int memwatch_validate_pid(const struct nlattr *attr,
+				 struct netlink_ext_ack *extack)
+{
+	if (nla_get_u32(attr) && nla_get_u32(attr) <= PID_MAX_LIMIT)
+		return 0;
+	NL_SET_ERR_MSG_ATTR(extack, attr, "not a process id");
+	return -EINVAL;
+}
+
 static const struct nla_policy
 memwatch_proc_get_policy[MEMWATCH_A_PROC_CGROUP_ID + 1] = {
 	[MEMWATCH_A_PROC_PAD] = { .type = NLA_REJECT },
-	[MEMWATCH_A_PROC_PID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[MEMWATCH_A_PROC_PID] = NLA_POLICY_VALIDATE_FN(NLA_U32,
+						       memwatch_validate_pid),
 	[MEMWATCH_A_PROC_CGROUP_ID] = { .type = NLA_U64 },
 };
 

@@ -12,7 +12,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sched.h>
 #include <linux/genetlink.h>
+#include <linux/mempolicy.h>
 
 #include "memwatch_util.h"
 
@@ -163,6 +165,93 @@ void *mw_touch_anon(size_t bytes)
 	return p;
 }
 
+void *mw_alloc_on(size_t bytes, int node)
+{
+	unsigned long mask = 1UL << (node < 0 ? 0 : node);
+	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t off;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, bytes, MADV_NOHUGEPAGE);
+	if (node >= 0 && syscall(SYS_mbind, p, bytes, MPOL_BIND, &mask,
+				 sizeof(mask) * 8, 0)) {
+		munmap(p, bytes);
+		return NULL;
+	}
+	for (off = 0; off < bytes; off += 4096)
+		p[off] = 1;
+	return p;
+}
+
+int mw_pin_to_node(int node)
+{
+	char path[64], list[256], *tok, *save = NULL;
+	cpu_set_t set;
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/devices/system/node/node%d/cpulist", node);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	if (!fgets(list, sizeof(list), f))
+		list[0] = '\0';
+	fclose(f);
+	CPU_ZERO(&set);
+	for (tok = strtok_r(list, ",\n", &save); tok;
+	     tok = strtok_r(NULL, ",\n", &save)) {
+		int a, b, n = sscanf(tok, "%d-%d", &a, &b);
+
+		if (n < 1)
+			continue;
+		if (n == 1)
+			b = a;
+		for (; a <= b; a++)
+			CPU_SET(a, &set);
+	}
+	if (!CPU_COUNT(&set))
+		return -ENOENT;
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+int mw_sync_init(struct mw_sync *s)
+{
+	if (pipe(s->to_child))
+		return -errno;
+	if (pipe(s->to_parent)) {
+		close(s->to_child[0]);
+		close(s->to_child[1]);
+		return -errno;
+	}
+	return 0;
+}
+
+bool mw_sync_child(struct mw_sync *s)
+{
+	char c = 1;
+
+	if (write(s->to_parent[1], &c, 1) != 1)
+		return false;
+	return read(s->to_child[0], &c, 1) == 1;
+}
+
+bool mw_sync_wait(struct mw_sync *s)
+{
+	char c;
+
+	return read(s->to_parent[0], &c, 1) == 1;
+}
+
+void mw_sync_go(struct mw_sync *s)
+{
+	char c = 1;
+
+	if (write(s->to_child[1], &c, 1) != 1)
+		return;
+}
+
 int mw_nl_open(void)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
@@ -209,17 +298,29 @@ const struct nlattr *mw_nla_find(const void *buf, int len, int type)
 	return NULL;
 }
 
+static int mw_nl_send(int fd, uint16_t family, uint8_t cmd, uint16_t flags,
+		      const void *attrs, size_t attrs_len, mw_nl_each_fn each,
+		      void *arg, struct mw_nl_reply *r);
+
+/*
+ * The error of an NLMSG_ERROR (struct nlmsgerr, the request capped) or of
+ * an NLMSG_DONE (an int), and the extack TLVs that follow either.
+ */
 static void mw_nl_parse_error(const struct nlmsghdr *h, struct mw_nl_reply *r)
 {
-	const struct nlmsgerr *e = NLMSG_DATA(h);
+	size_t head = h->nlmsg_type == NLMSG_ERROR ? sizeof(struct nlmsgerr)
+						    : sizeof(int);
 	const struct nlattr *msg;
 	int len;
 
-	r->error = e->error;
-	len = (int)h->nlmsg_len - NLMSG_HDRLEN - (int)sizeof(*e);
+	if (h->nlmsg_len < NLMSG_HDRLEN + sizeof(int))
+		return;
+	memcpy(&r->error, NLMSG_DATA(h), sizeof(int));
+	len = (int)h->nlmsg_len - NLMSG_HDRLEN - (int)head;
 	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS) || len <= 0)
 		return;
-	msg = mw_nla_find(e + 1, len, NLMSGERR_ATTR_MSG);
+	msg = mw_nla_find((const char *)NLMSG_DATA(h) + head, len,
+			  NLMSGERR_ATTR_MSG);
 	if (msg)
 		snprintf(r->extack, sizeof(r->extack), "%.*s",
 			 mw_nla_len(msg), (const char *)mw_nla_data(msg));
@@ -227,6 +328,22 @@ static void mw_nl_parse_error(const struct nlmsghdr *h, struct mw_nl_reply *r)
 
 int mw_nl_xfer(int fd, uint16_t family, uint8_t cmd, uint16_t flags,
 	       const void *attrs, size_t attrs_len, struct mw_nl_reply *r)
+{
+	return mw_nl_send(fd, family, cmd, flags, attrs, attrs_len, NULL, NULL,
+			  r);
+}
+
+int mw_nl_dump(int fd, uint16_t family, uint8_t cmd, const void *attrs,
+	       size_t attrs_len, mw_nl_each_fn each, void *arg,
+	       struct mw_nl_reply *r)
+{
+	return mw_nl_send(fd, family, cmd, NLM_F_DUMP, attrs, attrs_len, each,
+			  arg, r);
+}
+
+static int mw_nl_send(int fd, uint16_t family, uint8_t cmd, uint16_t flags,
+		      const void *attrs, size_t attrs_len, mw_nl_each_fn each,
+		      void *arg, struct mw_nl_reply *r)
 {
 	static char buf[MW_NL_BUFSZ];
 	static uint32_t seq = 1;
@@ -261,13 +378,21 @@ int mw_nl_xfer(int fd, uint16_t family, uint8_t cmd, uint16_t flags,
 				mw_nl_parse_error(h, r);
 				done = true;
 			} else if (h->nlmsg_type == NLMSG_DONE) {
+				mw_nl_parse_error(h, r);
 				done = true;
-			} else if (!got) {
-				got = true;
-				r->len = h->nlmsg_len - NLMSG_HDRLEN -
-					 GENL_HDRLEN;
-				memcpy(r->attrs, (char *)NLMSG_DATA(h) +
-				       GENL_HDRLEN, r->len);
+			} else {
+				const char *a = (char *)NLMSG_DATA(h) +
+						GENL_HDRLEN;
+				int alen = h->nlmsg_len - NLMSG_HDRLEN -
+					   GENL_HDRLEN;
+
+				if (each)
+					each(a, alen, arg);
+				if (!got) {
+					got = true;
+					r->len = alen;
+					memcpy(r->attrs, a, alen);
+				}
 			}
 		}
 	}

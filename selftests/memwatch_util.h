@@ -34,6 +34,23 @@ int mw_run(char *const argv[], char *out, size_t outsz, char *err,
 
 /* Allocate and touch bytes of anonymous memory in 4 KiB pages. */
 void *mw_touch_anon(size_t bytes);
+/* The same, bound to node (MPOL_BIND), or anywhere for node < 0. */
+void *mw_alloc_on(size_t bytes, int node);
+/* Run the calling thread on node's CPUs only: 0 or -errno. */
+int mw_pin_to_node(int node);
+
+/* A pipe pair for a parent and a child to take turns. */
+struct mw_sync {
+	int to_child[2];
+	int to_parent[2];
+};
+
+int mw_sync_init(struct mw_sync *s);
+/* The child's side: tell the parent, wait for its go; false on EOF. */
+bool mw_sync_child(struct mw_sync *s);
+/* The parent's side: wait for the child's word; false if it died. */
+bool mw_sync_wait(struct mw_sync *s);
+void mw_sync_go(struct mw_sync *s);
 
 #define MW_NL_BUFSZ 65536
 
@@ -54,6 +71,14 @@ int mw_nl_family(int fd, const char *name, uint16_t *id, uint32_t *version,
  */
 int mw_nl_xfer(int fd, uint16_t family, uint8_t cmd, uint16_t flags,
 	       const void *attrs, size_t attrs_len, struct mw_nl_reply *r);
+/*
+ * The same, calling each(attrs, len, arg) for every reply message (a dump
+ * with NLM_F_DUMP); r->attrs still holds the first.
+ */
+typedef void (*mw_nl_each_fn)(const void *attrs, int len, void *arg);
+int mw_nl_dump(int fd, uint16_t family, uint8_t cmd, const void *attrs,
+	       size_t attrs_len, mw_nl_each_fn each, void *arg,
+	       struct mw_nl_reply *r);
 /* Append one attribute to buf at *len; returns false if it would overflow. */
 bool mw_nla_put(char *buf, size_t size, size_t *len, uint16_t type,
 		const void *data, size_t data_len);

@@ -108,35 +108,52 @@ static int mw_nl_on_valid(struct nl_msg *msg, void *data)
 	return NL_OK;
 }
 
+static void mw_nl_extack(struct mw_nl *nl, const struct nlmsghdr *hdr,
+			 const void *tlvs, int len)
+{
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+
+	if (!(hdr->nlmsg_flags & NLM_F_ACK_TLVS) || len <= 0)
+		return;
+	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)tlvs, len, NULL))
+		return;
+	if (tb[NLMSGERR_ATTR_MSG])
+		snprintf(nl->extack, sizeof(nl->extack), "%s",
+			 nla_get_string(tb[NLMSGERR_ATTR_MSG]));
+}
+
 static int mw_nl_on_error(struct sockaddr_nl *nla, struct nlmsgerr *e,
 			  void *data)
 {
 	const struct nlmsghdr *hdr = (void *)((char *)e - NLMSG_HDRLEN);
 	struct mw_nl_req *req = data;
-	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	int len;
 
 	(void)nla;
 	req->nl->err = e->error;
 	req->done = 1;
-	len = (int)hdr->nlmsg_len - NLMSG_HDRLEN - (int)sizeof(*e);
-	if (!(hdr->nlmsg_flags & NLM_F_ACK_TLVS) || len <= 0)
-		return NL_STOP;
-	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)(e + 1), len,
-		      NULL))
-		return NL_STOP;
-	if (tb[NLMSGERR_ATTR_MSG])
-		snprintf(req->nl->extack, sizeof(req->nl->extack), "%s",
-			 nla_get_string(tb[NLMSGERR_ATTR_MSG]));
+	mw_nl_extack(req->nl, hdr, e + 1,
+		     (int)hdr->nlmsg_len - NLMSG_HDRLEN - (int)sizeof(*e));
 	return NL_STOP;
 }
 
+/* The ACK, or the end of a dump: an NLMSG_DONE carries its error too. */
 static int mw_nl_on_done(struct nl_msg *msg, void *data)
 {
+	const struct nlmsghdr *hdr = nlmsg_hdr(msg);
 	struct mw_nl_req *req = data;
+	int err;
 
-	(void)msg;
 	req->done = 1;
+	if (hdr->nlmsg_type != NLMSG_DONE ||
+	    hdr->nlmsg_len < NLMSG_HDRLEN + sizeof(int))
+		return NL_STOP;
+	memcpy(&err, nlmsg_data(hdr), sizeof(err));
+	if (err < 0) {
+		req->nl->err = err;
+		mw_nl_extack(req->nl, hdr, (const char *)nlmsg_data(hdr) +
+			     sizeof(int), (int)hdr->nlmsg_len - NLMSG_HDRLEN -
+			     (int)sizeof(int));
+	}
 	return NL_STOP;
 }
 

@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-process, per-node tracking, checked through the PROC_GET dump on a
+ * raw socket against what the test itself allocated, and against
+ * /proc/PID/numa_maps. The guest has 2 NUMA nodes (scripts/vm-run).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/memwatch.h>
+
+#include "kselftest_harness.h"
+#include "memwatch_util.h"
+
+#define MIB (1024UL * 1024)
+#define MAX_NODES 8
+#define MAX_RECS 1024
+
+struct rec {
+	uint32_t pid;
+	uint8_t state;
+	char comm[32];
+	char cgroup[256];
+	uint64_t cgroup_id, live, local, remote, allocated, released, rate;
+	uint64_t node[MAX_NODES];
+};
+
+struct recs {
+	int n;
+	struct rec v[MAX_RECS];
+};
+
+static uint64_t attr_u64(const void *buf, int len, int type)
+{
+	const struct nlattr *a = mw_nla_find(buf, len, type);
+	uint64_t v = 0;
+
+	if (a)
+		memcpy(&v, mw_nla_data(a), sizeof(v));
+	return v;
+}
+
+static void collect(const void *buf, int len, void *arg)
+{
+	struct recs *rs = arg;
+	const struct nlattr *a, *n;
+	struct rec *r;
+	int rem;
+
+	if (rs->n == MAX_RECS)
+		return;
+	r = &rs->v[rs->n++];
+	memset(r, 0, sizeof(*r));
+	a = mw_nla_find(buf, len, MEMWATCH_A_PROC_PID);
+	if (a)
+		r->pid = *(const uint32_t *)mw_nla_data(a);
+	a = mw_nla_find(buf, len, MEMWATCH_A_PROC_STATE);
+	if (a)
+		r->state = *(const uint8_t *)mw_nla_data(a);
+	a = mw_nla_find(buf, len, MEMWATCH_A_PROC_COMM);
+	if (a)
+		snprintf(r->comm, sizeof(r->comm), "%s",
+			 (const char *)mw_nla_data(a));
+	a = mw_nla_find(buf, len, MEMWATCH_A_PROC_CGROUP_PATH);
+	if (a)
+		snprintf(r->cgroup, sizeof(r->cgroup), "%s",
+			 (const char *)mw_nla_data(a));
+	r->cgroup_id = attr_u64(buf, len, MEMWATCH_A_PROC_CGROUP_ID);
+	r->live = attr_u64(buf, len, MEMWATCH_A_PROC_LIVE_BYTES);
+	r->local = attr_u64(buf, len, MEMWATCH_A_PROC_LOCAL_BYTES);
+	r->remote = attr_u64(buf, len, MEMWATCH_A_PROC_REMOTE_BYTES);
+	r->allocated = attr_u64(buf, len, MEMWATCH_A_PROC_ALLOCATED_BYTES);
+	r->released = attr_u64(buf, len, MEMWATCH_A_PROC_RELEASED_BYTES);
+	r->rate = attr_u64(buf, len, MEMWATCH_A_PROC_RATE);
+	a = mw_nla_find(buf, len, MEMWATCH_A_PROC_NODES);
+	if (!a)
+		return;
+	mw_nla_for_each(n, mw_nla_data(a), mw_nla_len(a), rem) {
+		const struct nlattr *id = mw_nla_find(mw_nla_data(n),
+						      mw_nla_len(n),
+						      MEMWATCH_A_NODE_ID);
+		uint32_t nid = id ? *(const uint32_t *)mw_nla_data(id) : 0;
+
+		if (nid < MAX_NODES)
+			r->node[nid] = attr_u64(mw_nla_data(n), mw_nla_len(n),
+						MEMWATCH_A_NODE_LIVE_BYTES);
+	}
+}
+
+FIXTURE(track) {
+	int fd;
+	uint16_t id;
+	bool was_loaded;
+	struct mw_nl_reply r;
+	struct recs recs;
+};
+
+FIXTURE_SETUP(track)
+{
+	uint32_t version, grp;
+
+	self->was_loaded = mw_module_loaded();
+	ASSERT_EQ(0, mw_module_ensure(true));
+	self->fd = mw_nl_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, mw_nl_family(self->fd, MEMWATCH_GENL_NAME, &self->id,
+				  &version, &grp));
+}
+
+FIXTURE_TEARDOWN(track)
+{
+	close(self->fd);
+	mw_module_ensure(self->was_loaded);
+}
+
+/* Dump with the filters that are not 0: 0 or -errno. */
+static int dump(struct _test_data_track *self, uint32_t pid, uint64_t cgid)
+{
+	char attrs[64];
+	size_t len = 0;
+
+	if (pid && !mw_nla_put(attrs, sizeof(attrs), &len,
+			       MEMWATCH_A_PROC_PID, &pid, sizeof(pid)))
+		return -EMSGSIZE;
+	if (cgid && !mw_nla_put(attrs, sizeof(attrs), &len,
+				MEMWATCH_A_PROC_CGROUP_ID, &cgid,
+				sizeof(cgid)))
+		return -EMSGSIZE;
+	self->recs.n = 0;
+	return mw_nl_dump(self->fd, self->id, MEMWATCH_CMD_PROC_GET, attrs,
+			  len, collect, &self->recs, &self->r);
+}
+
+static const struct rec *find(struct _test_data_track *self, uint32_t pid)
+{
+	int i;
+
+	for (i = 0; i < self->recs.n; i++)
+		if (self->recs.v[i].pid == pid)
+			return &self->recs.v[i];
+	return NULL;
+}
+
+/*
+ * Poll (3 s at most) until pid has no record; true if it went. Pages of
+ * an exited process can wait in the per-CPU LRU batches, charged, until
+ * they drain: compaction drains them (lru_add_drain_all()) first.
+ */
+static bool record_goes(struct _test_data_track *self, pid_t pid)
+{
+	int i, fd = open("/proc/sys/vm/compact_memory", O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, "1", 1) != 1)
+			perror("compact_memory");
+		close(fd);
+	}
+
+	for (i = 0; i < 30; i++) {
+		if (!dump(self, pid, 0) && !self->recs.n)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/* Wait for pid's own exit (kill first): its exit status, or 128 + signal. */
+static int wait_exit(pid_t pid, bool kill_first)
+{
+	int status;
+
+	if (kill_first)
+		kill(pid, SIGKILL);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int reap(pid_t pid)
+{
+	return wait_exit(pid, true);
+}
+
+/* Child: CPUs of cpu_node, bytes bound to mem_node; then free; then exit. */
+static pid_t alloc_child(struct mw_sync *s, int cpu_node, int mem_node,
+			 size_t bytes)
+{
+	pid_t pid = fork();
+	void *p;
+
+	if (pid)
+		return pid;
+	if (cpu_node >= 0 && mw_pin_to_node(cpu_node))
+		_exit(10);
+	p = mw_alloc_on(bytes, mem_node);
+	if (!p)
+		_exit(11);
+	if (!mw_sync_child(s))
+		_exit(0);
+	munmap(p, bytes);
+	mw_sync_child(s);
+	_exit(0);
+}
+
+static bool within(uint64_t want, uint64_t seen, unsigned int pct)
+{
+	uint64_t slack = want * pct / 100;
+
+	return seen + slack >= want && seen <= want + slack;
+}
+
+#define EXPECT_WITHIN(want, seen, pct)					\
+	EXPECT_TRUE(within((want), (seen), (pct)))			\
+		TH_LOG("%s = %lu KiB, %s = %lu KiB, not within %d%%",	\
+		       #want, (unsigned long)(want) / 1024, #seen,	\
+		       (unsigned long)(seen) / 1024, (pct))
+
+static void check_placement(struct __test_metadata *_metadata,
+			    struct _test_data_track *self, int mem_node,
+			    bool remote)
+{
+	const size_t bytes = 200 * MIB;
+	uint64_t before, sum = 0;
+	const struct rec *r;
+	struct mw_sync s;
+	pid_t child;
+	int i;
+
+	ASSERT_EQ(0, mw_sync_init(&s));
+	child = alloc_child(&s, 0, mem_node, bytes);
+	ASSERT_LT(0, child);
+	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("child: %d", reap(child));
+
+	ASSERT_EQ(0, dump(self, child, 0));
+	ASSERT_EQ(1, self->recs.n);
+	r = &self->recs.v[0];
+	EXPECT_EQ(MEMWATCH_PROC_ALIVE, r->state);
+	EXPECT_WITHIN(bytes, r->node[mem_node], 5);
+	EXPECT_WITHIN(bytes, remote ? r->remote : r->local, 5);
+	EXPECT_EQ(r->live, r->local + r->remote);
+	for (i = 0; i < MAX_NODES; i++)
+		sum += r->node[i];
+	EXPECT_EQ(r->live, sum);
+	EXPECT_LE(r->live, r->allocated);
+	before = r->live;
+
+	/* munmap: the live figure falls back while the process lives. */
+	mw_sync_go(&s);
+	ASSERT_TRUE(mw_sync_wait(&s));
+	ASSERT_EQ(0, dump(self, child, 0));
+	ASSERT_EQ(1, self->recs.n);
+	r = &self->recs.v[0];
+	EXPECT_GE(before - bytes + bytes * 5 / 100, r->live)
+		TH_LOG("live %lu MiB after munmap", r->live / MIB);
+	EXPECT_LE(bytes - bytes * 5 / 100, r->released);
+
+	/* Exit: the record goes. */
+	mw_sync_go(&s);
+	EXPECT_EQ(0, wait_exit(child, false));
+	EXPECT_TRUE(record_goes(self, child));
+}
+
+TEST_F(track, remote_200mib_from_node0_cpu_on_node1)
+{
+	check_placement(_metadata, self, 1, true);
+}
+
+TEST_F(track, local_200mib_from_node0_cpu_on_node0)
+{
+	check_placement(_metadata, self, 0, false);
+}
+
+static int threads_done, threads_failed;
+
+/* Allocate 8 MiB, say so, and stay: the thread must be seen alive. */
+static void *thread_alloc(void *arg)
+{
+	if (mw_alloc_on(8 * MIB, -1))
+		__atomic_add_fetch(&threads_done, 1, __ATOMIC_SEQ_CST);
+	else
+		__atomic_add_fetch(&threads_failed, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		pause();
+	return arg;
+}
+
+TEST_F(track, sixteen_threads_are_one_record)
+{
+	struct mw_sync s;
+	char path[64];
+	struct dirent *d;
+	pid_t child;
+	DIR *dir;
+	int i;
+
+	ASSERT_EQ(0, mw_sync_init(&s));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		pthread_t t;
+
+		for (i = 0; i < 16; i++)
+			if (pthread_create(&t, NULL, thread_alloc, NULL))
+				_exit(10);
+		while (__atomic_load_n(&threads_done, __ATOMIC_SEQ_CST) +
+		       __atomic_load_n(&threads_failed, __ATOMIC_SEQ_CST) < 16)
+			usleep(10000);
+		if (threads_failed)
+			_exit(11);
+		mw_sync_child(&s);
+		_exit(0);
+	}
+	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("child: %d", reap(child));
+	ASSERT_EQ(0, dump(self, 0, 0));
+	ASSERT_NE(NULL, find(self, child));
+	EXPECT_WITHIN(16 * 8 * MIB, find(self, child)->live, 5);
+	/* None of its threads has a record of its own. */
+	snprintf(path, sizeof(path), "/proc/%d/task", child);
+	dir = opendir(path);
+	ASSERT_NE(NULL, dir);
+	i = 0;
+	while ((d = readdir(dir))) {
+		pid_t tid = atoi(d->d_name);
+
+		if (tid <= 0 || tid == child)
+			continue;
+		i++;
+		EXPECT_EQ(NULL, find(self, tid)) TH_LOG("thread %d", tid);
+	}
+	closedir(dir);
+	EXPECT_EQ(16, i);
+	reap(child);
+}
+
+/* A file on a filesystem with a page cache: the host root (9p, loose). */
+static const char *big_file(size_t bytes)
+{
+	static const char *const candidates[] = {
+		"/usr/src/linux-source-6.1.tar.xz",
+		"/usr/lib/x86_64-linux-gnu/libLLVM-14.so.1",
+		NULL,
+	};
+	struct stat st;
+	int i;
+
+	for (i = 0; candidates[i]; i++)
+		if (!stat(candidates[i], &st) && (size_t)st.st_size >= bytes)
+			return candidates[i];
+	return NULL;
+}
+
+TEST_F(track, page_cache_read_is_attributed_to_the_reader)
+{
+	const size_t bytes = 64 * MIB;
+	const char *file = big_file(bytes);
+	const struct rec *r;
+	struct mw_sync s;
+	pid_t child;
+	int fd;
+
+	ASSERT_NE(NULL, file) TH_LOG("no file of 64 MiB to read");
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	ASSERT_LE(0, fd);
+	sync();
+	ASSERT_EQ(1, write(fd, "3", 1));
+	close(fd);
+
+	ASSERT_EQ(0, mw_sync_init(&s));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		static char buf[1 << 20];
+		size_t done = 0;
+		int in = open(file, O_RDONLY);
+
+		if (in < 0)
+			_exit(10);
+		while (done < bytes) {
+			ssize_t n = read(in, buf, sizeof(buf));
+
+			if (n <= 0)
+				_exit(11);
+			done += n;
+		}
+		mw_sync_child(&s);
+		_exit(0);
+	}
+	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("child: %d", reap(child));
+	ASSERT_EQ(0, dump(self, child, 0));
+	ASSERT_EQ(1, self->recs.n);
+	r = &self->recs.v[0];
+	EXPECT_LE(bytes * 95 / 100, r->live) TH_LOG("%s: live %lu MiB", file,
+						   r->live / MIB);
+	mw_sync_go(&s);
+	reap(child);
+	/* The page cache outlives the reader: its record stays, exited. */
+	usleep(600000);
+	ASSERT_EQ(0, dump(self, child, 0));
+	ASSERT_EQ(1, self->recs.n);
+	EXPECT_EQ(MEMWATCH_PROC_EXITED, self->recs.v[0].state);
+	EXPECT_LE(bytes * 95 / 100, self->recs.v[0].live);
+}
+
+/* Sum of N<node>= over the anonymous mappings in numa_maps, in bytes. */
+static uint64_t numa_maps_anon(pid_t pid, int node)
+{
+	char path[64], line[4096], key[16];
+	uint64_t pages = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/numa_maps", pid);
+	snprintf(key, sizeof(key), " N%d=", node);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *at = strstr(line, key);
+
+		if (at && strstr(line, " anon="))
+			pages += strtoull(at + strlen(key), NULL, 10);
+	}
+	fclose(f);
+	return pages * 4096;
+}
+
+TEST_F(track, figures_match_numa_maps)
+{
+	const struct rec *r;
+	struct mw_sync s;
+	pid_t child;
+	int n;
+
+	ASSERT_EQ(0, mw_sync_init(&s));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		if (!mw_alloc_on(128 * MIB, 0) || !mw_alloc_on(96 * MIB, 1))
+			_exit(10);
+		mw_sync_child(&s);
+		_exit(0);
+	}
+	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("child: %d", reap(child));
+	ASSERT_EQ(0, dump(self, child, 0));
+	ASSERT_EQ(1, self->recs.n);
+	r = &self->recs.v[0];
+	for (n = 0; n < 2; n++) {
+		uint64_t maps = numa_maps_anon(child, n);
+
+		EXPECT_LE(n ? 96 * MIB : 128 * MIB, maps);
+		EXPECT_WITHIN(maps, r->node[n], 5);
+	}
+	reap(child);
+}
+
+TEST_F(track, cgroup_filter)
+{
+	char dir[128], procs[160], want[128];
+	const struct rec *r = NULL;
+	struct mw_sync s;
+	struct stat st;
+	pid_t child;
+	int i;
+
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/memwatch-test-%d",
+		 getpid());
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	snprintf(want, sizeof(want), "/memwatch-test-%d", getpid());
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	ASSERT_EQ(0, stat(dir, &st));
+	ASSERT_EQ(0, mw_sync_init(&s));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		FILE *f = fopen(procs, "w");
+
+		if (!f || fprintf(f, "0\n") < 0 || fclose(f))
+			_exit(10);
+		if (!mw_alloc_on(32 * MIB, -1))
+			_exit(11);
+		mw_sync_child(&s);
+		_exit(0);
+	}
+	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("child: %d", reap(child));
+	/* The worker notices the move within a tick or two. */
+	for (i = 0; i < 30; i++) {
+		ASSERT_EQ(0, dump(self, 0, st.st_ino));
+		if (self->recs.n)
+			break;
+		usleep(100000);
+	}
+	ASSERT_EQ(1, self->recs.n);
+	r = &self->recs.v[0];
+	EXPECT_EQ(child, r->pid);
+	EXPECT_EQ(st.st_ino, r->cgroup_id);
+	EXPECT_STREQ(want, r->cgroup);
+	EXPECT_LE(32 * MIB * 95 / 100, r->live);
+	/* The root cgroup holds it too, and every other process. */
+	ASSERT_EQ(0, dump(self, 0, 1));
+	EXPECT_NE(NULL, find(self, child));
+	EXPECT_NE(NULL, find(self, getpid()));
+	reap(child);
+	EXPECT_EQ(0, rmdir(dir));
+}
+
+TEST_F(track, bad_filters_are_refused)
+{
+	uint64_t id = 0xdeadbeefULL, live = 1;
+	uint32_t pid = 0;
+	char attrs[64];
+	size_t len = 0;
+
+	ASSERT_TRUE(mw_nla_put(attrs, sizeof(attrs), &len,
+			       MEMWATCH_A_PROC_CGROUP_ID, &id, sizeof(id)));
+	EXPECT_EQ(-ENOENT, mw_nl_dump(self->fd, self->id,
+				      MEMWATCH_CMD_PROC_GET, attrs, len, NULL,
+				      NULL, &self->r));
+	EXPECT_NE(0, strlen(self->r.extack));
+	len = 0;
+	ASSERT_TRUE(mw_nla_put(attrs, sizeof(attrs), &len,
+			       MEMWATCH_A_PROC_PID, &pid, sizeof(pid)));
+	EXPECT_EQ(-EINVAL, mw_nl_dump(self->fd, self->id,
+				      MEMWATCH_CMD_PROC_GET, attrs, len, NULL,
+				      NULL, &self->r));
+	EXPECT_NE(0, strlen(self->r.extack));
+	len = 0;
+	ASSERT_TRUE(mw_nla_put(attrs, sizeof(attrs), &len,
+			       MEMWATCH_A_PROC_LIVE_BYTES, &live,
+			       sizeof(live)));
+	EXPECT_EQ(-EINVAL, mw_nl_dump(self->fd, self->id,
+				      MEMWATCH_CMD_PROC_GET, attrs, len, NULL,
+				      NULL, &self->r));
+	EXPECT_NE(0, strlen(self->r.extack));
+}
+
+TEST_F(track, rate_follows_growth)
+{
+	const struct rec *r;
+	struct mw_sync s;
+	pid_t child;
+	int i;
+
+	ASSERT_EQ(0, mw_sync_init(&s));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		/* About 40 MiB/s for 2 s, then nothing. */
+		for (i = 0; i < 40; i++) {
+			if (!mw_alloc_on(2 * MIB, -1))
+				_exit(10);
+			usleep(50000);
+		}
+		mw_sync_child(&s);
+		_exit(0);
+	}
+	usleep(1500000);
+	ASSERT_EQ(0, dump(self, child, 0));
+	ASSERT_EQ(1, self->recs.n);
+	r = &self->recs.v[0];
+	EXPECT_LE(5 * MIB, r->rate) TH_LOG("rate %lu KiB/s", r->rate / 1024);
+	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("child: %d", reap(child));
+	/* Idle for over a second: the rate falls to 0. */
+	for (i = 0; i < 30; i++) {
+		ASSERT_EQ(0, dump(self, child, 0));
+		ASSERT_EQ(1, self->recs.n);
+		if (!self->recs.v[0].rate)
+			break;
+		usleep(100000);
+	}
+	EXPECT_EQ(0, self->recs.v[0].rate);
+	reap(child);
+}
+
+/* A full process table: new processes go to [overflow], and it is said. */
+TEST_F(track, full_table_overflows)
+{
+	const struct rec *over = NULL;
+	uint32_t version, grp;
+	pid_t kids[24];
+	struct mw_sync s;
+	int i;
+
+	close(self->fd);
+	ASSERT_EQ(0, mw_module_ensure(false));
+	ASSERT_EQ(0, mw_module_load("max_procs=16"));
+	self->fd = mw_nl_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, mw_nl_family(self->fd, MEMWATCH_GENL_NAME, &self->id,
+				  &version, &grp));
+	ASSERT_EQ(0, mw_sync_init(&s));
+	for (i = 0; i < 24; i++) {
+		kids[i] = alloc_child(&s, -1, -1, 4 * MIB);
+		ASSERT_LT(0, kids[i]);
+		ASSERT_TRUE(mw_sync_wait(&s));
+	}
+	ASSERT_EQ(0, dump(self, 0, 0));
+	for (i = 0; i < self->recs.n; i++)
+		if (self->recs.v[i].state == MEMWATCH_PROC_OVERFLOW)
+			over = &self->recs.v[i];
+	ASSERT_NE(NULL, over);
+	EXPECT_STREQ("[overflow]", over->comm);
+	EXPECT_LE(8 * 4 * MIB * 95 / 100, over->live);
+	/* 16 processes, [overflow], and [kernel] if a kthread charged. */
+	EXPECT_GE(18, self->recs.n);
+	for (i = 0; i < 24; i++)
+		reap(kids[i]);
+	/* Back to the default table for whoever comes next. */
+	EXPECT_EQ(0, mw_module_unload());
+	EXPECT_EQ(0, mw_module_load(""));
+}
+
+TEST_HARNESS_MAIN
