@@ -8,25 +8,11 @@
 #include "kselftest_harness.h"
 #include "memwatch_util.h"
 
-#define OUTSZ 65536
-
-static char out[OUTSZ], err[OUTSZ];
+static char out[MW_OUTSZ], err[MW_OUTSZ];
 
 static int memctl(const char *a1, const char *a2)
 {
-	char *argv[] = { (char *)mw_memctl_path(), (char *)a1, (char *)a2,
-			 NULL };
-
-	return mw_run(argv, out, sizeof(out), err, sizeof(err));
-}
-
-static int lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
+	return mw_memctl(out, err, a1, a2, MW_END);
 }
 
 static void read_sysfs_version(char *buf, size_t size)
@@ -83,22 +69,11 @@ TEST_F(memctl, status_json_when_loaded)
 		" and (.hits | type) == \"number\")"
 		" and ([.tables[].name] | sort) == [\"pages\", \"procs\"]"
 		" and all(.tables[]; .capacity > 0 and .bytes > 0)";
-	static const char file[] = "/tmp/memctl-status.json";
 	char version[32];
-	char *jq[] = { "jq", "-e", "--arg", "v", version, (char *)filter,
-		       (char *)file, NULL };
-	FILE *f;
 
 	read_sysfs_version(version, sizeof(version));
 	ASSERT_EQ(0, memctl("status", "--json")) TH_LOG("stderr: %s", err);
-	/* Feed memctl's output to jq through a file: mw_run has no stdin. */
-	f = fopen(file, "w");
-	ASSERT_NE(NULL, f);
-	fputs(out, f);
-	fclose(f);
-	EXPECT_EQ(0, mw_run(jq, out, sizeof(out), err, sizeof(err)))
-		TH_LOG("jq: %s%s", out, err);
-	unlink(file);
+	EXPECT_EQ(0, mw_jq(out, filter, version));
 }
 
 TEST_F(memctl, status_when_not_loaded)
@@ -116,12 +91,12 @@ TEST_F(memctl, status_when_not_loaded)
 TEST_F(memctl, bad_argument_is_one_line_and_status_2)
 {
 	EXPECT_EQ(2, memctl("status", "--no-such-option"));
-	EXPECT_EQ(1, lines(err)) TH_LOG("stderr: %s", err);
+	EXPECT_EQ(1, mw_lines(err)) TH_LOG("stderr: %s", err);
 	EXPECT_STREQ("", out);
 	EXPECT_EQ(2, memctl("status", "extra"));
-	EXPECT_EQ(1, lines(err)) TH_LOG("stderr: %s", err);
+	EXPECT_EQ(1, mw_lines(err)) TH_LOG("stderr: %s", err);
 	EXPECT_EQ(2, memctl("no-such-command", NULL));
-	EXPECT_EQ(1, lines(err)) TH_LOG("stderr: %s", err);
+	EXPECT_EQ(1, mw_lines(err)) TH_LOG("stderr: %s", err);
 }
 
 TEST_F(memctl, help)

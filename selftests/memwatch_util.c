@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,53 @@ int mw_run(char *const argv[], char *out, size_t outsz, char *err,
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+int mw_memctl(char *out, char *err, ...)
+{
+	char *argv[32];
+	va_list ap;
+	int n = 0;
+
+	argv[n++] = (char *)mw_memctl_path();
+	va_start(ap, err);
+	while (n < 31 && (argv[n] = va_arg(ap, char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	return mw_run(argv, out, MW_OUTSZ, err, MW_OUTSZ);
+}
+
+int mw_jq(const char *json, const char *filter, const char *var)
+{
+	char file[] = "/tmp/memwatch-jq.XXXXXX";
+	static char out[MW_OUTSZ], err[MW_OUTSZ];
+	int fd = mkstemp(file), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = write(fd, json, strlen(json)) == (ssize_t)strlen(json) ? 0 : -1;
+	close(fd);
+	if (!rc) {
+		char *argv[] = { "jq", "-e", "--arg", "v",
+				 (char *)(var ? var : ""), (char *)filter,
+				 file, NULL };
+
+		rc = mw_run(argv, out, sizeof(out), err, sizeof(err));
+	}
+	if (rc)
+		fprintf(stderr, "# jq %s: %s%s", filter, out, err);
+	unlink(file);
+	return rc;
+}
+
+int mw_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
 }
 
 void *mw_touch_anon(size_t bytes)

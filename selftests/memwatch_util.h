@@ -32,6 +32,18 @@ int mw_module_ensure(bool loaded);
 int mw_run(char *const argv[], char *out, size_t outsz, char *err,
 	   size_t errsz);
 
+/*
+ * Run memctl with the arguments up to MW_END, output captured in out and
+ * err (MW_OUTSZ each): its exit status, or -1.
+ */
+#define MW_OUTSZ 65536
+#define MW_END ((char *)NULL)
+int mw_memctl(char *out, char *err, ...);
+/* jq -e FILTER on json, with $v bound to var: 0 when the filter holds. */
+int mw_jq(const char *json, const char *filter, const char *var);
+/* How many lines s has. */
+int mw_lines(const char *s);
+
 /* Allocate and touch bytes of anonymous memory in 4 KiB pages. */
 void *mw_touch_anon(size_t bytes);
 /* The same, bound to node (MPOL_BIND), or anywhere for node < 0. */
