@@ -16,18 +16,25 @@
  *   page cache stays charged to it. Once it owns no live page, and a grace
  *   period after the tombstone has passed (no probe still holds the id
  *   from a lookup), the slot is reset and freed.
- * - Counters are atomics in the slot: a process's threads share them,
- *   different processes never do.
+ * - Counters are atomics in the slot, but the fault path rarely touches
+ *   them: each CPU batches the deltas of the last (slot, node) it saw and
+ *   adds them to the atomics every MEMWATCH_PCP_BATCH pages, or when it
+ *   sees another. A batch is changed with interrupts off, and the worker
+ *   drains every CPU's by IPI before it judges a slot, and again before it
+ *   frees one, so no delta is lost or lands on a reused slot. Readers see
+ *   counters at most a batch per CPU behind.
  */
 #include <linux/cgroup.h>
 #include <linux/hash.h>
 #include <linux/log2.h>
 #include <linux/math64.h>
 #include <linux/nodemask.h>
+#include <linux/percpu.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
@@ -58,6 +65,17 @@ static u64 memwatch_sample_ns[MEMWATCH_RATE_SAMPLES];
 static unsigned long memwatch_ticks;
 static struct delayed_work memwatch_proc_work;
 static bool memwatch_proc_ticking;
+
+#define MEMWATCH_PCP_BATCH	64	/* pages */
+
+/* A CPU's pending deltas for one slot and node (slot 0: none). */
+struct memwatch_pcp {
+	u16 slot;
+	int nid;
+	int live, allocated, released, remote;
+};
+
+static DEFINE_PER_CPU(struct memwatch_pcp, memwatch_pcp);
 
 static size_t memwatch_index_size(u32 entries)
 {
@@ -166,26 +184,77 @@ static atomic_long_t *memwatch_live_of(u16 slot, int nid)
 	return &memwatch_live[(size_t)slot * nr_node_ids + nid];
 }
 
+/* With interrupts off. */
+static void memwatch_pcp_flush(struct memwatch_pcp *c)
+{
+	struct memwatch_proc *p;
+
+	if (!c->slot)
+		return;
+	p = &memwatch_procs[c->slot];
+	if (c->live)
+		atomic_long_add(c->live, memwatch_live_of(c->slot, c->nid));
+	if (c->allocated)
+		atomic_long_add(c->allocated, &p->allocated);
+	if (c->released)
+		atomic_long_add(c->released, &p->released);
+	if (c->remote)
+		atomic_long_add(c->remote, &p->remote);
+	memset(c, 0, sizeof(*c));
+}
+
+static void memwatch_pcp_add(u16 slot, int nid, int live, int allocated,
+			     int released, int remote)
+{
+	struct memwatch_pcp *c;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	c = this_cpu_ptr(&memwatch_pcp);
+	if (c->slot != slot || c->nid != nid) {
+		memwatch_pcp_flush(c);
+		c->slot = slot;
+		c->nid = nid;
+	}
+	c->live += live;
+	c->allocated += allocated;
+	c->released += released;
+	c->remote += remote;
+	if (abs(c->live) >= MEMWATCH_PCP_BATCH ||
+	    c->allocated >= MEMWATCH_PCP_BATCH ||
+	    c->released >= MEMWATCH_PCP_BATCH)
+		memwatch_pcp_flush(c);
+	local_irq_restore(flags);
+}
+
+/* IPI handlers, interrupts off. */
+static bool memwatch_pcp_pending(int cpu, void *info)
+{
+	return READ_ONCE(per_cpu_ptr(&memwatch_pcp, cpu)->slot);
+}
+
+static void memwatch_pcp_drain_this(void *info)
+{
+	memwatch_pcp_flush(this_cpu_ptr(&memwatch_pcp));
+}
+
+/* Process context: every CPU's batch in the atomics. */
+static void memwatch_pcp_drain(void)
+{
+	on_each_cpu_cond(memwatch_pcp_pending, memwatch_pcp_drain_this, NULL,
+			 true);
+}
+
 void memwatch_proc_charge(u16 slot, int nid, long nr, bool remote)
 {
-	struct memwatch_proc *p = &memwatch_procs[slot];
-
-	atomic_long_add(nr, memwatch_live_of(slot, nid));
-	atomic_long_add(nr, &p->allocated);
-	if (remote)
-		atomic_long_add(nr, &p->remote);
+	memwatch_pcp_add(slot, nid, nr, nr, 0, remote ? nr : 0);
 }
 
 void memwatch_proc_release(u16 slot, int nid, long nr, bool remote)
 {
-	struct memwatch_proc *p = &memwatch_procs[slot];
-
 	if (slot >= memwatch_nprocs)
 		return;
-	atomic_long_sub(nr, memwatch_live_of(slot, nid));
-	atomic_long_add(nr, &p->released);
-	if (remote)
-		atomic_long_sub(nr, &p->remote);
+	memwatch_pcp_add(slot, nid, -nr, 0, nr, remote ? -nr : 0);
 }
 
 void memwatch_proc_move(u16 slot, int from, int to, long nr)
@@ -305,7 +374,9 @@ static void memwatch_proc_free(unsigned int nreap)
 	unsigned long flags;
 	unsigned int i;
 
+	/* No probe finds these slots now: what they still owe is batched. */
 	synchronize_rcu();
+	memwatch_pcp_drain();
 	raw_spin_lock_irqsave(&memwatch_proc_lock, flags);
 	for (i = 0; i < nreap; i++) {
 		u16 s = memwatch_reap[i];
@@ -353,6 +424,7 @@ static void memwatch_proc_tick(struct work_struct *work)
 	unsigned int s, nreap = 0;
 	u64 now = ktime_get_ns();
 
+	memwatch_pcp_drain();
 	memwatch_sample_ns[cur] = now;
 	for (s = MEMWATCH_SLOT_KERNEL; s < memwatch_nprocs; s++) {
 		struct memwatch_proc *p = &memwatch_procs[s];
