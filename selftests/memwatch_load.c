@@ -54,7 +54,7 @@ static pid_t start_faulting(void)
 	if (pid)
 		return pid;
 	for (;;) {
-		void *p = mw_touch_anon(8 << 20);
+		void *p = mw_alloc_on(8 << 20, -1);
 
 		if (p)
 			munmap(p, 8 << 20);

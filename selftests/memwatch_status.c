@@ -138,7 +138,7 @@ TEST_F(family, status_hooks_attached_and_counting)
 			TH_LOG("%s", before.hooks[i].name);
 
 	/* Every 4 KiB anonymous page faulted in is charged once. */
-	p = mw_touch_anon(bytes);
+	p = mw_alloc_on(bytes, -1);
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, mw_nl_xfer(self->fd, self->id, MEMWATCH_CMD_STATUS, 0,
 				NULL, 0, &self->r));

@@ -199,20 +199,6 @@ int mw_lines(const char *s)
 	return n;
 }
 
-void *mw_touch_anon(size_t bytes)
-{
-	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	size_t off;
-
-	if (p == MAP_FAILED)
-		return NULL;
-	madvise(p, bytes, MADV_NOHUGEPAGE);
-	for (off = 0; off < bytes; off += 4096)
-		p[off] = 1;
-	return p;
-}
-
 void *mw_alloc_on(size_t bytes, int node)
 {
 	unsigned long mask = 1UL << (node < 0 ? 0 : node);

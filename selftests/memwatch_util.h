@@ -44,9 +44,10 @@ int mw_jq(const char *json, const char *filter, const char *var);
 /* How many lines s has. */
 int mw_lines(const char *s);
 
-/* Allocate and touch bytes of anonymous memory in 4 KiB pages. */
-void *mw_touch_anon(size_t bytes);
-/* The same, bound to node (MPOL_BIND), or anywhere for node < 0. */
+/*
+ * Allocate and touch bytes of anonymous memory in 4 KiB pages, bound to
+ * node (MPOL_BIND), or anywhere for node < 0.
+ */
 void *mw_alloc_on(size_t bytes, int node);
 /* Run the calling thread on node's CPUs only: 0 or -errno. */
 int mw_pin_to_node(int node);
