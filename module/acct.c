@@ -16,6 +16,7 @@
 #include "acct.h"
 #include "pfn.h"
 #include "proc.h"
+#include "wmark.h"
 
 void memwatch_acct_charge_entry(struct memwatch_charge_data *d,
 				struct pt_regs *regs)
@@ -73,6 +74,9 @@ void memwatch_acct_charge_return(struct memwatch_charge_data *d,
 	memwatch_acct_set(entry, slot | (remote ? MEMWATCH_PFN_REMOTE : 0),
 			  nid, nr);
 	memwatch_proc_charge(slot, nid, nr, remote);
+	rcu_read_lock();
+	memwatch_wmark_check(folio_memcg(folio));
+	rcu_read_unlock();
 }
 
 void memwatch_acct_uncharge(struct pt_regs *regs)
@@ -82,8 +86,16 @@ void memwatch_acct_uncharge(struct pt_regs *regs)
 	u16 *entry;
 
 	entry = memwatch_pfn_entry(nid, folio_pfn(folio));
-	if (entry)
-		memwatch_acct_set(entry, 0, nid, folio_nr_pages(folio));
+	if (!entry || !READ_ONCE(*entry))
+		return;
+	memwatch_acct_set(entry, 0, nid, folio_nr_pages(folio));
+	/*
+	 * The usage drops when this uncharge batch ends: what is seen here
+	 * is the drop of the batches before it (and the worker's tick).
+	 */
+	rcu_read_lock();
+	memwatch_wmark_check(folio_memcg(folio));
+	rcu_read_unlock();
 }
 
 void memwatch_acct_migrate(struct pt_regs *regs)

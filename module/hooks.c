@@ -2,9 +2,10 @@
 /*
  * The hook points: a kretprobe on __mem_cgroup_charge (a page is only
  * accounted once its charge succeeded), kprobes on uncharge_folio and
- * mem_cgroup_migrate. All are ftrace-based: each sits on its function's
- * ftrace entry. Handlers count their hits in per-CPU counters and hand
- * over to acct.c.
+ * mem_cgroup_migrate, and one on oom_kill_process (its oom_control holds
+ * the victim, referenced, at entry). All are ftrace-based: each sits on
+ * its function's ftrace entry. Handlers count their hits in per-CPU
+ * counters and hand over to acct.c and wmark.c.
  */
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
@@ -13,11 +14,13 @@
 
 #include "acct.h"
 #include "hooks.h"
+#include "wmark.h"
 
 enum {
 	MEMWATCH_HOOK_CHARGE,
 	MEMWATCH_HOOK_UNCHARGE,
 	MEMWATCH_HOOK_MIGRATE,
+	MEMWATCH_HOOK_OOM,
 	MEMWATCH_NR_HOOKS
 };
 
@@ -66,6 +69,14 @@ static int memwatch_migrate_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
+static int memwatch_oom_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	memwatch_hit(MEMWATCH_HOOK_OOM);
+	memwatch_wmark_oom((struct oom_control *)
+			   regs_get_kernel_argument(regs, 0));
+	return 0;
+}
+
 static struct memwatch_hook memwatch_hooks[MEMWATCH_NR_HOOKS] = {
 	[MEMWATCH_HOOK_CHARGE] = {
 		.ret = true,
@@ -86,6 +97,12 @@ static struct memwatch_hook memwatch_hooks[MEMWATCH_NR_HOOKS] = {
 		.rp.kp = {
 			.symbol_name = "mem_cgroup_migrate",
 			.pre_handler = memwatch_migrate_pre,
+		},
+	},
+	[MEMWATCH_HOOK_OOM] = {
+		.rp.kp = {
+			.symbol_name = "oom_kill_process",
+			.pre_handler = memwatch_oom_pre,
 		},
 	},
 };

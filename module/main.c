@@ -8,8 +8,10 @@
 #include "memwatch.h"
 #include "hooks.h"
 #include "netlink.h"
+#include "events.h"
 #include "pfn.h"
 #include "proc.h"
+#include "wmark.h"
 
 static bool memwatch_track = true;
 module_param_named(track, memwatch_track, bool, 0444);
@@ -20,6 +22,16 @@ module_param_named(max_procs, memwatch_max_procs, uint, 0444);
 MODULE_PARM_DESC(max_procs,
 		 "Process records kept, 16 to 32767 (default: 4096)");
 
+static unsigned int memwatch_max_policies = 1024;
+module_param_named(max_policies, memwatch_max_policies, uint, 0444);
+MODULE_PARM_DESC(max_policies,
+		 "Cgroups with watermarks, 1 to 65536 (default: 1024)");
+
+/*
+ * Tables first, then what reads them: the family (commands), the event
+ * sender, and last the hooks that feed it all. Exit, and a failed load,
+ * unwind in reverse.
+ */
 static int __init memwatch_init(void)
 {
 	int err;
@@ -30,17 +42,27 @@ static int __init memwatch_init(void)
 	err = memwatch_proc_init(memwatch_max_procs);
 	if (err)
 		goto err_pfn;
-	err = memwatch_hooks_init(memwatch_track);
+	err = memwatch_wmark_init(memwatch_max_policies);
 	if (err)
 		goto err_proc;
 	err = memwatch_genl_init();
 	if (err)
-		goto err_hooks;
+		goto err_wmark;
+	err = memwatch_events_init();
+	if (err)
+		goto err_genl;
+	err = memwatch_hooks_init(memwatch_track);
+	if (err)
+		goto err_events;
 	pr_info("loaded, version %s\n", MEMWATCH_VERSION);
 	return 0;
 
-err_hooks:
-	memwatch_hooks_exit();
+err_events:
+	memwatch_events_exit();
+err_genl:
+	memwatch_genl_exit();
+err_wmark:
+	memwatch_wmark_exit();
 err_proc:
 	memwatch_proc_exit();
 err_pfn:
@@ -50,8 +72,10 @@ err_pfn:
 
 static void __exit memwatch_exit(void)
 {
-	memwatch_genl_exit();
 	memwatch_hooks_exit();
+	memwatch_events_exit();
+	memwatch_genl_exit();
+	memwatch_wmark_exit();
 	memwatch_proc_exit();
 	memwatch_pfn_exit();
 	pr_info("unloaded\n");

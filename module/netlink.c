@@ -13,8 +13,10 @@
 #include "memwatch.h"
 #include "hooks.h"
 #include "netlink.h"
+#include "events.h"
 #include "pfn.h"
 #include "proc.h"
+#include "wmark.h"
 
 static struct genl_family memwatch_genl_family;
 
@@ -75,6 +77,9 @@ static int memwatch_put_tables(struct sk_buff *skb)
 			pages += memwatch_proc_live(s, NUMA_NO_NODE);
 	tables = nla_nest_start(skb, MEMWATCH_A_STATUS_TABLES);
 	if (!tables ||
+	    memwatch_put_table(skb, "policies", memwatch_wmark_count(),
+			       memwatch_wmark_capacity(),
+			       memwatch_wmark_bytes(), 0) ||
 	    memwatch_put_table(skb, "procs", memwatch_proc_used(),
 			       memwatch_proc_capacity(), memwatch_proc_bytes(),
 			       memwatch_proc_full_hits()) ||
@@ -109,6 +114,12 @@ static int memwatch_status_doit(struct sk_buff *skb, struct genl_info *info)
 		goto err_free;
 	err = memwatch_put_tables(msg);
 	if (err)
+		goto err_free;
+	err = -EMSGSIZE;
+	if (nla_put_u64_64bit(msg, MEMWATCH_A_STATUS_EVENTS_SENT,
+			      memwatch_events_sent(), MEMWATCH_A_STATUS_PAD) ||
+	    nla_put_u64_64bit(msg, MEMWATCH_A_STATUS_EVENTS_DROPPED,
+			      memwatch_events_dropped(), MEMWATCH_A_STATUS_PAD))
 		goto err_free;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
@@ -298,6 +309,318 @@ static int memwatch_proc_get_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
+/* POLICY_SET: parse and check the levels; the cgroup is wmark.c's job. */
+static const struct nla_policy memwatch_wmark_policy[MEMWATCH_A_WMARK_MAX + 1] = {
+	[MEMWATCH_A_WMARK_PAD] = { .type = NLA_REJECT },
+	[MEMWATCH_A_WMARK_LEVEL] = { .type = NLA_U8 },
+	[MEMWATCH_A_WMARK_PERCENT] = { .type = NLA_U32 },
+	[MEMWATCH_A_WMARK_BYTES] = { .type = NLA_U64 },
+	[MEMWATCH_A_WMARK_THRESHOLD] = { .type = NLA_REJECT },
+};
+
+static int memwatch_parse_wmark(struct nlattr *nest,
+				struct memwatch_wmark_spec *spec,
+				struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[MEMWATCH_A_WMARK_MAX + 1];
+	struct nlattr *pct, *bytes;
+	int err, level;
+
+	err = nla_parse_nested(tb, MEMWATCH_A_WMARK_MAX, nest,
+			       memwatch_wmark_policy, extack);
+	if (err)
+		return err;
+	if (!tb[MEMWATCH_A_WMARK_LEVEL]) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "a watermark needs a level");
+		return -EINVAL;
+	}
+	level = nla_get_u8(tb[MEMWATCH_A_WMARK_LEVEL]);
+	if (level < MEMWATCH_LEVEL_NOTIFY || level > MEMWATCH_LEVEL_KILL) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[MEMWATCH_A_WMARK_LEVEL],
+				    "level is notify (1) to kill (5)");
+		return -EINVAL;
+	}
+	if (spec[level].kind) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[MEMWATCH_A_WMARK_LEVEL],
+				    "a level is given twice");
+		return -EINVAL;
+	}
+	pct = tb[MEMWATCH_A_WMARK_PERCENT];
+	bytes = tb[MEMWATCH_A_WMARK_BYTES];
+	if (!pct == !bytes) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "a watermark is a percentage or bytes, one of them");
+		return -EINVAL;
+	}
+	if (pct && (nla_get_u32(pct) < 1 || nla_get_u32(pct) > 100)) {
+		NL_SET_ERR_MSG_ATTR(extack, pct,
+				    "a percentage is 1 to 100 of the limit");
+		return -EINVAL;
+	}
+	if (bytes && nla_get_u64(bytes) < PAGE_SIZE) {
+		NL_SET_ERR_MSG_ATTR(extack, bytes,
+				    "a threshold in bytes is at least a page");
+		return -EINVAL;
+	}
+	spec[level].kind = pct ? MEMWATCH_WMARK_PERCENT : MEMWATCH_WMARK_BYTES;
+	spec[level].value = pct ? nla_get_u32(pct) : nla_get_u64(bytes);
+	return 0;
+}
+
+static int memwatch_policy_set_doit(struct sk_buff *skb,
+				    struct genl_info *info)
+{
+	struct memwatch_wmark_spec spec[MEMWATCH_NR_LEVELS + 1] = {};
+	struct nlattr *w;
+	int rem, err, n = 0;
+
+	if (GENL_REQ_ATTR_CHECK(info, MEMWATCH_A_POLICY_CGROUP_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, MEMWATCH_A_POLICY_WMARKS))
+		return -EINVAL;
+	nla_for_each_nested(w, info->attrs[MEMWATCH_A_POLICY_WMARKS], rem) {
+		if (nla_type(w) != MEMWATCH_A_POLICY_WMARK) {
+			NL_SET_ERR_MSG_ATTR(info->extack, w,
+					    "only watermarks go in this nest");
+			return -EINVAL;
+		}
+		err = memwatch_parse_wmark(w, spec, info->extack);
+		if (err)
+			return err;
+		n++;
+	}
+	if (!n) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[MEMWATCH_A_POLICY_WMARKS],
+				    "no watermark given");
+		return -EINVAL;
+	}
+	err = memwatch_wmark_set(nla_get_u64(info->attrs[MEMWATCH_A_POLICY_CGROUP_ID]),
+				 spec, info->extack);
+	if (err && !info->extack->bad_attr)
+		NL_SET_BAD_ATTR(info->extack,
+				info->attrs[MEMWATCH_A_POLICY_CGROUP_ID]);
+	return err;
+}
+
+static int memwatch_policy_del_doit(struct sk_buff *skb,
+				    struct genl_info *info)
+{
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, MEMWATCH_A_POLICY_CGROUP_ID))
+		return -EINVAL;
+	err = memwatch_wmark_del(nla_get_u64(info->attrs[MEMWATCH_A_POLICY_CGROUP_ID]),
+				 info->extack);
+	if (err)
+		NL_SET_BAD_ATTR(info->extack,
+				info->attrs[MEMWATCH_A_POLICY_CGROUP_ID]);
+	return err;
+}
+
+static int memwatch_put_policy(struct sk_buff *skb, struct netlink_callback *cb,
+			       const struct memwatch_policy_view *v, char *path)
+{
+	struct nlattr *wmarks, *w;
+	void *hdr;
+	int l;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &memwatch_genl_family, NLM_F_MULTI,
+			  MEMWATCH_CMD_POLICY_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, MEMWATCH_A_POLICY_CGROUP_ID, v->cgroup_id,
+			      MEMWATCH_A_POLICY_PAD) ||
+	    nla_put_string(skb, MEMWATCH_A_POLICY_CGROUP_PATH,
+			   memwatch_cgroup_path(v->cgroup_id, path)) ||
+	    nla_put_u8(skb, MEMWATCH_A_POLICY_LEVEL, v->level) ||
+	    nla_put_u64_64bit(skb, MEMWATCH_A_POLICY_USAGE, v->usage,
+			      MEMWATCH_A_POLICY_PAD) ||
+	    nla_put_u64_64bit(skb, MEMWATCH_A_POLICY_LIMIT, v->limit,
+			      MEMWATCH_A_POLICY_PAD))
+		goto cancel;
+	wmarks = nla_nest_start(skb, MEMWATCH_A_POLICY_WMARKS);
+	if (!wmarks)
+		goto cancel;
+	for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
+		const struct memwatch_wmark_spec *sp = &v->spec[l];
+
+		if (!sp->kind)
+			continue;
+		w = nla_nest_start(skb, MEMWATCH_A_POLICY_WMARK);
+		if (!w || nla_put_u8(skb, MEMWATCH_A_WMARK_LEVEL, l) ||
+		    (sp->kind == MEMWATCH_WMARK_PERCENT ?
+		     nla_put_u32(skb, MEMWATCH_A_WMARK_PERCENT, sp->value) :
+		     nla_put_u64_64bit(skb, MEMWATCH_A_WMARK_BYTES, sp->value,
+				       MEMWATCH_A_WMARK_PAD)) ||
+		    nla_put_u64_64bit(skb, MEMWATCH_A_WMARK_THRESHOLD,
+				      v->threshold[l], MEMWATCH_A_WMARK_PAD))
+			goto cancel;
+		nla_nest_end(skb, w);
+	}
+	nla_nest_end(skb, wmarks);
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/* POLICY_GET dump state, in cb->ctx: the next index, a path buffer. */
+struct memwatch_policy_dump {
+	unsigned int index;
+	char *path;
+};
+
+static int memwatch_policy_get_start(struct netlink_callback *cb)
+{
+	struct memwatch_policy_dump *ctx = (void *)cb->ctx;
+
+	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
+	ctx->index = 0;
+	ctx->path = kmalloc(PATH_MAX, GFP_KERNEL);
+	return ctx->path ? 0 : -ENOMEM;
+}
+
+static int memwatch_policy_get_done(struct netlink_callback *cb)
+{
+	struct memwatch_policy_dump *ctx = (void *)cb->ctx;
+
+	kfree(ctx->path);
+	return 0;
+}
+
+static int memwatch_policy_get_dumpit(struct sk_buff *skb,
+				      struct netlink_callback *cb)
+{
+	struct memwatch_policy_dump *ctx = (void *)cb->ctx;
+	struct memwatch_policy_view v;
+
+	while (!memwatch_wmark_get(ctx->index, &v)) {
+		if (memwatch_put_policy(skb, cb, &v, ctx->path))
+			break;
+		ctx->index++;
+	}
+	return skb->len;
+}
+
+static const struct nla_policy
+memwatch_policy_policy[MEMWATCH_A_POLICY_WMARKS + 1] = {
+	[MEMWATCH_A_POLICY_PAD] = { .type = NLA_REJECT },
+	[MEMWATCH_A_POLICY_CGROUP_ID] = { .type = NLA_U64 },
+	[MEMWATCH_A_POLICY_WMARKS] = { .type = NLA_NESTED },
+};
+
+#define MEMWATCH_EVENT_TOP 5
+
+/* The processes of the event's cgroup subtree holding the most. */
+static int memwatch_put_top(struct sk_buff *skb, u64 cgroup_id)
+{
+	unsigned int slots = memwatch_proc_capacity() + MEMWATCH_SLOT_FIRST;
+	unsigned int top[MEMWATCH_EVENT_TOP], n = 0, s, i;
+	long live[MEMWATCH_EVENT_TOP];
+	struct cgroup *ancestor;
+	struct nlattr *nest, *e;
+
+	ancestor = cgroup_get_from_id(cgroup_id);
+	if (IS_ERR(ancestor))
+		ancestor = NULL;
+	for (s = MEMWATCH_SLOT_FIRST; s < slots; s++) {
+		const struct memwatch_proc *p = memwatch_proc_get(s);
+		long l;
+
+		if (!p || p->state != MEMWATCH_PROC_ALIVE)
+			continue;
+		l = memwatch_proc_live(s, NUMA_NO_NODE);
+		if (l <= 0 || (n == MEMWATCH_EVENT_TOP && l <= live[n - 1]))
+			continue;
+		if (ancestor && !memwatch_proc_in_cgroup(p, ancestor))
+			continue;
+		/* Insert in order, most live first. */
+		i = n < MEMWATCH_EVENT_TOP ? n++ : n - 1;
+		for (; i > 0 && live[i - 1] < l; i--) {
+			live[i] = live[i - 1];
+			top[i] = top[i - 1];
+		}
+		live[i] = l;
+		top[i] = s;
+	}
+	if (ancestor)
+		cgroup_put(ancestor);
+	nest = nla_nest_start(skb, MEMWATCH_A_EVENT_TOP);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < n; i++) {
+		const struct memwatch_proc *p = memwatch_proc_get(top[i]);
+
+		if (!p)
+			continue;
+		e = nla_nest_start(skb, MEMWATCH_A_EVENT_PROC);
+		if (!e ||
+		    nla_put_u32(skb, MEMWATCH_A_PROC_PID, p->tgid) ||
+		    nla_put_string(skb, MEMWATCH_A_PROC_COMM, p->comm) ||
+		    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_LIVE_BYTES,
+				      (u64)live[i] << PAGE_SHIFT,
+				      MEMWATCH_A_PROC_PAD) ||
+		    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_RATE,
+				      READ_ONCE(p->rate), MEMWATCH_A_PROC_PAD))
+			return -EMSGSIZE;
+		nla_nest_end(skb, e);
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+int memwatch_genl_event(const struct memwatch_event *e)
+{
+	struct sk_buff *msg;
+	char *path;
+	void *hdr;
+	int err = -EMSGSIZE;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	path = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!msg || !path) {
+		err = -ENOMEM;
+		goto out;
+	}
+	hdr = genlmsg_put(msg, 0, 0, &memwatch_genl_family, 0,
+			  MEMWATCH_CMD_EVENT);
+	if (!hdr)
+		goto out;
+	if (nla_put_u64_64bit(msg, MEMWATCH_A_EVENT_CGROUP_ID, e->cgroup_id,
+			      MEMWATCH_A_EVENT_PAD) ||
+	    nla_put_string(msg, MEMWATCH_A_EVENT_CGROUP_PATH,
+			   memwatch_cgroup_path(e->cgroup_id, path)) ||
+	    nla_put_u8(msg, MEMWATCH_A_EVENT_LEVEL, e->level) ||
+	    nla_put_u8(msg, MEMWATCH_A_EVENT_DIRECTION, e->direction) ||
+	    nla_put_u64_64bit(msg, MEMWATCH_A_EVENT_USAGE, e->usage,
+			      MEMWATCH_A_EVENT_PAD) ||
+	    nla_put_u64_64bit(msg, MEMWATCH_A_EVENT_LIMIT, e->limit,
+			      MEMWATCH_A_EVENT_PAD) ||
+	    nla_put_u64_64bit(msg, MEMWATCH_A_EVENT_THRESHOLD, e->threshold,
+			      MEMWATCH_A_EVENT_PAD) ||
+	    nla_put_u64_64bit(msg, MEMWATCH_A_EVENT_TS_NS, e->ts_ns,
+			      MEMWATCH_A_EVENT_PAD) ||
+	    memwatch_put_top(msg, e->cgroup_id))
+		goto out;
+	if (e->level == MEMWATCH_LEVEL_OOM &&
+	    (nla_put_u32(msg, MEMWATCH_A_EVENT_VICTIM_PID, e->victim) ||
+	     nla_put_string(msg, MEMWATCH_A_EVENT_VICTIM_COMM, e->victim_comm) ||
+	     nla_put_u8(msg, MEMWATCH_A_EVENT_WMARK_FIRED, e->wmark_fired)))
+		goto out;
+	genlmsg_end(msg, hdr);
+	err = genlmsg_multicast(&memwatch_genl_family, msg, 0, 0, GFP_KERNEL);
+	msg = NULL;
+	/* Nobody listening is not a loss. */
+	if (err == -ESRCH)
+		err = 0;
+out:
+	nlmsg_free(msg);
+	kfree(path);
+	return err;
+}
+
 static int memwatch_validate_pid(const struct nlattr *attr,
 				 struct netlink_ext_ack *extack)
 {
@@ -331,6 +654,26 @@ static const struct genl_ops memwatch_genl_ops[] = {
 		.done = memwatch_proc_get_done,
 		.policy = memwatch_proc_get_policy,
 		.maxattr = MEMWATCH_A_PROC_CGROUP_ID,
+	},
+	{
+		.cmd = MEMWATCH_CMD_POLICY_SET,
+		.doit = memwatch_policy_set_doit,
+		.policy = memwatch_policy_policy,
+		.maxattr = MEMWATCH_A_POLICY_WMARKS,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = MEMWATCH_CMD_POLICY_DEL,
+		.doit = memwatch_policy_del_doit,
+		.policy = memwatch_policy_policy,
+		.maxattr = MEMWATCH_A_POLICY_CGROUP_ID,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = MEMWATCH_CMD_POLICY_GET,
+		.start = memwatch_policy_get_start,
+		.dumpit = memwatch_policy_get_dumpit,
+		.done = memwatch_policy_get_done,
 	},
 };
 

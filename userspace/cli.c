@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "cli.h"
@@ -89,4 +90,50 @@ const char *cli_bytes(unsigned long long bytes, char *buf, unsigned long size)
 	}
 	snprintf(buf, size, "%.1f%c", v, units[u]);
 	return buf;
+}
+
+static const char *const cli_levels[] = {
+	"none", "notify", "reclaim", "throttle", "freeze", "kill", "oom",
+};
+
+const char *cli_level_name(unsigned int level)
+{
+	return level < sizeof(cli_levels) / sizeof(cli_levels[0]) ?
+	       cli_levels[level] : "unknown";
+}
+
+unsigned int cli_level_parse(const char *s)
+{
+	unsigned int l;
+
+	for (l = 1; l <= 5; l++)
+		if (!strcmp(s, cli_levels[l]))
+			return l;
+	return 0;
+}
+
+int cli_parse_bytes(const char *s, unsigned long long *out)
+{
+	static const char units[] = "KMGT";
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	if (*end) {
+		const char *u = strchr(units, *end == 'k' ? 'K' : *end);
+
+		if (!u || !*u || (end[1] && strcmp(end + 1, "iB") &&
+				  strcmp(end + 1, "B")))
+			return -EINVAL;
+		for (; u >= units; u--) {
+			if (v > (~0ULL >> 10))
+				return -EINVAL;
+			v <<= 10;
+		}
+	}
+	*out = v;
+	return 0;
 }

@@ -25,4 +25,11 @@ void cli_sleep(double seconds);
 /* bytes as "512B", "1.5K", "20.0M", "3.2G" (powers of 1024). */
 const char *cli_bytes(unsigned long long bytes, char *buf, unsigned long size);
 
+/* A level's name ("notify" ... "kill", "oom"), or "none". */
+const char *cli_level_name(unsigned int level);
+/* The level named s (notify..kill), or 0. */
+unsigned int cli_level_parse(const char *s);
+/* Bytes with an optional K, M, G or T (powers of 1024): 0 or -EINVAL. */
+int cli_parse_bytes(const char *s, unsigned long long *out);
+
 #endif

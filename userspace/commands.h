@@ -4,5 +4,7 @@
 
 int cmd_status(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 #endif

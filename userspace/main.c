@@ -17,6 +17,8 @@ struct command {
 static const struct command commands[] = {
 	{ "status", cmd_status, "show the module's version, hooks and tables" },
 	{ "top", cmd_top, "show memory per process and NUMA node, live" },
+	{ "policy", cmd_policy, "set, list or clear a cgroup's watermarks" },
+	{ "watch", cmd_watch, "stream watermark and OOM events" },
 };
 
 static void usage(FILE *f)

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
+#include <netlink/socket.h>
 #include <netlink/genl/family.h>
 #include <linux/memwatch.h>
 
@@ -211,5 +212,73 @@ int mw_nl_connect(struct mw_nl *nl)
 	else if (err)
 		fprintf(stderr, "memctl: cannot open generic netlink: %s\n",
 			strerror(-err));
+	return err;
+}
+
+struct mw_nl_listener {
+	int maxattr;
+	mw_nl_parse_fn parse;
+	void *arg;
+	int stop;
+};
+
+/* Events are not answers to a request: no sequence number to check. */
+static int mw_nl_any_seq(struct nl_msg *msg, void *data)
+{
+	(void)msg;
+	(void)data;
+	return NL_OK;
+}
+
+static int mw_nl_on_event(struct nl_msg *msg, void *data)
+{
+	struct mw_nl_listener *l = data;
+	struct nlattr *tb[MW_NL_MAXATTR + 1];
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, l->maxattr, NULL))
+		return NL_SKIP;
+	if (l->parse(tb, l->arg)) {
+		l->stop = 1;
+		return NL_STOP;
+	}
+	return NL_OK;
+}
+
+int mw_nl_listen(struct mw_nl *nl, int maxattr, mw_nl_parse_fn parse,
+		 void *arg)
+{
+	struct mw_nl_listener l = {
+		.maxattr = maxattr, .parse = parse, .arg = arg,
+	};
+	struct nl_cb *cb;
+	int grp, err = 0;
+
+	if (maxattr > MW_NL_MAXATTR)
+		return -EINVAL;
+	grp = genl_ctrl_resolve_grp(nl->sk, MEMWATCH_GENL_NAME,
+				    MEMWATCH_MCGRP_EVENTS);
+	if (grp < 0)
+		return -ENOENT;
+	if (nl_socket_add_membership(nl->sk, grp))
+		return -EIO;
+	nl_socket_set_buffer_size(nl->sk, 4 << 20, 0);
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, mw_nl_any_seq, NULL);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, mw_nl_on_event, &l);
+	while (!l.stop) {
+		int n = nl_recvmsgs(nl->sk, cb);
+
+		if (n == -NLE_NOMEM) {
+			fprintf(stderr, "memctl: events were lost: the receive buffer overflowed\n");
+			continue;
+		}
+		if (n < 0 && n != -NLE_INTR && !l.stop) {
+			err = -EIO;
+			break;
+		}
+	}
+	nl_cb_put(cb);
 	return err;
 }

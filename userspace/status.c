@@ -29,6 +29,7 @@ struct status_table {
 
 struct status {
 	char version[32];
+	uint64_t events_sent, events_dropped;
 	unsigned int family_version;
 	unsigned int n_hooks, n_tables;
 	struct status_hook hooks[STATUS_MAX_ITEMS];
@@ -109,6 +110,11 @@ static int status_parse(struct nlattr **tb, void *arg)
 
 	copy_str(st->version, sizeof(st->version),
 		 tb[MEMWATCH_A_STATUS_VERSION]);
+	if (tb[MEMWATCH_A_STATUS_EVENTS_SENT])
+		st->events_sent = nla_get_u64(tb[MEMWATCH_A_STATUS_EVENTS_SENT]);
+	if (tb[MEMWATCH_A_STATUS_EVENTS_DROPPED])
+		st->events_dropped =
+			nla_get_u64(tb[MEMWATCH_A_STATUS_EVENTS_DROPPED]);
 	if (tb[MEMWATCH_A_STATUS_HOOKS]) {
 		nla_for_each_nested(a, tb[MEMWATCH_A_STATUS_HOOKS], rem) {
 			err = status_parse_hook(st, a);
@@ -148,6 +154,8 @@ static void status_print_json(const struct status *st)
 	json_begin_object(&j, NULL);
 	json_string(&j, "version", st->version);
 	json_u64(&j, "family_version", st->family_version);
+	json_u64(&j, "events_sent", st->events_sent);
+	json_u64(&j, "events_dropped", st->events_dropped);
 	json_begin_array(&j, "hooks");
 	for (i = 0; i < st->n_hooks; i++) {
 		const struct status_hook *h = &st->hooks[i];
@@ -183,6 +191,9 @@ static void status_print_text(const struct status *st)
 
 	printf("memwatch %s (netlink family \"%s\" version %u)\n",
 	       st->version, MEMWATCH_GENL_NAME, st->family_version);
+	printf("events: %llu sent, %llu dropped\n",
+	       (unsigned long long)st->events_sent,
+	       (unsigned long long)st->events_dropped);
 	printf("\nhooks:\n");
 	printf("  %-32s %-10s %-8s %14s %10s\n",
 	       "NAME", "KIND", "ATTACHED", "HITS", "MISSED");

@@ -41,9 +41,14 @@
  *                                        be had (see Documentation/design.md)
  *        ...
  *
- * The tables: "procs" (a record per process; when it is full, a new
- * process's pages go to the "[overflow]" record) and "pages" (an owner
- * entry per page frame; ENTRIES counts the live pages memwatch tracks).
+ *    MEMWATCH_A_STATUS_EVENTS_SENT: NLA_U64, events multicast
+ *    MEMWATCH_A_STATUS_EVENTS_DROPPED: NLA_U64, events lost: the queue was
+ *                                      full, or no memory to send one
+ *
+ * The tables: "policies" (a watermark set per cgroup), "procs" (a record
+ * per process; when it is full, a new process's pages go to the
+ * "[overflow]" record) and "pages" (an owner entry per page frame; ENTRIES
+ * counts the live pages memwatch tracks).
  *
  * MEMWATCH_CMD_PROC_GET
  * ---------------------
@@ -77,6 +82,71 @@
  *            MEMWATCH_A_NODE_LIVE_BYTES: NLA_U64
  *        ...
  *
+ * MEMWATCH_CMD_POLICY_SET
+ * -----------------------
+ *
+ * Permission: CAP_SYS_ADMIN. Sets the watermarks of one cgroup, replacing
+ * any it had (levels not given are off):
+ *
+ *    MEMWATCH_A_POLICY_CGROUP_ID: NLA_U64, required
+ *    MEMWATCH_A_POLICY_WMARKS: NLA_NESTED, required
+ *        MEMWATCH_A_POLICY_WMARK: NLA_NESTED, one per level
+ *            MEMWATCH_A_WMARK_LEVEL: NLA_U8, enum memwatch_level, NOTIFY..KILL
+ *            MEMWATCH_A_WMARK_PERCENT: NLA_U32, 1..100 of the effective limit
+ *            MEMWATCH_A_WMARK_BYTES: NLA_U64, or an absolute threshold
+ *        ...
+ *
+ * The effective limit is the cgroup's memory.max, else its nearest limited
+ * ancestor's, else total RAM. Thresholds must rise with the level. Errors:
+ * -ENOENT (no such cgroup), -EINVAL (a bad level or threshold), -ENOSPC
+ * (the policy table is full), -EPERM; each with an extack message.
+ *
+ * MEMWATCH_CMD_POLICY_DEL
+ * -----------------------
+ *
+ * Permission: CAP_SYS_ADMIN. MEMWATCH_A_POLICY_CGROUP_ID: the cgroup whose
+ * policy goes (-ENOENT if it has none).
+ *
+ * MEMWATCH_CMD_POLICY_GET
+ * -----------------------
+ *
+ * Permission: any user. A dump, one message per policy:
+ *
+ *    MEMWATCH_A_POLICY_CGROUP_ID: NLA_U64
+ *    MEMWATCH_A_POLICY_CGROUP_PATH: NLA_NUL_STRING
+ *    MEMWATCH_A_POLICY_LEVEL: NLA_U8, the highest level crossed, 0 for none
+ *    MEMWATCH_A_POLICY_USAGE: NLA_U64, bytes
+ *    MEMWATCH_A_POLICY_LIMIT: NLA_U64, bytes, the effective limit
+ *    MEMWATCH_A_POLICY_WMARKS: NLA_NESTED, as set, each with
+ *        MEMWATCH_A_WMARK_THRESHOLD: NLA_U64, bytes, resolved now
+ *
+ * MEMWATCH_CMD_EVENT (multicast on MEMWATCH_MCGRP_EVENTS)
+ * -------------------------------------------------------
+ *
+ * Sent the moment a cgroup's usage crosses a level (up: at or over its
+ * threshold; down: under it by the margin, see Documentation/design.md),
+ * or the kernel OOM killer chooses a victim:
+ *
+ *    MEMWATCH_A_EVENT_CGROUP_ID: NLA_U64
+ *    MEMWATCH_A_EVENT_CGROUP_PATH: NLA_NUL_STRING
+ *    MEMWATCH_A_EVENT_LEVEL: NLA_U8, enum memwatch_level (OOM for the kernel
+ *                            OOM killer)
+ *    MEMWATCH_A_EVENT_DIRECTION: NLA_U8, enum memwatch_direction
+ *    MEMWATCH_A_EVENT_USAGE: NLA_U64, bytes, at detection
+ *    MEMWATCH_A_EVENT_LIMIT: NLA_U64, bytes
+ *    MEMWATCH_A_EVENT_THRESHOLD: NLA_U64, bytes (0 for OOM)
+ *    MEMWATCH_A_EVENT_TS_NS: NLA_U64, CLOCK_MONOTONIC at detection
+ *    MEMWATCH_A_EVENT_TOP: NLA_NESTED, the processes of the cgroup's
+ *                          subtree holding the most live bytes
+ *        MEMWATCH_A_EVENT_PROC: NLA_NESTED
+ *            MEMWATCH_A_PROC_PID, MEMWATCH_A_PROC_COMM,
+ *            MEMWATCH_A_PROC_LIVE_BYTES, MEMWATCH_A_PROC_RATE
+ *        ...
+ *    MEMWATCH_A_EVENT_VICTIM_PID: NLA_U32, OOM only
+ *    MEMWATCH_A_EVENT_VICTIM_COMM: NLA_NUL_STRING, OOM only
+ *    MEMWATCH_A_EVENT_WMARK_FIRED: NLA_U8, OOM only: 1 if a watermark of the
+ *                                  cgroup or an ancestor was crossed
+ *
  * NLA_U64 attributes are padded with MEMWATCH_A_*_PAD (nla_put_u64_64bit).
  */
 #ifndef _UAPI_LINUX_MEMWATCH_H
@@ -90,6 +160,10 @@ enum memwatch_cmd {
 	MEMWATCH_CMD_UNSPEC,
 	MEMWATCH_CMD_STATUS,
 	MEMWATCH_CMD_PROC_GET,
+	MEMWATCH_CMD_POLICY_SET,
+	MEMWATCH_CMD_POLICY_DEL,
+	MEMWATCH_CMD_POLICY_GET,
+	MEMWATCH_CMD_EVENT,
 	__MEMWATCH_CMD_MAX
 };
 
@@ -116,6 +190,8 @@ enum memwatch_attr_status {
 	MEMWATCH_A_STATUS_HOOK,
 	MEMWATCH_A_STATUS_TABLES,
 	MEMWATCH_A_STATUS_TABLE,
+	MEMWATCH_A_STATUS_EVENTS_SENT,
+	MEMWATCH_A_STATUS_EVENTS_DROPPED,
 	__MEMWATCH_A_STATUS_MAX
 };
 
@@ -146,6 +222,23 @@ enum memwatch_attr_table {
 };
 
 #define MEMWATCH_A_TABLE_MAX (__MEMWATCH_A_TABLE_MAX - 1)
+
+enum memwatch_level {
+	MEMWATCH_LEVEL_NONE,
+	MEMWATCH_LEVEL_NOTIFY,
+	MEMWATCH_LEVEL_RECLAIM,
+	MEMWATCH_LEVEL_THROTTLE,
+	MEMWATCH_LEVEL_FREEZE,
+	MEMWATCH_LEVEL_KILL,
+	MEMWATCH_LEVEL_OOM,	/* events only: the kernel OOM killer ran */
+};
+
+#define MEMWATCH_NR_LEVELS MEMWATCH_LEVEL_KILL
+
+enum memwatch_direction {
+	MEMWATCH_DIR_UP = 1,
+	MEMWATCH_DIR_DOWN,
+};
 
 /* Request filters first: the PROC_GET policy takes only those. */
 enum memwatch_attr_proc {
@@ -178,5 +271,53 @@ enum memwatch_attr_node {
 };
 
 #define MEMWATCH_A_NODE_MAX (__MEMWATCH_A_NODE_MAX - 1)
+
+enum memwatch_attr_policy {
+	MEMWATCH_A_POLICY_UNSPEC,
+	MEMWATCH_A_POLICY_PAD,
+	MEMWATCH_A_POLICY_CGROUP_ID,
+	MEMWATCH_A_POLICY_WMARKS,
+	MEMWATCH_A_POLICY_WMARK,
+	MEMWATCH_A_POLICY_CGROUP_PATH,
+	MEMWATCH_A_POLICY_LEVEL,
+	MEMWATCH_A_POLICY_USAGE,
+	MEMWATCH_A_POLICY_LIMIT,
+	__MEMWATCH_A_POLICY_MAX
+};
+
+#define MEMWATCH_A_POLICY_MAX (__MEMWATCH_A_POLICY_MAX - 1)
+
+enum memwatch_attr_wmark {
+	MEMWATCH_A_WMARK_UNSPEC,
+	MEMWATCH_A_WMARK_PAD,
+	MEMWATCH_A_WMARK_LEVEL,
+	MEMWATCH_A_WMARK_PERCENT,
+	MEMWATCH_A_WMARK_BYTES,
+	MEMWATCH_A_WMARK_THRESHOLD,
+	__MEMWATCH_A_WMARK_MAX
+};
+
+#define MEMWATCH_A_WMARK_MAX (__MEMWATCH_A_WMARK_MAX - 1)
+
+enum memwatch_attr_event {
+	MEMWATCH_A_EVENT_UNSPEC,
+	MEMWATCH_A_EVENT_PAD,
+	MEMWATCH_A_EVENT_CGROUP_ID,
+	MEMWATCH_A_EVENT_CGROUP_PATH,
+	MEMWATCH_A_EVENT_LEVEL,
+	MEMWATCH_A_EVENT_DIRECTION,
+	MEMWATCH_A_EVENT_USAGE,
+	MEMWATCH_A_EVENT_LIMIT,
+	MEMWATCH_A_EVENT_THRESHOLD,
+	MEMWATCH_A_EVENT_TS_NS,
+	MEMWATCH_A_EVENT_TOP,
+	MEMWATCH_A_EVENT_PROC,
+	MEMWATCH_A_EVENT_VICTIM_PID,
+	MEMWATCH_A_EVENT_VICTIM_COMM,
+	MEMWATCH_A_EVENT_WMARK_FIRED,
+	__MEMWATCH_A_EVENT_MAX
+};
+
+#define MEMWATCH_A_EVENT_MAX (__MEMWATCH_A_EVENT_MAX - 1)
 
 #endif /* _UAPI_LINUX_MEMWATCH_H */

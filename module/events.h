@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _MEMWATCH_EVENTS_H
+#define _MEMWATCH_EVENTS_H
+
+#include <linux/sched.h>
+#include <linux/types.h>
+
+/* An event as detected; netlink.c turns it into a message. */
+struct memwatch_event {
+	u64 cgroup_id;
+	u64 usage, limit, threshold;	/* bytes */
+	u64 ts_ns;			/* CLOCK_MONOTONIC at detection */
+	u8 level;			/* enum memwatch_level */
+	u8 direction;			/* enum memwatch_direction */
+	u8 wmark_fired;			/* OOM: a watermark was crossed */
+	pid_t victim;			/* OOM: the kernel's choice */
+	char victim_comm[TASK_COMM_LEN];
+};
+
+int memwatch_events_init(void);
+void memwatch_events_exit(void);
+/* Any context: queue an event for sending from process context. */
+void memwatch_event_push(const struct memwatch_event *e);
+u64 memwatch_events_sent(void);
+u64 memwatch_events_dropped(void);
+
+#endif /* _MEMWATCH_EVENTS_H */

@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-cgroup watermarks. A policy holds up to five levels (notify, reclaim,
+ * throttle, freeze, kill), each a percentage of the cgroup's effective
+ * limit or a number of bytes, and the highest level its usage has crossed.
+ *
+ * Detection runs where usage changes: after every successful charge and at
+ * every uncharge of a tracked page (acct.c), for the memcg and each of its
+ * ancestors, and every 200 ms from a worker as a safety net (a limit
+ * lowered by hand changes no usage). Crossing up happens at the threshold;
+ * crossing down only below it by a margin, so usage wobbling around a level
+ * sends one event, not a storm. The level moves by cmpxchg: of the CPUs
+ * that see the same crossing, one reports it.
+ *
+ * Locking: policies live in an RCU hash keyed by the memcg. Probe handlers
+ * read it under RCU; netlink commands and the worker change it under
+ * memwatch_wmark_mutex and free after a grace period. A policy holds a
+ * reference on its memcg's css; the worker drops policies of cgroups that
+ * were removed.
+ */
+#include <linux/cgroup.h>
+#include <linux/hashtable.h>
+#include <linux/memcontrol.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/oom.h>
+#include <linux/page_counter.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <net/netlink.h>
+#include <uapi/linux/memwatch.h>
+
+#include "events.h"
+#include "wmark.h"
+
+#define MEMWATCH_WMARK_TICK_MS	200
+
+struct memwatch_policy {
+	struct hlist_node node;
+	struct mem_cgroup *memcg;	/* a css reference */
+	u64 cgroup_id;
+	struct memwatch_wmark_spec spec[MEMWATCH_NR_LEVELS + 1];
+	atomic_t level;
+	struct rcu_head rcu;
+};
+
+static DEFINE_HASHTABLE(memwatch_policies, 8);
+static DEFINE_MUTEX(memwatch_wmark_mutex);
+static unsigned int memwatch_npolicies;	/* under the mutex */
+static unsigned int memwatch_max_policies;
+static struct delayed_work memwatch_wmark_work;
+static bool memwatch_wmark_ticking;
+
+static struct memwatch_policy *memwatch_policy_find(struct mem_cgroup *memcg)
+{
+	struct memwatch_policy *p;
+
+	hash_for_each_possible_rcu(memwatch_policies, p, node,
+				   (unsigned long)memcg)
+		if (p->memcg == memcg)
+			return p;
+	return NULL;
+}
+
+/* memory.max of the cgroup or its nearest limited ancestor, or all RAM. */
+static unsigned long memwatch_limit(struct mem_cgroup *memcg)
+{
+	for (; memcg && parent_mem_cgroup(memcg);
+	     memcg = parent_mem_cgroup(memcg)) {
+		unsigned long max = READ_ONCE(memcg->memory.max);
+
+		if (max != PAGE_COUNTER_MAX)
+			return max;
+	}
+	return totalram_pages();
+}
+
+/* A level's threshold in pages, 0 when the level is off. */
+static unsigned long memwatch_threshold(const struct memwatch_wmark_spec *s,
+					unsigned long limit)
+{
+	switch (s->kind) {
+	case MEMWATCH_WMARK_PERCENT:
+		return max(1UL, (unsigned long)div_u64((u64)limit * s->value,
+							100));
+	case MEMWATCH_WMARK_BYTES:
+		return max(1UL, (unsigned long)(s->value >> PAGE_SHIFT));
+	}
+	return 0;
+}
+
+/*
+ * How far under a threshold usage must fall to cross down: 2% of the
+ * limit, and at least the charges the CPUs may hold in their per-CPU
+ * stock (64 pages each), which usage includes.
+ */
+static unsigned long memwatch_margin(unsigned long limit)
+{
+	return max(limit / 50, 64UL * num_online_cpus());
+}
+
+static void memwatch_report(const struct memwatch_policy *p, int level,
+			    u8 dir, unsigned long usage, unsigned long limit,
+			    u64 now)
+{
+	struct memwatch_event e = {
+		.cgroup_id = p->cgroup_id,
+		.usage = (u64)usage << PAGE_SHIFT,
+		.limit = (u64)limit << PAGE_SHIFT,
+		.threshold = (u64)memwatch_threshold(&p->spec[level], limit)
+			     << PAGE_SHIFT,
+		.ts_ns = now,
+		.level = level,
+		.direction = dir,
+	};
+
+	memwatch_event_push(&e);
+}
+
+/* The level usage puts the policy at, starting from cur. */
+static int memwatch_level_of(const struct memwatch_policy *p, int cur,
+			     unsigned long usage, unsigned long limit)
+{
+	unsigned long margin = memwatch_margin(limit);
+	int l, up = 0;
+
+	for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
+		unsigned long t = memwatch_threshold(&p->spec[l], limit);
+
+		if (t && usage >= t)
+			up = l;
+	}
+	if (up >= cur)
+		return up;
+	/* Down, one enabled level at a time, each past its margin. */
+	for (l = cur; l > up; l--) {
+		unsigned long t = memwatch_threshold(&p->spec[l], limit);
+
+		if (t && usage + margin >= t)
+			return l;
+	}
+	return up;
+}
+
+static void memwatch_policy_check(struct memwatch_policy *p)
+{
+	unsigned long usage = page_counter_read(&p->memcg->memory);
+	unsigned long limit = memwatch_limit(p->memcg);
+	int cur = atomic_read(&p->level), new, l;
+	u64 now;
+
+	new = memwatch_level_of(p, cur, usage, limit);
+	if (new == cur || atomic_cmpxchg(&p->level, cur, new) != cur)
+		return;
+	now = ktime_get_ns();
+	if (new > cur) {
+		for (l = cur + 1; l <= new; l++)
+			if (p->spec[l].kind)
+				memwatch_report(p, l, MEMWATCH_DIR_UP, usage,
+						limit, now);
+	} else {
+		for (l = cur; l > new; l--)
+			if (p->spec[l].kind)
+				memwatch_report(p, l, MEMWATCH_DIR_DOWN, usage,
+						limit, now);
+	}
+}
+
+void memwatch_wmark_check(struct mem_cgroup *memcg)
+{
+	struct memwatch_policy *p;
+
+	if (!READ_ONCE(memwatch_npolicies))
+		return;
+	rcu_read_lock();
+	for (; memcg; memcg = parent_mem_cgroup(memcg)) {
+		p = memwatch_policy_find(memcg);
+		if (p)
+			memwatch_policy_check(p);
+	}
+	rcu_read_unlock();
+}
+
+void memwatch_wmark_oom(struct oom_control *oc)
+{
+	struct task_struct *victim = oc->chosen;
+	struct mem_cgroup *memcg = oc->memcg;
+	struct memwatch_event e = {
+		.level = MEMWATCH_LEVEL_OOM,
+		.direction = MEMWATCH_DIR_UP,
+		.ts_ns = ktime_get_ns(),
+		.cgroup_id = 1,		/* the root cgroup's */
+	};
+	struct memwatch_policy *p;
+	int bkt;
+
+	if (!victim || victim == (void *)-1UL)
+		return;
+	e.victim = victim->tgid;
+	strscpy(e.victim_comm, victim->comm, sizeof(e.victim_comm));
+	rcu_read_lock();
+	if (memcg) {
+		e.cgroup_id = cgroup_id(memcg->css.cgroup);
+		e.usage = (u64)page_counter_read(&memcg->memory) << PAGE_SHIFT;
+		e.limit = (u64)memwatch_limit(memcg) << PAGE_SHIFT;
+		for (; memcg && !e.wmark_fired; memcg = parent_mem_cgroup(memcg)) {
+			p = memwatch_policy_find(memcg);
+			e.wmark_fired = p && atomic_read(&p->level);
+		}
+	} else {
+		e.limit = (u64)totalram_pages() << PAGE_SHIFT;
+		hash_for_each_rcu(memwatch_policies, bkt, p, node)
+			if (atomic_read(&p->level))
+				e.wmark_fired = 1;
+	}
+	rcu_read_unlock();
+	memwatch_event_push(&e);
+}
+
+static void memwatch_policy_free(struct memwatch_policy *p)
+{
+	css_put(&p->memcg->css);
+	kfree(p);
+}
+
+/* Under the mutex; the caller waits a grace period, then frees. */
+static void memwatch_policy_unhash(struct memwatch_policy *p)
+{
+	hash_del_rcu(&p->node);
+	WRITE_ONCE(memwatch_npolicies, memwatch_npolicies - 1);
+}
+
+int memwatch_wmark_set(u64 cgroup_id,
+		       const struct memwatch_wmark_spec spec[MEMWATCH_NR_LEVELS + 1],
+		       struct netlink_ext_ack *extack)
+{
+	struct memwatch_policy *p, *old;
+	struct cgroup_subsys_state *css;
+	unsigned long limit, prev = 0;
+	struct cgroup *cgrp;
+	int l, err = 0;
+
+	cgrp = cgroup_get_from_id(cgroup_id);
+	if (IS_ERR(cgrp)) {
+		NL_SET_ERR_MSG(extack, "no cgroup has this id");
+		return -ENOENT;
+	}
+	if (!cgroup_parent(cgrp)) {
+		cgroup_put(cgrp);
+		NL_SET_ERR_MSG(extack,
+			       "watermarks on the root cgroup are not supported yet");
+		return -EINVAL;
+	}
+	css = cgroup_get_e_css(cgrp, &memory_cgrp_subsys);
+	if (!css || css->cgroup != cgrp) {
+		if (css)
+			css_put(css);
+		cgroup_put(cgrp);
+		NL_SET_ERR_MSG(extack,
+			       "the memory controller is not enabled for this cgroup (cgroup.subtree_control of its parent)");
+		return -EINVAL;
+	}
+	cgroup_put(cgrp);
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p) {
+		css_put(css);
+		return -ENOMEM;
+	}
+	p->memcg = mem_cgroup_from_css(css);
+	p->cgroup_id = cgroup_id;
+	memcpy(p->spec, spec, sizeof(p->spec));
+	limit = memwatch_limit(p->memcg);
+	for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
+		unsigned long t = memwatch_threshold(&p->spec[l], limit);
+
+		if (!t)
+			continue;
+		if (t <= prev) {
+			NL_SET_ERR_MSG(extack,
+				       "levels out of order: each threshold must be above the one of the level below");
+			memwatch_policy_free(p);
+			return -EINVAL;
+		}
+		prev = t;
+	}
+
+	mutex_lock(&memwatch_wmark_mutex);
+	old = memwatch_policy_find(p->memcg);
+	if (!old && memwatch_npolicies >= memwatch_max_policies) {
+		NL_SET_ERR_MSG(extack, "the policy table is full (max_policies)");
+		err = -ENOSPC;
+		goto unlock;
+	}
+	if (old)
+		hlist_replace_rcu(&old->node, &p->node);
+	else
+		hash_add_rcu(memwatch_policies, &p->node,
+			     (unsigned long)p->memcg);
+	if (!old)
+		WRITE_ONCE(memwatch_npolicies, memwatch_npolicies + 1);
+	/* Usage may be over a level already: say so now. */
+	rcu_read_lock();
+	memwatch_policy_check(p);
+	rcu_read_unlock();
+unlock:
+	mutex_unlock(&memwatch_wmark_mutex);
+	if (err) {
+		memwatch_policy_free(p);
+		return err;
+	}
+	if (old) {
+		synchronize_rcu();
+		memwatch_policy_free(old);
+	}
+	return 0;
+}
+
+int memwatch_wmark_del(u64 cgroup_id, struct netlink_ext_ack *extack)
+{
+	struct memwatch_policy *p, *found = NULL;
+	int bkt;
+
+	mutex_lock(&memwatch_wmark_mutex);
+	hash_for_each(memwatch_policies, bkt, p, node)
+		if (p->cgroup_id == cgroup_id)
+			found = p;
+	if (found)
+		memwatch_policy_unhash(found);
+	mutex_unlock(&memwatch_wmark_mutex);
+	if (!found) {
+		NL_SET_ERR_MSG(extack, "this cgroup has no policy");
+		return -ENOENT;
+	}
+	synchronize_rcu();
+	memwatch_policy_free(found);
+	return 0;
+}
+
+int memwatch_wmark_get(unsigned int index, struct memwatch_policy_view *v)
+{
+	struct memwatch_policy *p;
+	unsigned int i = 0;
+	int bkt, l;
+
+	mutex_lock(&memwatch_wmark_mutex);
+	hash_for_each(memwatch_policies, bkt, p, node) {
+		if (i++ != index)
+			continue;
+		v->cgroup_id = p->cgroup_id;
+		v->level = atomic_read(&p->level);
+		v->usage = (u64)page_counter_read(&p->memcg->memory) <<
+			   PAGE_SHIFT;
+		v->limit = (u64)memwatch_limit(p->memcg) << PAGE_SHIFT;
+		memcpy(v->spec, p->spec, sizeof(v->spec));
+		for (l = 0; l <= MEMWATCH_NR_LEVELS; l++)
+			v->threshold[l] = (u64)memwatch_threshold(&p->spec[l],
+					  memwatch_limit(p->memcg)) << PAGE_SHIFT;
+		mutex_unlock(&memwatch_wmark_mutex);
+		return 0;
+	}
+	mutex_unlock(&memwatch_wmark_mutex);
+	return -ENOENT;
+}
+
+unsigned int memwatch_wmark_count(void)
+{
+	return READ_ONCE(memwatch_npolicies);
+}
+
+unsigned int memwatch_wmark_capacity(void)
+{
+	return memwatch_max_policies;
+}
+
+size_t memwatch_wmark_bytes(void)
+{
+	return memwatch_wmark_count() * sizeof(struct memwatch_policy) +
+	       sizeof(memwatch_policies);
+}
+
+/* The safety net, and the cleanup of policies whose cgroup was removed. */
+static void memwatch_wmark_tick(struct work_struct *work)
+{
+	struct memwatch_policy *p, *gone[16];
+	struct hlist_node *tmp;
+	unsigned int n = 0, i;
+	int bkt;
+
+	mutex_lock(&memwatch_wmark_mutex);
+	hash_for_each_safe(memwatch_policies, bkt, tmp, p, node) {
+		if (css_is_dying(&p->memcg->css)) {
+			if (n < ARRAY_SIZE(gone)) {
+				memwatch_policy_unhash(p);
+				gone[n++] = p;
+			}
+			continue;
+		}
+		rcu_read_lock();
+		memwatch_policy_check(p);
+		rcu_read_unlock();
+	}
+	mutex_unlock(&memwatch_wmark_mutex);
+	if (n) {
+		synchronize_rcu();
+		for (i = 0; i < n; i++)
+			memwatch_policy_free(gone[i]);
+	}
+	queue_delayed_work(system_unbound_wq, &memwatch_wmark_work,
+			   msecs_to_jiffies(MEMWATCH_WMARK_TICK_MS));
+}
+
+int memwatch_wmark_init(unsigned int max_policies)
+{
+	memwatch_max_policies = clamp(max_policies, 1U, 65536U);
+	memwatch_npolicies = 0;
+	INIT_DELAYED_WORK(&memwatch_wmark_work, memwatch_wmark_tick);
+	queue_delayed_work(system_unbound_wq, &memwatch_wmark_work,
+			   msecs_to_jiffies(MEMWATCH_WMARK_TICK_MS));
+	memwatch_wmark_ticking = true;
+	return 0;
+}
+
+/* After the hooks and the family are gone. */
+void memwatch_wmark_exit(void)
+{
+	struct memwatch_policy *p;
+	struct hlist_node *tmp;
+	int bkt;
+
+	if (memwatch_wmark_ticking)
+		cancel_delayed_work_sync(&memwatch_wmark_work);
+	memwatch_wmark_ticking = false;
+	/* No probe and no command can look a policy up any more. */
+	synchronize_rcu();
+	mutex_lock(&memwatch_wmark_mutex);
+	hash_for_each_safe(memwatch_policies, bkt, tmp, p, node) {
+		memwatch_policy_unhash(p);
+		memwatch_policy_free(p);
+	}
+	mutex_unlock(&memwatch_wmark_mutex);
+}

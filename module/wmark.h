@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _MEMWATCH_WMARK_H
+#define _MEMWATCH_WMARK_H
+
+#include <linux/types.h>
+#include <uapi/linux/memwatch.h>
+
+struct mem_cgroup;
+struct oom_control;
+struct netlink_ext_ack;
+
+enum {
+	MEMWATCH_WMARK_OFF,
+	MEMWATCH_WMARK_PERCENT,	/* value: 1..100 of the effective limit */
+	MEMWATCH_WMARK_BYTES,	/* value: bytes */
+};
+
+struct memwatch_wmark_spec {
+	u8 kind;
+	u64 value;
+};
+
+/* A policy as the dump shows it; index 0 of the arrays is unused. */
+struct memwatch_policy_view {
+	u64 cgroup_id;
+	u8 level;
+	u64 usage, limit;	/* bytes */
+	struct memwatch_wmark_spec spec[MEMWATCH_NR_LEVELS + 1];
+	u64 threshold[MEMWATCH_NR_LEVELS + 1];	/* bytes, resolved now */
+};
+
+int memwatch_wmark_init(unsigned int max_policies);
+void memwatch_wmark_exit(void);
+
+/* Probe context: usage of memcg (and so of its ancestors) changed. */
+void memwatch_wmark_check(struct mem_cgroup *memcg);
+/* Probe context: the kernel OOM killer chose oc->chosen. */
+void memwatch_wmark_oom(struct oom_control *oc);
+
+/* Process context, from netlink: 0 or -errno with extack set. */
+int memwatch_wmark_set(u64 cgroup_id,
+		       const struct memwatch_wmark_spec spec[MEMWATCH_NR_LEVELS + 1],
+		       struct netlink_ext_ack *extack);
+int memwatch_wmark_del(u64 cgroup_id, struct netlink_ext_ack *extack);
+/* The index-th policy: 0, or -ENOENT past the last. */
+int memwatch_wmark_get(unsigned int index, struct memwatch_policy_view *v);
+unsigned int memwatch_wmark_count(void);
+unsigned int memwatch_wmark_capacity(void);
+size_t memwatch_wmark_bytes(void);
+
+#endif /* _MEMWATCH_WMARK_H */

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memctl policy set|list|clear: per-cgroup watermarks, kept in the module. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/memwatch.h>
+
+#include "cgroup.h"
+#include "cli.h"
+#include "commands.h"
+#include "json.h"
+#include "nl.h"
+
+static const char policy_usage[] =
+"Usage: memctl policy set CGROUP [--notify V] [--reclaim V] [--throttle V]\n"
+"                                [--freeze V] [--kill V]\n"
+"       memctl policy list [--json]\n"
+"       memctl policy clear CGROUP\n"
+"\n"
+"Watermarks of a cgroup: up to five levels, each a share of the cgroup's\n"
+"effective limit (its memory.max, else the nearest limited ancestor's,\n"
+"else total RAM) as V = 80%, or an amount of memory as V = 512M (K, M, G,\n"
+"T: powers of 1024; a bare number is bytes). Thresholds must rise with the\n"
+"level. memwatch sends an event the moment the cgroup's usage crosses a\n"
+"level, up (at the threshold) or down (under it by a margin: 2% of the\n"
+"limit, at least 256 KiB per CPU); see 'memctl watch'. 'set' replaces\n"
+"the cgroup's policy: levels not given are off.\n"
+"\n"
+"CGROUP is a path under the cgroup2 root (/a/b) or a full path\n"
+"(/sys/fs/cgroup/a/b); the memory controller must be enabled for it.\n"
+"Policies live in the module: they outlive memctl, and go with the\n"
+"cgroup or the module. set and clear need CAP_SYS_ADMIN.\n"
+"\n"
+"Options:\n"
+"  --notify V, --reclaim V, --throttle V, --freeze V, --kill V\n"
+"                 the level's threshold (set)\n"
+"  -j, --json     one JSON array (list)\n"
+"  -h, --help     show this help\n"
+"\n"
+"Exit status: 0 on success, 1 if the module is not loaded or refused\n"
+"(the kernel's reason is printed), 2 on a bad argument.\n";
+
+static int policy_cgroup(const char *cmd, const char *arg, uint64_t *id,
+			 char *rel, size_t relsz)
+{
+	int err = cg_resolve(arg, id, rel, relsz);
+
+	if (err)
+		return cli_usage_error(cmd, "'%s' is not a cgroup: %s", arg,
+				       strerror(-err));
+	return 0;
+}
+
+struct policy_level {
+	unsigned int pct;		/* 1..100, or 0 for bytes */
+	unsigned long long bytes;
+};
+
+/* V as a percentage ("80%") or bytes ("512M"): 0 or -EINVAL. */
+static int policy_parse_value(const char *v, struct policy_level *out)
+{
+	if (v[0] && v[strlen(v) - 1] == '%') {
+		char *end;
+		long pct;
+
+		errno = 0;
+		pct = strtol(v, &end, 10);
+		if (errno || end == v || *end != '%' || pct < 1 || pct > 100)
+			return -EINVAL;
+		out->pct = pct;
+		return 0;
+	}
+	out->pct = 0;
+	if (cli_parse_bytes(v, &out->bytes) || out->bytes < 4096)
+		return -EINVAL;
+	return 0;
+}
+
+/* Connect, send the command for cgroup id (with levels for SET), ACK. */
+static int policy_send(uint8_t cmd, uint64_t id,
+		       const struct policy_level *lv, const char *what)
+{
+	struct nlattr *wmarks, *w;
+	struct nl_msg *msg;
+	struct mw_nl nl;
+	unsigned int l;
+	int err = -ENOMEM;
+
+	if (mw_nl_connect(&nl))
+		return EXIT_FAIL;
+	msg = mw_nl_msg(&nl, cmd, 0);
+	if (!msg || nla_put_u64(msg, MEMWATCH_A_POLICY_CGROUP_ID, id))
+		goto out;
+	if (lv) {
+		wmarks = nla_nest_start(msg, MEMWATCH_A_POLICY_WMARKS);
+		if (!wmarks)
+			goto out;
+		for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
+			if (!lv[l].pct && !lv[l].bytes)
+				continue;
+			w = nla_nest_start(msg, MEMWATCH_A_POLICY_WMARK);
+			if (!w || nla_put_u8(msg, MEMWATCH_A_WMARK_LEVEL, l) ||
+			    (lv[l].pct ?
+			     nla_put_u32(msg, MEMWATCH_A_WMARK_PERCENT, lv[l].pct) :
+			     nla_put_u64(msg, MEMWATCH_A_WMARK_BYTES, lv[l].bytes)))
+				goto out;
+			nla_nest_end(msg, w);
+		}
+		nla_nest_end(msg, wmarks);
+	}
+	err = mw_nl_request(&nl, msg, 0, NULL, NULL);
+	msg = NULL;
+	if (err)
+		mw_nl_perror(&nl, what);
+out:
+	if (err == -ENOMEM)
+		fprintf(stderr, "memctl: %s: out of memory\n", what);
+	nlmsg_free(msg);
+	mw_nl_close(&nl);
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+static int policy_set(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "notify", required_argument, NULL, 1 },
+		{ "reclaim", required_argument, NULL, 2 },
+		{ "throttle", required_argument, NULL, 3 },
+		{ "freeze", required_argument, NULL, 4 },
+		{ "kill", required_argument, NULL, 5 },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct policy_level lv[MEMWATCH_NR_LEVELS + 1] = { 0 };
+	unsigned int n = 0;
+	char rel[4096];
+	uint64_t id;
+	int c, err;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(policy_usage, stdout);
+			return EXIT_OK;
+		}
+		if (c < 1 || c > MEMWATCH_NR_LEVELS)
+			return cli_bad_option("policy set", argv);
+		if (policy_parse_value(optarg, &lv[c]))
+			return cli_usage_error("policy set",
+				"--%s takes a percentage (1%% to 100%%) or bytes (at least 4096, e.g. 512M), not '%s'",
+				cli_level_name(c), optarg);
+		n++;
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("policy set", "give one CGROUP");
+	if (!n)
+		return cli_usage_error("policy set", "give at least one level");
+	err = policy_cgroup("policy set", argv[optind], &id, rel, sizeof(rel));
+	if (err)
+		return err;
+	return policy_send(MEMWATCH_CMD_POLICY_SET, id, lv, "policy set");
+}
+
+static int policy_clear(int argc, char **argv)
+{
+	char rel[4096];
+	uint64_t id;
+	int err;
+
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(policy_usage, stdout);
+		return EXIT_OK;
+	}
+	if (argc != 2 || argv[1][0] == '-')
+		return cli_usage_error("policy clear", "give one CGROUP");
+	err = policy_cgroup("policy clear", argv[1], &id, rel, sizeof(rel));
+	if (err)
+		return err;
+	return policy_send(MEMWATCH_CMD_POLICY_DEL, id, NULL, "policy clear");
+}
+
+#define POLICY_MAX 65536
+
+struct policy_rec {
+	uint64_t id, usage, limit;
+	unsigned int level;
+	char cgroup[256];
+	struct {
+		unsigned int pct;	/* 0: bytes */
+		uint64_t bytes, threshold;
+	} w[MEMWATCH_NR_LEVELS + 1];
+};
+
+struct policy_list {
+	struct policy_rec *v;
+	size_t n, cap;
+};
+
+static int policy_parse(struct nlattr **tb, void *arg)
+{
+	struct policy_list *pl = arg;
+	struct policy_rec *r;
+	struct nlattr *a;
+	int rem;
+
+	if (pl->n == pl->cap) {
+		size_t cap = pl->cap ? 2 * pl->cap : 64;
+		struct policy_rec *v = realloc(pl->v, cap * sizeof(*v));
+
+		if (!v || cap > POLICY_MAX)
+			return -ENOMEM;
+		pl->v = v;
+		pl->cap = cap;
+	}
+	r = &pl->v[pl->n++];
+	memset(r, 0, sizeof(*r));
+	if (tb[MEMWATCH_A_POLICY_CGROUP_ID])
+		r->id = nla_get_u64(tb[MEMWATCH_A_POLICY_CGROUP_ID]);
+	if (tb[MEMWATCH_A_POLICY_CGROUP_PATH])
+		snprintf(r->cgroup, sizeof(r->cgroup), "%s",
+			 nla_get_string(tb[MEMWATCH_A_POLICY_CGROUP_PATH]));
+	if (tb[MEMWATCH_A_POLICY_LEVEL])
+		r->level = nla_get_u8(tb[MEMWATCH_A_POLICY_LEVEL]);
+	if (tb[MEMWATCH_A_POLICY_USAGE])
+		r->usage = nla_get_u64(tb[MEMWATCH_A_POLICY_USAGE]);
+	if (tb[MEMWATCH_A_POLICY_LIMIT])
+		r->limit = nla_get_u64(tb[MEMWATCH_A_POLICY_LIMIT]);
+	if (!tb[MEMWATCH_A_POLICY_WMARKS])
+		return 0;
+	nla_for_each_nested(a, tb[MEMWATCH_A_POLICY_WMARKS], rem) {
+		struct nlattr *wt[MEMWATCH_A_WMARK_MAX + 1];
+		unsigned int l;
+
+		if (nla_parse_nested(wt, MEMWATCH_A_WMARK_MAX, a, NULL) ||
+		    !wt[MEMWATCH_A_WMARK_LEVEL])
+			return -EPROTO;
+		l = nla_get_u8(wt[MEMWATCH_A_WMARK_LEVEL]);
+		if (l < 1 || l > MEMWATCH_NR_LEVELS)
+			continue;
+		if (wt[MEMWATCH_A_WMARK_PERCENT])
+			r->w[l].pct = nla_get_u32(wt[MEMWATCH_A_WMARK_PERCENT]);
+		if (wt[MEMWATCH_A_WMARK_BYTES])
+			r->w[l].bytes = nla_get_u64(wt[MEMWATCH_A_WMARK_BYTES]);
+		if (wt[MEMWATCH_A_WMARK_THRESHOLD])
+			r->w[l].threshold =
+				nla_get_u64(wt[MEMWATCH_A_WMARK_THRESHOLD]);
+	}
+	return 0;
+}
+
+static void policy_print_json(const struct policy_list *pl)
+{
+	struct json j;
+	size_t i;
+	unsigned int l;
+
+	json_init(&j, stdout);
+	json_begin_array(&j, NULL);
+	for (i = 0; i < pl->n; i++) {
+		const struct policy_rec *r = &pl->v[i];
+
+		json_begin_object(&j, NULL);
+		json_string(&j, "cgroup", r->cgroup);
+		json_u64(&j, "cgroup_id", r->id);
+		json_string(&j, "level", cli_level_name(r->level));
+		json_u64(&j, "usage_bytes", r->usage);
+		json_u64(&j, "limit_bytes", r->limit);
+		json_begin_array(&j, "levels");
+		for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
+			if (!r->w[l].threshold)
+				continue;
+			json_begin_object(&j, NULL);
+			json_string(&j, "level", cli_level_name(l));
+			if (r->w[l].pct)
+				json_u64(&j, "percent", r->w[l].pct);
+			else
+				json_u64(&j, "bytes", r->w[l].bytes);
+			json_u64(&j, "threshold_bytes", r->w[l].threshold);
+			json_end(&j, '}');
+		}
+		json_end(&j, ']');
+		json_end(&j, '}');
+	}
+	json_end(&j, ']');
+}
+
+static void policy_print_text(const struct policy_list *pl)
+{
+	char a[16], b[16];
+	size_t i;
+	unsigned int l;
+
+	if (!pl->n)
+		printf("no policies\n");
+	for (i = 0; i < pl->n; i++) {
+		const struct policy_rec *r = &pl->v[i];
+
+		printf("%s: usage %s of %s, level %s\n", r->cgroup,
+		       cli_bytes(r->usage, a, sizeof(a)),
+		       cli_bytes(r->limit, b, sizeof(b)),
+		       cli_level_name(r->level));
+		for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
+			if (!r->w[l].threshold)
+				continue;
+			if (r->w[l].pct)
+				snprintf(a, sizeof(a), "%u%%", r->w[l].pct);
+			else
+				cli_bytes(r->w[l].bytes, a, sizeof(a));
+			printf("  %-9s %7s = %s\n", cli_level_name(l), a,
+			       cli_bytes(r->w[l].threshold, b, sizeof(b)));
+		}
+	}
+}
+
+static int policy_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct policy_list pl = { 0 };
+	struct nl_msg *msg;
+	struct mw_nl nl;
+	bool json = false;
+	int c, err;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (c == 'j') {
+			json = true;
+		} else if (c == 'h') {
+			fputs(policy_usage, stdout);
+			return EXIT_OK;
+		} else {
+			return cli_bad_option("policy list", argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("policy list", "unexpected argument '%s'",
+				       argv[optind]);
+	if (mw_nl_connect(&nl))
+		return EXIT_FAIL;
+	msg = mw_nl_msg(&nl, MEMWATCH_CMD_POLICY_GET, NLM_F_DUMP);
+	err = msg ? mw_nl_request(&nl, msg, MEMWATCH_A_POLICY_MAX, policy_parse,
+				  &pl) : -ENOMEM;
+	if (err)
+		mw_nl_perror(&nl, "policy list");
+	else if (json)
+		policy_print_json(&pl);
+	else
+		policy_print_text(&pl);
+	mw_nl_close(&nl);
+	free(pl.v);
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_policy(int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_usage_error("policy", "give a subcommand: set, list or clear");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fputs(policy_usage, stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "set"))
+		return policy_set(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list"))
+		return policy_list(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "clear"))
+		return policy_clear(argc - 1, argv + 1);
+	return cli_usage_error("policy", "unknown subcommand '%s' (set, list, clear)",
+			       argv[1]);
+}
