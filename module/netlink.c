@@ -185,7 +185,7 @@ static int memwatch_proc_get_done(struct netlink_callback *cb)
 static bool memwatch_proc_in_cgroup(const struct memwatch_proc *p,
 				    struct cgroup *ancestor)
 {
-	struct cgroup *cgrp = cgroup_get_from_id(p->cgroup_id);
+	struct cgroup *cgrp = cgroup_get_from_id(memwatch_proc_cgroup(p));
 	bool in;
 
 	if (IS_ERR(cgrp))
@@ -243,6 +243,7 @@ static int memwatch_put_proc(struct sk_buff *skb, struct netlink_callback *cb,
 {
 	long live = max(memwatch_proc_live(slot, NUMA_NO_NODE), 0L);
 	long remote = clamp(atomic_long_read(&p->remote), 0L, live);
+	u64 cgid = p->tgid ? memwatch_proc_cgroup(p) : 0;
 	void *hdr;
 
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
@@ -253,11 +254,10 @@ static int memwatch_put_proc(struct sk_buff *skb, struct netlink_callback *cb,
 	if (nla_put_u32(skb, MEMWATCH_A_PROC_PID, p->tgid) ||
 	    nla_put_string(skb, MEMWATCH_A_PROC_COMM, p->comm) ||
 	    nla_put_u8(skb, MEMWATCH_A_PROC_STATE, p->state) ||
-	    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_CGROUP_ID, p->cgroup_id,
+	    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_CGROUP_ID, cgid,
 			      MEMWATCH_A_PROC_PAD) ||
 	    nla_put_string(skb, MEMWATCH_A_PROC_CGROUP_PATH,
-			   p->tgid ? memwatch_cgroup_path(p->cgroup_id, path)
-				   : "") ||
+			   cgid ? memwatch_cgroup_path(cgid, path) : "") ||
 	    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_LIVE_BYTES,
 			      (u64)live << PAGE_SHIFT, MEMWATCH_A_PROC_PAD) ||
 	    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_LOCAL_BYTES,

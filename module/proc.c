@@ -340,6 +340,26 @@ static bool memwatch_proc_refresh(struct memwatch_proc *p)
 	return alive;
 }
 
+u64 memwatch_proc_cgroup(const struct memwatch_proc *p)
+{
+	u64 id = READ_ONCE(p->cgroup_id);
+	struct task_struct *t;
+	struct pid *pid;
+
+	if (READ_ONCE(p->state) != MEMWATCH_PROC_ALIVE)
+		return id;
+	pid = find_get_pid(p->tgid);
+	if (!pid)
+		return id;
+	rcu_read_lock();
+	t = pid_task(pid, PIDTYPE_TGID);
+	if (t && t->start_time == p->start_time)
+		id = cgroup_id(task_dfl_cgroup(t));
+	rcu_read_unlock();
+	put_pid(pid);
+	return id;
+}
+
 static void memwatch_proc_mark_exited(struct memwatch_proc *p)
 {
 	struct memwatch_index *idx;

@@ -41,6 +41,8 @@ void memwatch_proc_move(u16 slot, int from, int to, long nr);
 /* Readers (netlink): a slot in use, or NULL. */
 const struct memwatch_proc *memwatch_proc_get(unsigned int slot);
 long memwatch_proc_live(unsigned int slot, int nid);
+/* Process context: the cgroup the process is in now (its last if gone). */
+u64 memwatch_proc_cgroup(const struct memwatch_proc *p);
 unsigned int memwatch_proc_capacity(void);
 unsigned int memwatch_proc_used(void);
 size_t memwatch_proc_bytes(void);

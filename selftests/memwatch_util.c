@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -313,11 +314,125 @@ bool mw_nla_put(char *buf, size_t size, size_t *len, uint16_t type,
 		return false;
 	a->nla_type = type;
 	a->nla_len = NLA_HDRLEN + data_len;
-	memcpy(buf + *len + NLA_HDRLEN, data, data_len);
+	if (data_len)
+		memcpy(buf + *len + NLA_HDRLEN, data, data_len);
 	memset(buf + *len + NLA_HDRLEN + data_len, 0,
 	       total - NLA_HDRLEN - data_len);
 	*len += total;
 	return true;
+}
+
+int mw_nla_nest_start(char *buf, size_t size, size_t *len, uint16_t type)
+{
+	int offset = *len;
+
+	if (!mw_nla_put(buf, size, len, type | NLA_F_NESTED, NULL, 0))
+		return -1;
+	return offset;
+}
+
+void mw_nla_nest_end(char *buf, int offset, size_t len)
+{
+	((struct nlattr *)(buf + offset))->nla_len = len - offset;
+}
+
+int mw_nl_events_open(uint32_t group)
+{
+	int fd = mw_nl_open();
+
+	if (fd < 0)
+		return fd;
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group,
+		       sizeof(group))) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+int mw_nl_next(int fd, uint8_t cmd, int timeout_ms, char *buf)
+{
+	static char msg[MW_NL_BUFSZ];
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct nlmsghdr *h = (struct nlmsghdr *)msg;
+		struct genlmsghdr *g;
+		int len;
+		ssize_t n;
+
+		n = poll(&p, 1, timeout_ms);
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return 0;
+		n = recv(fd, msg, sizeof(msg), 0);
+		if (n < 0)
+			return -errno;
+		if (!NLMSG_OK(h, n) || h->nlmsg_type < NLMSG_MIN_TYPE)
+			continue;
+		g = NLMSG_DATA(h);
+		if (g->cmd != cmd)
+			continue;
+		len = h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+		memcpy(buf, (char *)g + GENL_HDRLEN, len);
+		return len;
+	}
+}
+
+int mw_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+uint64_t mw_cgroup_make(const char *name, const char *max)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", name);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return 0;
+	if (max) {
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/memory.max",
+			 name);
+		if (mw_write(path, max))
+			return 0;
+	}
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", name);
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+int mw_cgroup_remove(const char *name)
+{
+	char path[256];
+	int i;
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cgroup.kill", name);
+	mw_write(path, "1");
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", name);
+	/* Killed tasks take a moment to leave. */
+	for (i = 0; i < 50; i++) {
+		if (!rmdir(path) || errno == ENOENT)
+			return 0;
+		usleep(20000);
+	}
+	return -errno;
+}
+
+int mw_cgroup_enter(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cgroup.procs", name);
+	return mw_write(path, "0");
 }
 
 const struct nlattr *mw_nla_find(const void *buf, int len, int type)

@@ -95,6 +95,27 @@ int mw_nl_dump(int fd, uint16_t family, uint8_t cmd, const void *attrs,
 /* Append one attribute to buf at *len; returns false if it would overflow. */
 bool mw_nla_put(char *buf, size_t size, size_t *len, uint16_t type,
 		const void *data, size_t data_len);
+/* Open a nest: returns its offset for mw_nla_nest_end(), or -1. */
+int mw_nla_nest_start(char *buf, size_t size, size_t *len, uint16_t type);
+void mw_nla_nest_end(char *buf, int offset, size_t len);
+
+/* A socket joined to the "events" group of the family: fd or -errno. */
+int mw_nl_events_open(uint32_t group);
+/*
+ * The next event (a message of cmd) within timeout_ms: its attributes in
+ * buf (MW_NL_BUFSZ), their length returned; 0 on timeout, -errno.
+ */
+int mw_nl_next(int fd, uint8_t cmd, int timeout_ms, char *buf);
+
+/* Write val to the file at path: 0 or -errno. */
+int mw_write(const char *path, const char *val);
+/* A cgroup under the cgroup2 root with memory.max (0: none): its id. */
+uint64_t mw_cgroup_make(const char *name, const char *max);
+/* Kill what runs in it and remove it: 0 or -errno. */
+int mw_cgroup_remove(const char *name);
+/* Move the calling process into the cgroup: 0 or -errno. */
+int mw_cgroup_enter(const char *name);
+
 /* The first attribute of type in [buf, buf + len), or NULL. */
 const struct nlattr *mw_nla_find(const void *buf, int len, int type);
 #define mw_nla_data(a) ((const void *)((const char *)(a) + NLA_HDRLEN))

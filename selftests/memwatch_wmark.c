@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-cgroup watermarks and their events, on raw netlink sockets: one for
+ * commands, one joined to the "events" group.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/memwatch.h>
+
+#include "kselftest_harness.h"
+#include "memwatch_util.h"
+
+#define MIB (1024UL * 1024)
+
+struct ev {
+	uint64_t cgid, usage, limit, threshold, ts;
+	uint8_t level, dir, fired;
+	uint32_t victim;
+	int ntop;
+	uint32_t top[8];
+};
+
+static uint64_t get64(const void *buf, int len, int type)
+{
+	const struct nlattr *a = mw_nla_find(buf, len, type);
+	uint64_t v = 0;
+
+	if (a)
+		memcpy(&v, mw_nla_data(a), sizeof(v));
+	return v;
+}
+
+static uint8_t get8(const void *buf, int len, int type)
+{
+	const struct nlattr *a = mw_nla_find(buf, len, type);
+
+	return a ? *(const uint8_t *)mw_nla_data(a) : 0;
+}
+
+/* The next event within ms: 1, or 0 on timeout. */
+static int next_event(int fd, int ms, struct ev *e)
+{
+	static char buf[MW_NL_BUFSZ];
+	const struct nlattr *top, *p;
+	int len = mw_nl_next(fd, MEMWATCH_CMD_EVENT, ms, buf), rem;
+
+	if (len <= 0)
+		return 0;
+	memset(e, 0, sizeof(*e));
+	e->cgid = get64(buf, len, MEMWATCH_A_EVENT_CGROUP_ID);
+	e->usage = get64(buf, len, MEMWATCH_A_EVENT_USAGE);
+	e->limit = get64(buf, len, MEMWATCH_A_EVENT_LIMIT);
+	e->threshold = get64(buf, len, MEMWATCH_A_EVENT_THRESHOLD);
+	e->ts = get64(buf, len, MEMWATCH_A_EVENT_TS_NS);
+	e->level = get8(buf, len, MEMWATCH_A_EVENT_LEVEL);
+	e->dir = get8(buf, len, MEMWATCH_A_EVENT_DIRECTION);
+	e->fired = get8(buf, len, MEMWATCH_A_EVENT_WMARK_FIRED);
+	p = mw_nla_find(buf, len, MEMWATCH_A_EVENT_VICTIM_PID);
+	e->victim = p ? *(const uint32_t *)mw_nla_data(p) : 0;
+	top = mw_nla_find(buf, len, MEMWATCH_A_EVENT_TOP);
+	if (!top)
+		return 1;
+	mw_nla_for_each(p, mw_nla_data(top), mw_nla_len(top), rem) {
+		const struct nlattr *pid = mw_nla_find(mw_nla_data(p),
+						       mw_nla_len(p),
+						       MEMWATCH_A_PROC_PID);
+
+		if (pid && e->ntop < 8)
+			e->top[e->ntop++] = *(const uint32_t *)mw_nla_data(pid);
+	}
+	return 1;
+}
+
+FIXTURE(wmark) {
+	int fd, evfd;
+	uint16_t id;
+	bool was_loaded;
+	struct mw_nl_reply r;
+	char name[64];
+	uint64_t cgid;
+};
+
+static int policies(struct _test_data_wmark *self);
+
+FIXTURE_SETUP(wmark)
+{
+	uint32_t version, grp;
+	int i;
+
+	self->was_loaded = mw_module_loaded();
+	ASSERT_EQ(0, mw_module_ensure(true));
+	self->fd = mw_nl_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, mw_nl_family(self->fd, MEMWATCH_GENL_NAME, &self->id,
+				  &version, &grp));
+	self->evfd = mw_nl_events_open(grp);
+	ASSERT_LE(0, self->evfd);
+	/* The policies of the cgroups earlier tests removed go within ticks. */
+	for (i = 0; i < 30 && policies(self); i++)
+		usleep(100000);
+	ASSERT_EQ(0, policies(self));
+	snprintf(self->name, sizeof(self->name), "mw-wmark-%d", getpid());
+	self->cgid = mw_cgroup_make(self->name, "128M");
+	ASSERT_NE(0, self->cgid);
+}
+
+FIXTURE_TEARDOWN(wmark)
+{
+	mw_cgroup_remove(self->name);
+	close(self->evfd);
+	close(self->fd);
+	mw_module_ensure(self->was_loaded);
+}
+
+/* POLICY_SET for cgid with (level, percent) pairs; 0 or -errno. */
+static int set_policy(struct _test_data_wmark *self, uint64_t cgid, int n,
+		      const int (*lp)[2])
+{
+	char attrs[512];
+	size_t len = 0;
+	int nest, i;
+
+	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_POLICY_CGROUP_ID,
+		   &cgid, sizeof(cgid));
+	nest = mw_nla_nest_start(attrs, sizeof(attrs), &len,
+				 MEMWATCH_A_POLICY_WMARKS);
+	for (i = 0; i < n; i++) {
+		uint8_t level = lp[i][0];
+		uint32_t pct = lp[i][1];
+		int w = mw_nla_nest_start(attrs, sizeof(attrs), &len,
+					  MEMWATCH_A_POLICY_WMARK);
+
+		mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_LEVEL,
+			   &level, sizeof(level));
+		mw_nla_put(attrs, sizeof(attrs), &len,
+			   MEMWATCH_A_WMARK_PERCENT, &pct, sizeof(pct));
+		mw_nla_nest_end(attrs, w, len);
+	}
+	mw_nla_nest_end(attrs, nest, len);
+	return mw_nl_xfer(self->fd, self->id, MEMWATCH_CMD_POLICY_SET, 0, attrs,
+			  len, &self->r);
+}
+
+static void count_policy(const void *attrs, int len, void *arg)
+{
+	(void)attrs;
+	(void)len;
+	++*(int *)arg;
+}
+
+static int policies(struct _test_data_wmark *self)
+{
+	int n = 0;
+
+	if (mw_nl_dump(self->fd, self->id, MEMWATCH_CMD_POLICY_GET, NULL, 0,
+		       count_policy, &n, &self->r))
+		return -1;
+	return n;
+}
+
+/* A child in the cgroup that allocates in steps, then frees in steps. */
+static pid_t stepper(const char *cgroup, struct mw_sync *s, size_t step,
+		     int steps)
+{
+	pid_t pid = fork();
+	char *p[64];
+	int i;
+
+	if (pid)
+		return pid;
+	if (mw_cgroup_enter(cgroup))
+		_exit(10);
+	for (i = 0; i < steps; i++) {
+		p[i] = mw_alloc_on(step, -1);
+		if (!p[i])
+			_exit(11);
+		usleep(20000);
+	}
+	if (!mw_sync_child(s))
+		_exit(0);
+	while (i--) {
+		munmap(p[i], step);
+		usleep(20000);
+	}
+	mw_sync_child(s);
+	_exit(0);
+}
+
+TEST_F(wmark, three_levels_up_then_down_in_order)
+{
+	static const int levels[][2] = { { 1, 25 }, { 2, 50 }, { 3, 75 } };
+	static const int want[][2] = {
+		{ 1, MEMWATCH_DIR_UP }, { 2, MEMWATCH_DIR_UP },
+		{ 3, MEMWATCH_DIR_UP }, { 3, MEMWATCH_DIR_DOWN },
+		{ 2, MEMWATCH_DIR_DOWN }, { 1, MEMWATCH_DIR_DOWN },
+	};
+	uint64_t last_ts = 0;
+	struct mw_sync s;
+	struct ev e;
+	pid_t child;
+	int i, k;
+
+	ASSERT_EQ(0, set_policy(self, self->cgid, 3, levels))
+		TH_LOG("%s", self->r.extack);
+	ASSERT_EQ(0, mw_sync_init(&s));
+	child = stepper(self->name, &s, 5 * MIB, 22);	/* 110 MiB */
+	ASSERT_LT(0, child);
+	for (i = 0; i < 6; i++) {
+		if (i == 3) {
+			/* All three up: now free. */
+			ASSERT_TRUE(mw_sync_wait(&s));
+			mw_sync_go(&s);
+		}
+		ASSERT_EQ(1, next_event(self->evfd, 5000, &e))
+			TH_LOG("event %d did not come", i);
+		EXPECT_EQ(self->cgid, e.cgid);
+		EXPECT_EQ(want[i][0], e.level) TH_LOG("event %d", i);
+		EXPECT_EQ(want[i][1], e.dir) TH_LOG("event %d", i);
+		EXPECT_EQ(128 * MIB, e.limit);
+		EXPECT_EQ(128 * MIB * levels[e.level - 1][1] / 100, e.threshold);
+		if (e.dir == MEMWATCH_DIR_UP) {
+			EXPECT_LE(e.threshold, e.usage);
+			/* The offender heads the event's top list. */
+			for (k = 0; k < e.ntop && e.top[k] != (uint32_t)child; k++)
+				;
+			EXPECT_LT(k, e.ntop) TH_LOG("child not in top");
+		} else {
+			EXPECT_GT(e.threshold, e.usage);
+		}
+		EXPECT_LE(last_ts, e.ts);
+		last_ts = e.ts;
+	}
+	ASSERT_TRUE(mw_sync_wait(&s));
+	/* Nothing more. */
+	EXPECT_EQ(0, next_event(self->evfd, 500, &e));
+	mw_sync_go(&s);
+	waitpid(child, NULL, 0);
+}
+
+TEST_F(wmark, wobble_around_a_level_is_one_event)
+{
+	static const int levels[][2] = { { 1, 50 } };
+	struct mw_sync s;
+	struct ev e;
+	pid_t child;
+	int ups = 0, downs = 0;
+
+	ASSERT_EQ(0, set_policy(self, self->cgid, 1, levels));
+	ASSERT_EQ(0, mw_sync_init(&s));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		if (mw_cgroup_enter(self->name) || !mw_alloc_on(63 * MIB, -1))
+			_exit(10);
+		/* 63 MiB + 2 MiB crosses 64 MiB; back to 63, 20 times. */
+		for (int i = 0; i < 20; i++) {
+			void *p = mw_alloc_on(2 * MIB, -1);
+
+			if (!p)
+				_exit(11);
+			usleep(30000);
+			munmap(p, 2 * MIB);
+			usleep(30000);
+		}
+		mw_sync_child(&s);
+		_exit(0);
+	}
+	ASSERT_TRUE(mw_sync_wait(&s));
+	while (next_event(self->evfd, 1000, &e)) {
+		ups += e.dir == MEMWATCH_DIR_UP;
+		downs += e.dir == MEMWATCH_DIR_DOWN;
+	}
+	EXPECT_EQ(1, ups);
+	EXPECT_EQ(0, downs);
+	/* Leaving for good is one down event. */
+	mw_sync_go(&s);
+	waitpid(child, NULL, 0);
+	ASSERT_EQ(1, next_event(self->evfd, 3000, &e));
+	EXPECT_EQ(MEMWATCH_DIR_DOWN, e.dir);
+	EXPECT_EQ(0, next_event(self->evfd, 500, &e));
+}
+
+TEST_F(wmark, removing_the_cgroup_drops_its_policy)
+{
+	static const int levels[][2] = { { 1, 50 } };
+	int before = policies(self), i;
+
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, set_policy(self, self->cgid, 1, levels));
+	EXPECT_EQ(before + 1, policies(self));
+	ASSERT_EQ(0, mw_cgroup_remove(self->name));
+	for (i = 0; i < 20 && policies(self) != before; i++)
+		usleep(100000);
+	EXPECT_EQ(before, policies(self));
+}
+
+TEST_F(wmark, two_hundred_cgroups_at_once)
+{
+	static const int levels[][2] = { { 1, 40 }, { 5, 90 } };
+	char name[96], parent[80], ctl[128];
+	int i, before = policies(self);
+
+	snprintf(parent, sizeof(parent), "%s/many", self->name);
+	ASSERT_NE(0, mw_cgroup_make(parent, NULL));
+	/* The memory controller down to the 200. */
+	for (i = 0; i < 2; i++) {
+		snprintf(ctl, sizeof(ctl),
+			 "/sys/fs/cgroup/%s/cgroup.subtree_control",
+			 i ? parent : self->name);
+		ASSERT_EQ(0, mw_write(ctl, "+memory"));
+	}
+	for (i = 0; i < 200; i++) {
+		uint64_t id;
+
+		snprintf(name, sizeof(name), "%s/c%d", parent, i);
+		id = mw_cgroup_make(name, "64M");
+		ASSERT_NE(0, id);
+		ASSERT_EQ(0, set_policy(self, id, 2, levels))
+			TH_LOG("cgroup %d: %s", i, self->r.extack);
+	}
+	EXPECT_EQ(before + 200, policies(self));
+	for (i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "%s/c%d", parent, i);
+		EXPECT_EQ(0, mw_cgroup_remove(name));
+	}
+	EXPECT_EQ(0, mw_cgroup_remove(parent));
+	for (i = 0; i < 30 && policies(self) != before; i++)
+		usleep(100000);
+	EXPECT_EQ(before, policies(self));
+}
+
+TEST_F(wmark, bad_inputs_get_errno_and_message)
+{
+	static const int over[][2] = { { 1, 101 } };
+	static const int order[][2] = { { 1, 60 }, { 2, 50 } };
+	static const int nolevel[][2] = { { 9, 50 } };
+	static const int twice[][2] = { { 1, 10 }, { 1, 20 } };
+	static const int fine[][2] = { { 1, 50 } };
+	struct passwd *nobody = getpwnam("nobody");
+	int before = policies(self), status;
+	char attrs[64];
+	size_t len;
+	pid_t pid;
+
+	EXPECT_EQ(-ENOENT, set_policy(self, 0xdeadbeefULL, 1, fine));
+	EXPECT_NE(0, strlen(self->r.extack));
+	EXPECT_EQ(-EINVAL, set_policy(self, self->cgid, 1, over));
+	EXPECT_NE(NULL, strstr(self->r.extack, "percentage"));
+	EXPECT_EQ(-EINVAL, set_policy(self, self->cgid, 2, order));
+	EXPECT_NE(NULL, strstr(self->r.extack, "order"));
+	EXPECT_EQ(-EINVAL, set_policy(self, self->cgid, 1, nolevel));
+	EXPECT_NE(0, strlen(self->r.extack));
+	EXPECT_EQ(-EINVAL, set_policy(self, self->cgid, 2, twice));
+	EXPECT_NE(0, strlen(self->r.extack));
+	EXPECT_EQ(-EINVAL, set_policy(self, self->cgid, 0, fine));
+	EXPECT_NE(0, strlen(self->r.extack));
+	EXPECT_EQ(-EINVAL, set_policy(self, 1, 1, fine));	/* the root */
+	EXPECT_NE(0, strlen(self->r.extack));
+	/* Clearing what is not there. */
+	len = 0;
+	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_POLICY_CGROUP_ID,
+		   &self->cgid, sizeof(self->cgid));
+	EXPECT_EQ(-ENOENT, mw_nl_xfer(self->fd, self->id,
+				      MEMWATCH_CMD_POLICY_DEL, 0, attrs, len,
+				      &self->r));
+	EXPECT_NE(0, strlen(self->r.extack));
+	/* Nothing was changed by any of it. */
+	EXPECT_EQ(before, policies(self));
+
+	/* An unprivileged caller may list, not set. */
+	ASSERT_NE(NULL, nobody);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		uint32_t version, grp;
+
+		if (setgid(nobody->pw_gid) || setuid(nobody->pw_uid))
+			_exit(2);
+		self->fd = mw_nl_open();
+		if (self->fd < 0 ||
+		    mw_nl_family(self->fd, MEMWATCH_GENL_NAME, &self->id,
+				 &version, &grp))
+			_exit(3);
+		if (set_policy(self, self->cgid, 1, fine) != -EPERM)
+			_exit(4);
+		_exit(policies(self) == before ? 0 : 5);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(before, policies(self));
+}
+
+TEST_F(wmark, kernel_oom_kill_is_an_event)
+{
+	static const int levels[][2] = { { 1, 50 } };
+	bool notified = false, oom = false;
+	int status, i;
+	struct ev e;
+	pid_t child;
+
+	ASSERT_EQ(0, mw_cgroup_remove(self->name));
+	self->cgid = mw_cgroup_make(self->name, "32M");
+	ASSERT_NE(0, self->cgid);
+	ASSERT_EQ(0, set_policy(self, self->cgid, 1, levels));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		if (mw_cgroup_enter(self->name))
+			_exit(10);
+		mw_alloc_on(64 * MIB, -1);	/* the OOM killer stops this */
+		_exit(11);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	for (i = 0; i < 10 && !oom && next_event(self->evfd, 2000, &e); i++) {
+		if (e.level == MEMWATCH_LEVEL_NOTIFY &&
+		    e.dir == MEMWATCH_DIR_UP)
+			notified = true;
+		if (e.level == MEMWATCH_LEVEL_OOM) {
+			oom = true;
+			EXPECT_EQ(self->cgid, e.cgid);
+			EXPECT_EQ((uint32_t)child, e.victim);
+			EXPECT_EQ(1, e.fired);
+			EXPECT_EQ(32 * MIB, e.limit);
+		}
+	}
+	EXPECT_TRUE(notified);
+	EXPECT_TRUE(oom);
+}
+
+TEST_HARNESS_MAIN
