@@ -40,16 +40,6 @@ struct recs {
 	struct rec v[MAX_RECS];
 };
 
-static uint64_t attr_u64(const void *buf, int len, int type)
-{
-	const struct nlattr *a = mw_nla_find(buf, len, type);
-	uint64_t v = 0;
-
-	if (a)
-		memcpy(&v, mw_nla_data(a), sizeof(v));
-	return v;
-}
-
 static void collect(const void *buf, int len, void *arg)
 {
 	struct recs *rs = arg;
@@ -75,13 +65,13 @@ static void collect(const void *buf, int len, void *arg)
 	if (a)
 		snprintf(r->cgroup, sizeof(r->cgroup), "%s",
 			 (const char *)mw_nla_data(a));
-	r->cgroup_id = attr_u64(buf, len, MEMWATCH_A_PROC_CGROUP_ID);
-	r->live = attr_u64(buf, len, MEMWATCH_A_PROC_LIVE_BYTES);
-	r->local = attr_u64(buf, len, MEMWATCH_A_PROC_LOCAL_BYTES);
-	r->remote = attr_u64(buf, len, MEMWATCH_A_PROC_REMOTE_BYTES);
-	r->allocated = attr_u64(buf, len, MEMWATCH_A_PROC_ALLOCATED_BYTES);
-	r->released = attr_u64(buf, len, MEMWATCH_A_PROC_RELEASED_BYTES);
-	r->rate = attr_u64(buf, len, MEMWATCH_A_PROC_RATE);
+	r->cgroup_id = mw_nla_u64(buf, len, MEMWATCH_A_PROC_CGROUP_ID);
+	r->live = mw_nla_u64(buf, len, MEMWATCH_A_PROC_LIVE_BYTES);
+	r->local = mw_nla_u64(buf, len, MEMWATCH_A_PROC_LOCAL_BYTES);
+	r->remote = mw_nla_u64(buf, len, MEMWATCH_A_PROC_REMOTE_BYTES);
+	r->allocated = mw_nla_u64(buf, len, MEMWATCH_A_PROC_ALLOCATED_BYTES);
+	r->released = mw_nla_u64(buf, len, MEMWATCH_A_PROC_RELEASED_BYTES);
+	r->rate = mw_nla_u64(buf, len, MEMWATCH_A_PROC_RATE);
 	a = mw_nla_find(buf, len, MEMWATCH_A_PROC_NODES);
 	if (!a)
 		return;
@@ -92,7 +82,7 @@ static void collect(const void *buf, int len, void *arg)
 		uint32_t nid = id ? *(const uint32_t *)mw_nla_data(id) : 0;
 
 		if (nid < MAX_NODES)
-			r->node[nid] = attr_u64(mw_nla_data(n), mw_nla_len(n),
+			r->node[nid] = mw_nla_u64(mw_nla_data(n), mw_nla_len(n),
 						MEMWATCH_A_NODE_LIVE_BYTES);
 	}
 }

@@ -455,6 +455,23 @@ static int mw_nl_send(int fd, uint16_t family, uint8_t cmd, uint16_t flags,
  * The error of an NLMSG_ERROR (struct nlmsgerr, the request capped) or of
  * an NLMSG_DONE (an int), and the extack TLVs that follow either.
  */
+uint64_t mw_nla_u64(const void *buf, int len, int type)
+{
+	const struct nlattr *a = mw_nla_find(buf, len, type);
+	uint64_t v = 0;
+
+	if (a)
+		memcpy(&v, mw_nla_data(a), sizeof(v));
+	return v;
+}
+
+uint8_t mw_nla_u8(const void *buf, int len, int type)
+{
+	const struct nlattr *a = mw_nla_find(buf, len, type);
+
+	return a ? *(const uint8_t *)mw_nla_data(a) : 0;
+}
+
 static void mw_nl_parse_error(const struct nlmsghdr *h, struct mw_nl_reply *r)
 {
 	size_t head = h->nlmsg_type == NLMSG_ERROR ? sizeof(struct nlmsgerr)

@@ -118,6 +118,9 @@ int mw_cgroup_enter(const char *name);
 
 /* The first attribute of type in [buf, buf + len), or NULL. */
 const struct nlattr *mw_nla_find(const void *buf, int len, int type);
+/* Its value, or 0 when absent. */
+uint64_t mw_nla_u64(const void *buf, int len, int type);
+uint8_t mw_nla_u8(const void *buf, int len, int type);
 #define mw_nla_data(a) ((const void *)((const char *)(a) + NLA_HDRLEN))
 #define mw_nla_len(a) ((int)(a)->nla_len - NLA_HDRLEN)
 #define mw_nla_for_each(a, buf, len, rem)				\

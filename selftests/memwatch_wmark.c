@@ -28,23 +28,6 @@ struct ev {
 	uint32_t top[8];
 };
 
-static uint64_t get64(const void *buf, int len, int type)
-{
-	const struct nlattr *a = mw_nla_find(buf, len, type);
-	uint64_t v = 0;
-
-	if (a)
-		memcpy(&v, mw_nla_data(a), sizeof(v));
-	return v;
-}
-
-static uint8_t get8(const void *buf, int len, int type)
-{
-	const struct nlattr *a = mw_nla_find(buf, len, type);
-
-	return a ? *(const uint8_t *)mw_nla_data(a) : 0;
-}
-
 /* The next event within ms: 1, or 0 on timeout. */
 static int next_event(int fd, int ms, struct ev *e)
 {
@@ -55,14 +38,14 @@ static int next_event(int fd, int ms, struct ev *e)
 	if (len <= 0)
 		return 0;
 	memset(e, 0, sizeof(*e));
-	e->cgid = get64(buf, len, MEMWATCH_A_EVENT_CGROUP_ID);
-	e->usage = get64(buf, len, MEMWATCH_A_EVENT_USAGE);
-	e->limit = get64(buf, len, MEMWATCH_A_EVENT_LIMIT);
-	e->threshold = get64(buf, len, MEMWATCH_A_EVENT_THRESHOLD);
-	e->ts = get64(buf, len, MEMWATCH_A_EVENT_TS_NS);
-	e->level = get8(buf, len, MEMWATCH_A_EVENT_LEVEL);
-	e->dir = get8(buf, len, MEMWATCH_A_EVENT_DIRECTION);
-	e->fired = get8(buf, len, MEMWATCH_A_EVENT_WMARK_FIRED);
+	e->cgid = mw_nla_u64(buf, len, MEMWATCH_A_EVENT_CGROUP_ID);
+	e->usage = mw_nla_u64(buf, len, MEMWATCH_A_EVENT_USAGE);
+	e->limit = mw_nla_u64(buf, len, MEMWATCH_A_EVENT_LIMIT);
+	e->threshold = mw_nla_u64(buf, len, MEMWATCH_A_EVENT_THRESHOLD);
+	e->ts = mw_nla_u64(buf, len, MEMWATCH_A_EVENT_TS_NS);
+	e->level = mw_nla_u8(buf, len, MEMWATCH_A_EVENT_LEVEL);
+	e->dir = mw_nla_u8(buf, len, MEMWATCH_A_EVENT_DIRECTION);
+	e->fired = mw_nla_u8(buf, len, MEMWATCH_A_EVENT_WMARK_FIRED);
 	p = mw_nla_find(buf, len, MEMWATCH_A_EVENT_VICTIM_PID);
 	e->victim = p ? *(const uint32_t *)mw_nla_data(p) : 0;
 	top = mw_nla_find(buf, len, MEMWATCH_A_EVENT_TOP);
