@@ -244,41 +244,44 @@ static int mw_nl_on_event(struct nl_msg *msg, void *data)
 	return NL_OK;
 }
 
-int mw_nl_listen(struct mw_nl *nl, int maxattr, mw_nl_parse_fn parse,
-		 void *arg)
+int mw_nl_subscribe(struct mw_nl *nl)
 {
-	struct mw_nl_listener l = {
-		.maxattr = maxattr, .parse = parse, .arg = arg,
-	};
-	struct nl_cb *cb;
-	int grp, err = 0;
+	int grp = genl_ctrl_resolve_grp(nl->sk, MEMWATCH_GENL_NAME,
+					MEMWATCH_MCGRP_EVENTS);
 
-	if (maxattr > MW_NL_MAXATTR)
-		return -EINVAL;
-	grp = genl_ctrl_resolve_grp(nl->sk, MEMWATCH_GENL_NAME,
-				    MEMWATCH_MCGRP_EVENTS);
 	if (grp < 0)
 		return -ENOENT;
 	if (nl_socket_add_membership(nl->sk, grp))
 		return -EIO;
 	nl_socket_set_buffer_size(nl->sk, 4 << 20, 0);
+	return 0;
+}
+
+int mw_nl_receive(struct mw_nl *nl, int maxattr, mw_nl_parse_fn parse,
+		  void *arg)
+{
+	struct mw_nl_listener l = {
+		.maxattr = maxattr, .parse = parse, .arg = arg,
+	};
+	struct nl_cb *cb;
+	int n;
+
+	if (maxattr > MW_NL_MAXATTR)
+		return -EINVAL;
 	cb = nl_cb_alloc(NL_CB_DEFAULT);
 	if (!cb)
 		return -ENOMEM;
 	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, mw_nl_any_seq, NULL);
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, mw_nl_on_event, &l);
-	while (!l.stop) {
-		int n = nl_recvmsgs(nl->sk, cb);
-
-		if (n == -NLE_NOMEM) {
-			fprintf(stderr, "memctl: events were lost: the receive buffer overflowed\n");
-			continue;
-		}
-		if (n < 0 && n != -NLE_INTR && !l.stop) {
-			err = -EIO;
-			break;
-		}
-	}
+	n = nl_recvmsgs(nl->sk, cb);
 	nl_cb_put(cb);
-	return err;
+	if (l.stop)
+		return 1;
+	if (n == -NLE_NOMEM) {
+		fprintf(stderr, "memctl: events were lost: the receive buffer overflowed\n");
+		return 0;
+	}
+	if (n == -NLE_AGAIN || n == -NLE_INTR || n >= 0)
+		return 0;
+	return -EIO;
 }

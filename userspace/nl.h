@@ -33,13 +33,15 @@ struct nl_msg *mw_nl_msg(struct mw_nl *nl, uint8_t cmd, int flags);
 int mw_nl_request(struct mw_nl *nl, struct nl_msg *msg, int maxattr,
 		  mw_nl_parse_fn parse, void *arg);
 
+/* Join the "events" group: 0 or -errno. */
+int mw_nl_subscribe(struct mw_nl *nl);
 /*
- * Join the "events" group and hand each event's attributes (parsed up to
- * maxattr) to parse until it returns nonzero: 0 when parse stopped it,
- * else -errno.
+ * Receive what is waiting (blocking until something is, unless the
+ * socket is non-blocking) and hand each event's attributes, parsed up to
+ * maxattr, to parse: 1 if parse returned nonzero (stop), 0, or -errno.
  */
-int mw_nl_listen(struct mw_nl *nl, int maxattr, mw_nl_parse_fn parse,
-		 void *arg);
+int mw_nl_receive(struct mw_nl *nl, int maxattr, mw_nl_parse_fn parse,
+		  void *arg);
 
 /* "memctl: WHAT: strerror" and, if the kernel said why, "kernel reports: ..." */
 void mw_nl_perror(const struct mw_nl *nl, const char *what);

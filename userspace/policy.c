@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "json.h"
 #include "nl.h"
+#include "policy.h"
 
 static const char policy_usage[] =
 "Usage: memctl policy set CGROUP [--notify V] [--reclaim V] [--throttle V]\n"
@@ -54,13 +55,7 @@ static int policy_cgroup(const char *cmd, const char *arg, uint64_t *id,
 	return 0;
 }
 
-struct policy_level {
-	unsigned int pct;		/* 1..100, or 0 for bytes */
-	unsigned long long bytes;
-};
-
-/* V as a percentage ("80%") or bytes ("512M"): 0 or -EINVAL. */
-static int policy_parse_value(const char *v, struct policy_level *out)
+int policy_parse_value(const char *v, struct policy_level *out)
 {
 	if (v[0] && v[strlen(v) - 1] == '%') {
 		char *end;
@@ -79,25 +74,20 @@ static int policy_parse_value(const char *v, struct policy_level *out)
 	return 0;
 }
 
-/* Connect, send the command for cgroup id (with levels for SET), ACK. */
-static int policy_send(uint8_t cmd, uint64_t id,
-		       const struct policy_level *lv, const char *what)
+int policy_request(struct mw_nl *nl, uint8_t cmd, uint64_t id,
+		   const struct policy_level *lv)
 {
 	struct nlattr *wmarks, *w;
 	struct nl_msg *msg;
-	struct mw_nl nl;
 	unsigned int l;
-	int err = -ENOMEM;
 
-	if (mw_nl_connect(&nl))
-		return EXIT_FAIL;
-	msg = mw_nl_msg(&nl, cmd, 0);
+	msg = mw_nl_msg(nl, cmd, 0);
 	if (!msg || nla_put_u64(msg, MEMWATCH_A_POLICY_CGROUP_ID, id))
-		goto out;
+		goto nomem;
 	if (lv) {
 		wmarks = nla_nest_start(msg, MEMWATCH_A_POLICY_WMARKS);
 		if (!wmarks)
-			goto out;
+			goto nomem;
 		for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
 			if (!lv[l].pct && !lv[l].bytes)
 				continue;
@@ -106,19 +96,30 @@ static int policy_send(uint8_t cmd, uint64_t id,
 			    (lv[l].pct ?
 			     nla_put_u32(msg, MEMWATCH_A_WMARK_PERCENT, lv[l].pct) :
 			     nla_put_u64(msg, MEMWATCH_A_WMARK_BYTES, lv[l].bytes)))
-				goto out;
+				goto nomem;
 			nla_nest_end(msg, w);
 		}
 		nla_nest_end(msg, wmarks);
 	}
-	err = mw_nl_request(&nl, msg, 0, NULL, NULL);
-	msg = NULL;
+	return mw_nl_request(nl, msg, 0, NULL, NULL);
+nomem:
+	nlmsg_free(msg);
+	nl->extack[0] = '\0';
+	return nl->err = -ENOMEM;
+}
+
+/* Connect, send the command for cgroup id (with levels for SET), ACK. */
+static int policy_send(uint8_t cmd, uint64_t id,
+		       const struct policy_level *lv, const char *what)
+{
+	struct mw_nl nl;
+	int err;
+
+	if (mw_nl_connect(&nl))
+		return EXIT_FAIL;
+	err = policy_request(&nl, cmd, id, lv);
 	if (err)
 		mw_nl_perror(&nl, what);
-out:
-	if (err == -ENOMEM)
-		fprintf(stderr, "memctl: %s: out of memory\n", what);
-	nlmsg_free(msg);
 	mw_nl_close(&nl);
 	return err ? EXIT_FAIL : EXIT_OK;
 }
@@ -184,21 +185,6 @@ static int policy_clear(int argc, char **argv)
 
 #define POLICY_MAX 65536
 
-struct policy_rec {
-	uint64_t id, usage, limit;
-	unsigned int level;
-	char cgroup[256];
-	struct {
-		unsigned int pct;	/* 0: bytes */
-		uint64_t bytes, threshold;
-	} w[MEMWATCH_NR_LEVELS + 1];
-};
-
-struct policy_list {
-	struct policy_rec *v;
-	size_t n, cap;
-};
-
 static int policy_parse(struct nlattr **tb, void *arg)
 {
 	struct policy_list *pl = arg;
@@ -249,6 +235,16 @@ static int policy_parse(struct nlattr **tb, void *arg)
 				nla_get_u64(wt[MEMWATCH_A_WMARK_THRESHOLD]);
 	}
 	return 0;
+}
+
+int policy_fetch(struct mw_nl *nl, struct policy_list *pl)
+{
+	struct nl_msg *msg = mw_nl_msg(nl, MEMWATCH_CMD_POLICY_GET, NLM_F_DUMP);
+
+	pl->n = 0;
+	if (!msg)
+		return nl->err = -ENOMEM;
+	return mw_nl_request(nl, msg, MEMWATCH_A_POLICY_MAX, policy_parse, pl);
 }
 
 static void policy_print_json(const struct policy_list *pl)
@@ -323,7 +319,6 @@ static int policy_list(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct policy_list pl = { 0 };
-	struct nl_msg *msg;
 	struct mw_nl nl;
 	bool json = false;
 	int c, err;
@@ -344,9 +339,7 @@ static int policy_list(int argc, char **argv)
 				       argv[optind]);
 	if (mw_nl_connect(&nl))
 		return EXIT_FAIL;
-	msg = mw_nl_msg(&nl, MEMWATCH_CMD_POLICY_GET, NLM_F_DUMP);
-	err = msg ? mw_nl_request(&nl, msg, MEMWATCH_A_POLICY_MAX, policy_parse,
-				  &pl) : -ENOMEM;
+	err = policy_fetch(&nl, &pl);
 	if (err)
 		mw_nl_perror(&nl, "policy list");
 	else if (json)

@@ -15,26 +15,7 @@
 #include "commands.h"
 #include "json.h"
 #include "nl.h"
-
-#define TOP_MAX_NODES 64
-
-struct top_rec {
-	uint32_t pid;
-	uint8_t state;
-	char comm[32];
-	char cgroup[256];
-	uint64_t live, local, remote, allocated, released, rate;
-	unsigned int n_nodes;
-	struct {
-		uint32_t node;
-		uint64_t live;
-	} nodes[TOP_MAX_NODES];
-};
-
-struct top_list {
-	struct top_rec *v;
-	size_t n, cap;
-};
+#include "procs.h"
 
 struct top_opts {
 	bool json;
@@ -81,67 +62,9 @@ static const char top_usage[] =
 "Exit status: 0 on success, 1 if the module is not loaded or the kernel\n"
 "refused, 2 on a bad argument.\n";
 
-static uint64_t get_u64(struct nlattr *a)
-{
-	return a ? nla_get_u64(a) : 0;
-}
-
-static int top_parse(struct nlattr **tb, void *arg)
-{
-	struct top_list *l = arg;
-	struct nlattr *nest, *a;
-	struct top_rec *r;
-	int rem;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		struct top_rec *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	r = &l->v[l->n++];
-	memset(r, 0, sizeof(*r));
-	if (tb[MEMWATCH_A_PROC_PID])
-		r->pid = nla_get_u32(tb[MEMWATCH_A_PROC_PID]);
-	if (tb[MEMWATCH_A_PROC_STATE])
-		r->state = nla_get_u8(tb[MEMWATCH_A_PROC_STATE]);
-	if (tb[MEMWATCH_A_PROC_COMM])
-		snprintf(r->comm, sizeof(r->comm), "%s",
-			 nla_get_string(tb[MEMWATCH_A_PROC_COMM]));
-	if (tb[MEMWATCH_A_PROC_CGROUP_PATH])
-		snprintf(r->cgroup, sizeof(r->cgroup), "%s",
-			 nla_get_string(tb[MEMWATCH_A_PROC_CGROUP_PATH]));
-	r->live = get_u64(tb[MEMWATCH_A_PROC_LIVE_BYTES]);
-	r->local = get_u64(tb[MEMWATCH_A_PROC_LOCAL_BYTES]);
-	r->remote = get_u64(tb[MEMWATCH_A_PROC_REMOTE_BYTES]);
-	r->allocated = get_u64(tb[MEMWATCH_A_PROC_ALLOCATED_BYTES]);
-	r->released = get_u64(tb[MEMWATCH_A_PROC_RELEASED_BYTES]);
-	r->rate = get_u64(tb[MEMWATCH_A_PROC_RATE]);
-	nest = tb[MEMWATCH_A_PROC_NODES];
-	if (!nest)
-		return 0;
-	nla_for_each_nested(a, nest, rem) {
-		struct nlattr *nt[MEMWATCH_A_NODE_MAX + 1];
-
-		if (r->n_nodes == TOP_MAX_NODES)
-			break;
-		if (nla_parse_nested(nt, MEMWATCH_A_NODE_MAX, a, NULL))
-			return -EPROTO;
-		r->nodes[r->n_nodes].node = nt[MEMWATCH_A_NODE_ID] ?
-			nla_get_u32(nt[MEMWATCH_A_NODE_ID]) : 0;
-		r->nodes[r->n_nodes].live =
-			get_u64(nt[MEMWATCH_A_NODE_LIVE_BYTES]);
-		r->n_nodes++;
-	}
-	return 0;
-}
-
 static int top_cmp_live(const void *a, const void *b)
 {
-	const struct top_rec *x = a, *y = b;
+	const struct mw_proc *x = a, *y = b;
 
 	if (x->live != y->live)
 		return x->live < y->live ? 1 : -1;
@@ -150,7 +73,7 @@ static int top_cmp_live(const void *a, const void *b)
 
 static int top_cmp_rate(const void *a, const void *b)
 {
-	const struct top_rec *x = a, *y = b;
+	const struct mw_proc *x = a, *y = b;
 
 	if (x->rate != y->rate)
 		return x->rate < y->rate ? 1 : -1;
@@ -172,7 +95,7 @@ static const char *state_name(uint8_t state)
 	return "unknown";
 }
 
-static void top_print_json(const struct top_rec *v, size_t n)
+static void top_print_json(const struct mw_proc *v, size_t n)
 {
 	struct json j;
 	size_t i;
@@ -181,7 +104,7 @@ static void top_print_json(const struct top_rec *v, size_t n)
 	json_init(&j, stdout);
 	json_begin_array(&j, NULL);
 	for (i = 0; i < n; i++) {
-		const struct top_rec *r = &v[i];
+		const struct mw_proc *r = &v[i];
 
 		json_begin_object(&j, NULL);
 		json_u64(&j, "pid", r->pid);
@@ -208,7 +131,7 @@ static void top_print_json(const struct top_rec *v, size_t n)
 	fflush(stdout);
 }
 
-static void top_print_text(const struct top_rec *v, size_t n, size_t total)
+static void top_print_text(const struct mw_proc *v, size_t n, size_t total)
 {
 	char live[16], local[16], remote[16], rate[16], node[16], name[48];
 	uint64_t sum = 0;
@@ -222,7 +145,7 @@ static void top_print_text(const struct top_rec *v, size_t n, size_t total)
 	printf("%8s %-18s %-20s %9s %9s %9s %9s  %s\n", "PID", "COMM",
 	       "CGROUP", "LIVE", "LOCAL", "REMOTE", "RATE/s", "NODES");
 	for (i = 0; i < n; i++) {
-		const struct top_rec *r = &v[i];
+		const struct mw_proc *r = &v[i];
 
 		snprintf(name, sizeof(name), "%s%s", r->comm,
 			 r->state == MEMWATCH_PROC_EXITED ? " (exited)" : "");
@@ -238,23 +161,6 @@ static void top_print_text(const struct top_rec *v, size_t n, size_t total)
 		printf("\n");
 	}
 	fflush(stdout);
-}
-
-static int top_fetch(struct mw_nl *nl, const struct top_opts *o,
-		     struct top_list *l)
-{
-	struct nl_msg *msg = mw_nl_msg(nl, MEMWATCH_CMD_PROC_GET, NLM_F_DUMP);
-
-	if (!msg)
-		return -ENOMEM;
-	if ((o->pid && nla_put_u32(msg, MEMWATCH_A_PROC_PID, o->pid)) ||
-	    (o->by_cgroup &&
-	     nla_put_u64(msg, MEMWATCH_A_PROC_CGROUP_ID, o->cgroup_id))) {
-		nlmsg_free(msg);
-		return -ENOMEM;
-	}
-	l->n = 0;
-	return mw_nl_request(nl, msg, MEMWATCH_A_PROC_MAX, top_parse, l);
 }
 
 static int top_parse_args(int argc, char **argv, struct top_opts *o)
@@ -324,7 +230,7 @@ static int top_parse_args(int argc, char **argv, struct top_opts *o)
 int cmd_top(int argc, char **argv)
 {
 	struct top_opts o = { 0 };
-	struct top_list l = { 0 };
+	struct mw_procs l = { 0 };
 	struct mw_nl nl;
 	long iter;
 	int rc;
@@ -337,7 +243,8 @@ int cmd_top(int argc, char **argv)
 	for (iter = 1;; iter++) {
 		size_t shown;
 
-		if (top_fetch(&nl, &o, &l)) {
+		if (mw_procs_fetch(&nl, o.pid, o.by_cgroup ? o.cgroup_id : 0,
+				   &l)) {
 			mw_nl_perror(&nl, "top");
 			rc = EXIT_FAIL;
 			break;

@@ -231,7 +231,11 @@ int cmd_watch(int argc, char **argv)
 				       argv[optind]);
 	if (mw_nl_connect(&nl))
 		return EXIT_FAIL;
-	err = mw_nl_listen(&nl, MEMWATCH_A_EVENT_MAX, watch_event, &w);
+	err = mw_nl_subscribe(&nl);
+	while (!err)
+		err = mw_nl_receive(&nl, MEMWATCH_A_EVENT_MAX, watch_event, &w);
+	if (err > 0)
+		err = 0;
 	if (err)
 		fprintf(stderr, "memctl: watch: %s\n", err == -EIO ?
 			"lost the connection to memwatch (module unloaded?)" :
