@@ -57,6 +57,11 @@ const char *mw_memctl_path(void)
 	return mw_path("MEMCTL", "userspace/memctl");
 }
 
+const char *mw_hog_path(void)
+{
+	return mw_path("MEMWATCH_HOG", "selftests/memwatch_hog");
+}
+
 bool mw_module_loaded(void)
 {
 	return access("/sys/module/memwatch", F_OK) == 0;

@@ -13,9 +13,13 @@
 #include <stdint.h>
 #include <linux/netlink.h>
 
-/* Module file and memctl binary; $MEMWATCH_KO and $MEMCTL override. */
+/*
+ * Module file, memctl binary and the test workload; $MEMWATCH_KO, $MEMCTL
+ * and $MEMWATCH_HOG override.
+ */
 const char *mw_module_path(void);
 const char *mw_memctl_path(void);
+const char *mw_hog_path(void);
 
 bool mw_module_loaded(void);
 /* finit_module() with params ("" for none): 0 or -errno. */

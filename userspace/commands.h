@@ -6,5 +6,6 @@ int cmd_status(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_daemon(int argc, char **argv);
 
 #endif

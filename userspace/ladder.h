@@ -2,25 +2,14 @@
 #ifndef MEMCTL_LADDER_H
 #define MEMCTL_LADDER_H
 
+#include <poll.h>
 #include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <sys/types.h>
 #include <linux/memwatch.h>
 
+#include "config.h"
 #include "nl.h"
-
-/* What the daemon was told: options and the [daemon] section. */
-struct ladder_opts {
-	bool dry_run;
-	const char *exec;		/* the notify hook, or NULL */
-	regex_t avoid, prefer;
-	bool has_avoid, has_prefer;
-	unsigned int freeze_grace_ms;	/* longest a cgroup stays frozen */
-	unsigned int kill_grace_ms;	/* SIGTERM to SIGKILL */
-	FILE *log_json;			/* one line per action, or NULL */
-};
 
 /* One event as the module sent it. */
 struct ladder_event {
@@ -29,23 +18,44 @@ struct ladder_event {
 	unsigned int level;
 	bool up;
 	uint64_t usage, limit, threshold, ts_ns;
-	uint32_t victim;		/* OOM only */
 	uint32_t top_pid;		/* the first offender, 0 if none */
+	char top_comm[32];
+	uint32_t victim;		/* OOM only */
+	char victim_comm[32];
 };
 
-void ladder_init(const struct ladder_opts *o, struct mw_nl *requests);
+/* The ladder's view of its settings; the regexes are compiled. */
+struct ladder_conf {
+	const struct settings *s;
+	const regex_t *avoid, *prefer;	/* NULL: none */
+	bool dry_run;
+};
+
+/* requests: a socket for dumps, separate from the events socket. */
+void ladder_init(const struct ladder_conf *conf, struct mw_nl *requests);
+/* New settings (after SIGHUP); conf must stay valid. */
+void ladder_reconfigure(const struct ladder_conf *conf);
 /* React to one event. */
 void ladder_event(const struct ladder_event *e);
-/* Timers and exited victims: call when ladder_timeout_ms() ran out or a
- * pidfd of ladder_pollfds() became readable. */
+/* Deadlines: call when ladder_timeout_ms() ran out, or any time. */
 void ladder_tick(void);
 /* Milliseconds to the next deadline, -1 for none. */
 int ladder_timeout_ms(void);
 /* The pidfds of victims being killed: fills fds, returns how many. */
-int ladder_pollfds(int *fds, int max);
-/* Thaw and unthrottle everything the daemon changed (on exit). */
+int ladder_pollfds(struct pollfd *fds, int max);
+/* One of them became readable: its process is gone. */
+void ladder_pidfd_ready(int fd);
+/*
+ * Take up the levels the module holds now, as if each had just been
+ * crossed (at start, and after events were lost).
+ */
+void ladder_resync(void);
+/* Thaw and unthrottle every cgroup the daemon changed (on exit). */
 void ladder_restore(void);
-
-uint64_t ladder_now_ns(void);
+/*
+ * Undo what a previous daemon left in the state file (it was killed
+ * while a cgroup was frozen or throttled).
+ */
+void ladder_restore_previous(void);
 
 #endif

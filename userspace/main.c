@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "top", cmd_top, "show memory per process and NUMA node, live" },
 	{ "policy", cmd_policy, "set, list or clear a cgroup's watermarks" },
 	{ "watch", cmd_watch, "stream watermark and OOM events" },
+	{ "daemon", cmd_daemon, "act on events: reclaim, throttle, freeze, kill" },
 };
 
 static void usage(FILE *f)

@@ -277,10 +277,8 @@ int mw_nl_receive(struct mw_nl *nl, int maxattr, mw_nl_parse_fn parse,
 	nl_cb_put(cb);
 	if (l.stop)
 		return 1;
-	if (n == -NLE_NOMEM) {
-		fprintf(stderr, "memctl: events were lost: the receive buffer overflowed\n");
-		return 0;
-	}
+	if (n == -NLE_NOMEM)
+		return -ENOBUFS;
 	if (n == -NLE_AGAIN || n == -NLE_INTR || n >= 0)
 		return 0;
 	return -EIO;

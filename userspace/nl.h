@@ -38,7 +38,8 @@ int mw_nl_subscribe(struct mw_nl *nl);
 /*
  * Receive what is waiting (blocking until something is, unless the
  * socket is non-blocking) and hand each event's attributes, parsed up to
- * maxattr, to parse: 1 if parse returned nonzero (stop), 0, or -errno.
+ * maxattr, to parse: 1 if parse returned nonzero (stop), 0, -ENOBUFS if
+ * events were lost (the receive buffer overflowed), or another -errno.
  */
 int mw_nl_receive(struct mw_nl *nl, int maxattr, mw_nl_parse_fn parse,
 		  void *arg);

@@ -232,8 +232,13 @@ int cmd_watch(int argc, char **argv)
 	if (mw_nl_connect(&nl))
 		return EXIT_FAIL;
 	err = mw_nl_subscribe(&nl);
-	while (!err)
+	while (!err) {
 		err = mw_nl_receive(&nl, MEMWATCH_A_EVENT_MAX, watch_event, &w);
+		if (err == -ENOBUFS) {
+			fprintf(stderr, "memctl: events were lost: the receive buffer overflowed\n");
+			err = 0;
+		}
+	}
 	if (err > 0)
 		err = 0;
 	if (err)

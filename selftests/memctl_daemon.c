@@ -1,0 +1,521 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memctl daemon against real pressure: a cgroup with memory.max 256M, an
+ * innocent process holding 60M and leakers (memwatch_hog). The kernel OOM
+ * killer must never fire, the leaker must be the one stopped, and the
+ * cgroup must be left neither frozen nor throttled.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "memwatch_util.h"
+
+#define LIMIT "256M"
+#define MAX_HOGS 4
+
+static char logbuf[4 * MW_OUTSZ];
+
+FIXTURE(daemon) {
+	bool was_loaded;
+	char name[64];		/* under the cgroup2 root */
+	char path[80];		/* as memctl takes it: /name */
+	char conf[96], log[96], out[96], state[96];
+	pid_t daemon;
+	pid_t hog[MAX_HOGS];
+	int nhogs;
+};
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static int cg_get(const char *name, const char *file, char *buf, size_t size)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/%s", name, file);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	while (n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* The value of key in a flat-keyed file such as memory.events, or -1. */
+static long long cg_key(const char *name, const char *file, const char *key)
+{
+	char buf[4096], *p;
+	size_t klen = strlen(key);
+
+	if (cg_get(name, file, buf, sizeof(buf)))
+		return -1;
+	for (p = buf; p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (!strncmp(p, key, klen) && p[klen] == ' ')
+			return atoll(p + klen + 1);
+	}
+	return -1;
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+FIXTURE_SETUP(daemon)
+{
+	self->was_loaded = mw_module_loaded();
+	ASSERT_EQ(0, mw_module_ensure(true));
+	snprintf(self->name, sizeof(self->name), "mw-daemon-%d", getpid());
+	snprintf(self->path, sizeof(self->path), "/%s", self->name);
+	snprintf(self->conf, sizeof(self->conf), "/tmp/%s.conf", self->name);
+	snprintf(self->log, sizeof(self->log), "/tmp/%s.jsonl", self->name);
+	snprintf(self->out, sizeof(self->out), "/tmp/%s.out", self->name);
+	snprintf(self->state, sizeof(self->state), "/tmp/%s.state",
+		 self->name);
+	unlink(self->log);
+	ASSERT_NE(0, mw_cgroup_make(self->name, LIMIT));
+	self->daemon = 0;
+	self->nhogs = 0;
+}
+
+static void stop_daemon(FIXTURE_DATA(daemon) *self)
+{
+	int i;
+
+	if (self->daemon <= 0)
+		return;
+	kill(self->daemon, SIGTERM);
+	for (i = 0; i < 100 && !waitpid(self->daemon, NULL, WNOHANG); i++)
+		usleep(50000);
+	if (i == 100) {
+		kill(self->daemon, SIGKILL);
+		waitpid(self->daemon, NULL, 0);
+	}
+	self->daemon = 0;
+}
+
+FIXTURE_TEARDOWN(daemon)
+{
+	int i, fd;
+
+	stop_daemon(self);
+	for (i = 0; i < self->nhogs; i++) {
+		kill(self->hog[i], SIGKILL);
+		waitpid(self->hog[i], NULL, 0);
+	}
+	mw_cgroup_remove(self->name);
+	/* The daemon's own account, for whoever reads a failure. */
+	fd = open(self->out, O_RDONLY);
+	if (fd >= 0) {
+		char buf[MW_OUTSZ];
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+		buf[n > 0 ? n : 0] = '\0';
+		if (_metadata->passed == 0 || getenv("MEMWATCH_VERBOSE"))
+			fprintf(stderr, "# daemon output:\n%s", buf);
+		close(fd);
+	}
+	unlink(self->conf);
+	unlink(self->out);
+	unlink(self->state);
+	unlink(self->log);
+	mw_module_ensure(self->was_loaded);
+}
+
+/* The config: a [daemon] section, then the cgroup's levels. */
+static void write_conf(FIXTURE_DATA(daemon) *self, const char *daemon,
+		       const char *levels)
+{
+	FILE *f = fopen(self->conf, "w");
+
+	if (!f)
+		return;
+	fprintf(f, "[daemon]\n%s\n[cgroup %s]\n%s", daemon, self->path,
+		levels);
+	fclose(f);
+}
+
+/* memctl daemon --config ... [extra], until it says it is ready. */
+static int start_daemon(FIXTURE_DATA(daemon) *self, const char *extra)
+{
+	struct timespec t0;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		int fd = open(self->out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(mw_memctl_path(), "memctl", "daemon", "--config",
+		      self->conf, "--log-json", self->log, "--state",
+		      self->state, extra ? extra : NULL, MW_END);
+		_exit(127);
+	}
+	self->daemon = pid;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (ms_since(&t0) < 10000) {
+		if (file_has(self->out, "memctl daemon: ready"))
+			return 0;
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			self->daemon = 0;
+			return -1;
+		}
+		usleep(20000);
+	}
+	return -1;
+}
+
+/*
+ * memwatch_hog with args (NULL-terminated) in the test cgroup; returns
+ * once it has touched its --hold memory: its pid, or -1.
+ */
+static pid_t spawn_hog(FIXTURE_DATA(daemon) *self, ...)
+{
+	char *argv[24], fdarg[16];
+	int p[2], n = 0;
+	va_list ap;
+	pid_t pid;
+	char c;
+
+	if (pipe(p) || self->nhogs == MAX_HOGS)
+		return -1;
+	argv[n++] = "memwatch_hog";
+	va_start(ap, self);
+	while (n < 20 && (argv[n] = va_arg(ap, char *)))
+		n++;
+	va_end(ap);
+	snprintf(fdarg, sizeof(fdarg), "%d", p[1]);
+	argv[n++] = "--ready";
+	argv[n++] = fdarg;
+	argv[n] = NULL;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		close(p[0]);
+		if (mw_cgroup_enter(self->name))
+			_exit(126);
+		execv(mw_hog_path(), argv);
+		_exit(127);
+	}
+	close(p[1]);
+	self->hog[self->nhogs++] = pid;
+	if (read(p[0], &c, 1) != 1)
+		pid = -1;
+	close(p[0]);
+	return pid;
+}
+
+/* Wait up to ms for pid to end: its wait status, or -1. */
+static int wait_end(pid_t pid, long ms)
+{
+	struct timespec t0;
+	int status;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (ms_since(&t0) < ms) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(20000);
+	}
+	return -1;
+}
+
+static bool alive(pid_t pid)
+{
+	return waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+/* Wait up to ms for the cgroup to be thawed and memory.high "max". */
+static bool wait_restored(FIXTURE_DATA(daemon) *self, long ms)
+{
+	struct timespec t0;
+	char f[32], h[32];
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (!cg_get(self->name, "cgroup.freeze", f, sizeof(f)) &&
+		    !cg_get(self->name, "memory.high", h, sizeof(h)) &&
+		    !strcmp(f, "0") && !strcmp(h, "max"))
+			return true;
+		usleep(50000);
+	} while (ms_since(&t0) < ms);
+	return false;
+}
+
+/* Wait up to ms for the action log to hold needle. */
+static bool wait_log(FIXTURE_DATA(daemon) *self, const char *needle, long ms)
+{
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (file_has(self->log, needle))
+			return true;
+		usleep(50000);
+	} while (ms_since(&t0) < ms);
+	return false;
+}
+
+/* The action log (JSON lines) as one JSON array in logbuf. */
+static const char *log_array(FIXTURE_DATA(daemon) *self)
+{
+	FILE *f = fopen(self->log, "r");
+	char line[4096];
+	size_t len = 0;
+
+	len += snprintf(logbuf + len, sizeof(logbuf) - len, "[");
+	while (f && fgets(line, sizeof(line), f) &&
+	       len < sizeof(logbuf) - sizeof(line) - 4) {
+		line[strcspn(line, "\n")] = '\0';
+		len += snprintf(logbuf + len, sizeof(logbuf) - len, "%s%s",
+				len > 1 ? "," : "", line);
+	}
+	snprintf(logbuf + len, sizeof(logbuf) - len, "]");
+	if (f)
+		fclose(f);
+	return logbuf;
+}
+
+/* jq on the log; on failure print it. */
+static int log_jq(FIXTURE_DATA(daemon) *self, const char *filter)
+{
+	const char *log = log_array(self);
+	int rc = mw_jq(log, filter, self->path);
+
+	if (rc)
+		fprintf(stderr, "# action log: %s\n", log);
+	return rc;
+}
+
+/* The ladder's steps came in order: first occurrences, by time. */
+static const char ladder_order[] =
+	"[sort_by(.ts_ns)[] | select(.cgroup == $v) | .action] as $a"
+	" | [\"notify\", \"reclaim\", \"throttle\", \"freeze\", \"kill\"]"
+	" | map(. as $x | $a | index($x)) as $i"
+	" | all($i[]; . != null) and $i == ($i | sort)";
+
+#define SCENARIO_DAEMON "freeze-grace = 1s\nkill-grace = 2s\nsettle = 3s\n"
+#define SCENARIO_LEVELS "notify = 40%\nreclaim = 50%\nthrottle = 60%\n" \
+			"freeze = 64%\nkill = 80%\n"
+
+/* (1) One leaker beside an innocent: the leaker goes, step by step. */
+TEST_F(daemon, leaker_is_killed_innocent_survives)
+{
+	char filter[512];
+	pid_t innocent, leaker;
+	int status;
+
+	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS);
+	ASSERT_EQ(0, start_daemon(self, NULL));
+	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent", MW_END);
+	ASSERT_LT(0, innocent);
+	leaker = spawn_hog(self, "--leak", "1M", "--name", "leaker", MW_END);
+	ASSERT_LT(0, leaker);
+
+	status = wait_end(leaker, 90000);
+	ASSERT_NE(-1, status) TH_LOG("the leaker was not stopped in 90 s");
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_TRUE(alive(innocent));
+	EXPECT_EQ(0, cg_key(self->name, "memory.events", "oom_kill"));
+	EXPECT_TRUE(wait_restored(self, 15000))
+		TH_LOG("the cgroup was left frozen or throttled");
+	EXPECT_TRUE(wait_log(self, "\"unthrottle\"", 15000));
+
+	EXPECT_EQ(0, log_jq(self, ladder_order));
+	snprintf(filter, sizeof(filter),
+		 "[.[] | select(.action == \"kill\")] as $k | ($k | length) >= 1"
+		 " and all($k[]; .pid == %d and .comm == \"leaker\" and .result == \"ok\""
+		 " and (.reason | contains(\"the most\")))"
+		 " and any(.[]; .action == \"thaw\") and any(.[]; .action == \"unthrottle\")"
+		 " and all(.[]; .action == \"reclaim\" or .result == \"ok\")"
+		 " and all(.[]; .dry_run == false)", leaker);
+	EXPECT_EQ(0, log_jq(self, filter));
+}
+
+/* (2) Eight leaking children of one parent go together. */
+TEST_F(daemon, leaking_children_are_killed_together)
+{
+	char filter[512];
+	pid_t innocent, parent;
+	int status;
+
+	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS);
+	ASSERT_EQ(0, start_daemon(self, NULL));
+	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent", MW_END);
+	ASSERT_LT(0, innocent);
+	parent = spawn_hog(self, "--children", "8", "--leak", "256K",
+			   "--name", "leakers", MW_END);
+	ASSERT_LT(0, parent);
+
+	/* The parent returns once all its children are gone. */
+	status = wait_end(parent, 90000);
+	ASSERT_NE(-1, status) TH_LOG("the leaking children were not stopped in 90 s");
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_TRUE(alive(innocent));
+	EXPECT_EQ(0, cg_key(self->name, "memory.events", "oom_kill"));
+	EXPECT_TRUE(wait_restored(self, 15000));
+
+	EXPECT_EQ(0, log_jq(self, ladder_order));
+	snprintf(filter, sizeof(filter),
+		 "[.[] | select(.action == \"kill\")] as $k"
+		 " | ([$k[].pid] | unique | length) == 8"
+		 " and all($k[]; .comm == \"leakers\" and .pid != %d and .pid != %d)",
+		 innocent, parent);
+	EXPECT_EQ(0, log_jq(self, filter));
+}
+
+/* (3) A slow leak: reclaim and throttle hold it, nothing is killed. */
+TEST_F(daemon, slow_leak_is_contained_without_a_kill)
+{
+	char high[32];
+	pid_t innocent, leaker;
+	long long usage;
+
+	write_conf(self, SCENARIO_DAEMON,
+		   "notify = 40%\nreclaim = 50%\nthrottle = 60%\n"
+		   "freeze = 90%\nkill = 95%\n");
+	ASSERT_EQ(0, start_daemon(self, NULL));
+	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent", MW_END);
+	ASSERT_LT(0, innocent);
+	leaker = spawn_hog(self, "--hold", "90M", "--leak", "256K", "--every",
+			   "25", "--name", "slowleak", MW_END);
+	ASSERT_LT(0, leaker);
+
+	ASSERT_TRUE(wait_log(self, "\"throttle\"", 30000));
+	sleep(12);
+	EXPECT_TRUE(alive(leaker));
+	EXPECT_TRUE(alive(innocent));
+	usage = cg_key(self->name, "memory.stat", "anon");
+	EXPECT_GT(256LL * 1024 * 1024 * 90 / 100, usage);
+	ASSERT_EQ(0, cg_get(self->name, "memory.high", high, sizeof(high)));
+	/* 60% of 256M, in whole pages. */
+	EXPECT_EQ(65536LL * 60 / 100 * 4096, atoll(high)) TH_LOG("memory.high %s", high);
+	EXPECT_EQ(0, log_jq(self,
+		"[.[] | .action] as $a | ($a | index(\"reclaim\")) != null"
+		" and ($a | index(\"throttle\")) != null"
+		" and all($a[]; . != \"freeze\" and . != \"kill\")"));
+
+	/* The leak ends: memory.high goes back. */
+	kill(leaker, SIGKILL);
+	EXPECT_TRUE(wait_restored(self, 15000));
+	EXPECT_TRUE(wait_log(self, "\"unthrottle\"", 5000));
+	EXPECT_EQ(0, cg_key(self->name, "memory.events", "oom_kill"));
+}
+
+/* (4) --dry-run logs the ladder and touches nothing. */
+TEST_F(daemon, dry_run_acts_on_nothing)
+{
+	char f[32], h[32], filter[512];
+	pid_t innocent, leaker;
+	int status = -1;
+	struct timespec t0;
+	bool changed = false;
+
+	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS);
+	ASSERT_EQ(0, start_daemon(self, "--dry-run"));
+	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent", MW_END);
+	ASSERT_LT(0, innocent);
+	leaker = spawn_hog(self, "--leak", "1M", "--name", "leaker", MW_END);
+	ASSERT_LT(0, leaker);
+
+	/* Nothing stops the leaker but the kernel OOM killer. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (ms_since(&t0) < 90000) {
+		if (waitpid(leaker, &status, WNOHANG) == leaker)
+			break;
+		if (!cg_get(self->name, "cgroup.freeze", f, sizeof(f)) &&
+		    !cg_get(self->name, "memory.high", h, sizeof(h)) &&
+		    (strcmp(f, "0") || strcmp(h, "max")))
+			changed = true;
+		usleep(10000);
+	}
+	ASSERT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(SIGKILL, WTERMSIG(status));
+	EXPECT_FALSE(changed);
+	EXPECT_LE(1, cg_key(self->name, "memory.events", "oom_kill"));
+	EXPECT_TRUE(wait_log(self, "\"oom\"", 5000));
+	EXPECT_EQ(0, log_jq(self, ladder_order));
+	snprintf(filter, sizeof(filter),
+		 "all(.[]; .dry_run == true and"
+		 " (.result == \"dry-run\" or .action == \"oom\"))"
+		 " and ([.[] | select(.action == \"kill\") | .pid] | . == [%d])",
+		 leaker);
+	EXPECT_EQ(0, log_jq(self, filter));
+	EXPECT_FALSE(file_has(self->state, "frozen"));
+}
+
+/* (5) oom_score_adj -1000 and --avoid: never chosen, whatever they hold. */
+TEST_F(daemon, protected_processes_are_never_chosen)
+{
+	char filter[512];
+	pid_t protected, avoided, other;
+	int status;
+
+	write_conf(self, SCENARIO_DAEMON "avoid = ^avoided$\n",
+		   "notify = 40%\nfreeze = 60%\nkill = 95%\n");
+	ASSERT_EQ(0, start_daemon(self, NULL));
+	avoided = spawn_hog(self, "--hold", "30M", "--name", "avoided", MW_END);
+	ASSERT_LT(0, avoided);
+	other = spawn_hog(self, "--hold", "20M", "--name", "other", MW_END);
+	ASSERT_LT(0, other);
+	protected = spawn_hog(self, "--oom-score-adj", "-1000", "--leak", "1M",
+			      "--max", "150M", "--name", "protected", MW_END);
+	ASSERT_LT(0, protected);
+
+	/* The only process that may go is "other"; then there is none. */
+	status = wait_end(other, 60000);
+	ASSERT_NE(-1, status) TH_LOG("the unprotected process was not killed");
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_TRUE(wait_log(self, "no process may be killed", 30000));
+	EXPECT_TRUE(alive(protected));
+	EXPECT_TRUE(alive(avoided));
+	snprintf(filter, sizeof(filter),
+		 "[.[] | select(.action == \"kill\" and .pid)] as $k"
+		 " | ($k | length) >= 1 and all($k[]; .pid == %d)"
+		 " and any(.[]; .action == \"kill\" and .result == \"no victim\""
+		 " and (.reason | contains(\"1 protected by oom_score_adj -1000, 1 matched --avoid\")))",
+		 other);
+	EXPECT_EQ(0, log_jq(self, filter));
+	EXPECT_EQ(0, cg_key(self->name, "memory.events", "oom_kill"));
+	kill(protected, SIGKILL);
+	EXPECT_TRUE(wait_restored(self, 20000));
+}
+
+TEST_HARNESS_MAIN

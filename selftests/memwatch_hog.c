@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memwatch_hog: the workloads of the daemon's tests and of `make demo`.
+ * Holds some memory, leaks more at a set pace (in N children if asked),
+ * and stays until killed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+"Usage: memwatch_hog [--hold SIZE] [--leak SIZE] [--every MS] [--max SIZE]\n"
+"                    [--children N] [--name NAME] [--oom-score-adj N]\n"
+"                    [--ready FD]\n"
+"\n"
+"Touch --hold bytes at once, then --leak bytes every --every ms (0: as\n"
+"fast as it can) until --max bytes in all, in --children processes if\n"
+"given (the parent waits for them), then stay until killed. SIZE takes\n"
+"K, M or G. --ready FD: write one byte to FD once the hold is touched.\n";
+
+static size_t parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+
+	switch (*end) {
+	case 'G': v <<= 10; /* fall through */
+	case 'M': v <<= 10; /* fall through */
+	case 'K': v <<= 10; end++; break;
+	}
+	if (end == s || *end) {
+		fprintf(stderr, "memwatch_hog: bad size '%s'\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+static void touch(size_t bytes)
+{
+	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t i;
+
+	if (p == MAP_FAILED) {
+		perror("memwatch_hog: mmap");
+		exit(1);
+	}
+	madvise(p, bytes, MADV_NOHUGEPAGE);
+	for (i = 0; i < bytes; i += 4096)
+		p[i] = 1;
+}
+
+static void leak(size_t step, unsigned int every_ms, size_t max)
+{
+	struct timespec ts = {
+		.tv_sec = every_ms / 1000,
+		.tv_nsec = (long)(every_ms % 1000) * 1000000,
+	};
+	size_t done = 0;
+
+	while (step && (!max || done < max)) {
+		touch(step);
+		done += step;
+		if (every_ms)
+			nanosleep(&ts, NULL);
+	}
+	for (;;)
+		pause();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "hold", required_argument, NULL, 'H' },
+		{ "leak", required_argument, NULL, 'l' },
+		{ "every", required_argument, NULL, 'e' },
+		{ "max", required_argument, NULL, 'm' },
+		{ "children", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "oom-score-adj", required_argument, NULL, 'o' },
+		{ "ready", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	size_t hold = 0, step = 0, max = 0;
+	unsigned int every = 0, children = 0, i;
+	const char *adj = NULL;
+	int c, ready = -1;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H': hold = parse_size(optarg); break;
+		case 'l': step = parse_size(optarg); break;
+		case 'e': every = (unsigned int)atoi(optarg); break;
+		case 'm': max = parse_size(optarg); break;
+		case 'c': children = (unsigned int)atoi(optarg); break;
+		case 'n': prctl(PR_SET_NAME, optarg); break;
+		case 'o': adj = optarg; break;
+		case 'r': ready = atoi(optarg); break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (adj) {
+		FILE *f = fopen("/proc/self/oom_score_adj", "w");
+
+		if (!f || fputs(adj, f) < 0 || fclose(f)) {
+			perror("memwatch_hog: oom_score_adj");
+			return 1;
+		}
+	}
+	if (hold)
+		touch(hold);
+	if (ready >= 0) {
+		if (write(ready, "r", 1) != 1)
+			return 1;
+		close(ready);
+	}
+	if (!children)
+		leak(step, every, max);
+	for (i = 0; i < children; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			perror("memwatch_hog: fork");
+			return 1;
+		}
+		if (!pid)
+			leak(step, every, max);
+	}
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	return 0;
+}

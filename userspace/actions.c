@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "actions.h"
+#include "actlog.h"
+#include "cgroup.h"
+
+extern char **environ;
+
+static int cg_path(const char *cg, const char *file, char *path, size_t size)
+{
+	const char *root = cg_root();
+
+	if (!root)
+		return -ENOENT;
+	if ((size_t)snprintf(path, size, "%s%s/%s", root,
+			     strcmp(cg, "/") ? cg : "", file) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int cg_read(const char *cg, const char *file, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, err = cg_path(cg, file, path, sizeof(path));
+
+	if (err)
+		return err;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	return 0;
+}
+
+int cg_write(const char *cg, const char *file, const char *val)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(val);
+	int fd, err = cg_path(cg, file, path, sizeof(path));
+
+	if (err)
+		return err;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = write(fd, val, len) == (ssize_t)len ? 0 : -errno;
+	close(fd);
+	return err;
+}
+
+uint64_t cg_usage(const char *cg)
+{
+	char buf[32];
+
+	return cg_read(cg, "memory.current", buf, sizeof(buf)) ? 0 :
+	       strtoull(buf, NULL, 10);
+}
+
+int proc_pidfd(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int proc_signal(int pidfd, int sig)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) ? -errno : 0;
+}
+
+int proc_mrelease(int pidfd)
+{
+	return syscall(SYS_process_mrelease, pidfd, 0) ? -errno : 0;
+}
+
+bool proc_catches(pid_t pid, int sig)
+{
+	char path[64], line[256];
+	unsigned long long mask = 0;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "SigCgt: %llx", &mask) == 1;
+	fclose(f);
+	return found && (mask >> (sig - 1) & 1);
+}
+
+/* memory.reclaim requests, one slot per cgroup, served in order. */
+#define RECLAIM_QUEUE 32
+
+struct reclaim_req {
+	char cg[256];
+	unsigned int level;
+	uint64_t bytes, ts;
+};
+
+static struct reclaim_req reclaim_q[RECLAIM_QUEUE];
+static unsigned int reclaim_head, reclaim_len;
+static bool reclaim_quit, reclaim_running;
+static pthread_mutex_t reclaim_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t reclaim_cond = PTHREAD_COND_INITIALIZER;
+static pthread_t reclaim_thread;
+
+static void reclaim_one(const struct reclaim_req *r)
+{
+	char val[32], result[96];
+	uint64_t before = cg_usage(r->cg), after;
+	int err;
+
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)r->bytes);
+	err = cg_write(r->cg, "memory.reclaim", val);
+	after = cg_usage(r->cg);
+	if (!err)
+		snprintf(result, sizeof(result), "ok");
+	else if (err == -EAGAIN)
+		snprintf(result, sizeof(result),
+			 "partial: the kernel found less to reclaim");
+	else
+		snprintf(result, sizeof(result), "error: %s", strerror(-err));
+	{
+		char why[128];
+		struct act a = {
+			.ts_ns = r->ts, .cgroup = r->cg, .level = r->level,
+			.action = "reclaim", .bytes = r->bytes,
+			.result = result, .reason = why,
+		};
+
+		snprintf(why, sizeof(why),
+			 "toward the level below; usage %llu -> %llu KiB in %llu ms",
+			 (unsigned long long)(before >> 10),
+			 (unsigned long long)(after >> 10),
+			 (unsigned long long)((now_ns() - r->ts) / 1000000));
+		act_log(&a);
+	}
+}
+
+static void *reclaim_main(void *arg)
+{
+	struct reclaim_req r;
+
+	(void)arg;
+	pthread_mutex_lock(&reclaim_lock);
+	for (;;) {
+		while (!reclaim_len && !reclaim_quit)
+			pthread_cond_wait(&reclaim_cond, &reclaim_lock);
+		if (reclaim_quit)
+			break;
+		r = reclaim_q[reclaim_head];
+		reclaim_head = (reclaim_head + 1) % RECLAIM_QUEUE;
+		reclaim_len--;
+		pthread_mutex_unlock(&reclaim_lock);
+		reclaim_one(&r);
+		pthread_mutex_lock(&reclaim_lock);
+	}
+	pthread_mutex_unlock(&reclaim_lock);
+	return NULL;
+}
+
+int reclaim_start(void)
+{
+	sigset_t all, old;
+	int err;
+
+	/* Signals belong to the main loop's signalfd. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(&reclaim_thread, NULL, reclaim_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	reclaim_running = !err;
+	return -err;
+}
+
+void reclaim_stop(void)
+{
+	if (!reclaim_running)
+		return;
+	pthread_mutex_lock(&reclaim_lock);
+	reclaim_quit = true;
+	pthread_cond_signal(&reclaim_cond);
+	pthread_mutex_unlock(&reclaim_lock);
+	/* A reclaim in progress finishes first: the kernel bounds it. */
+	pthread_join(reclaim_thread, NULL);
+	reclaim_running = false;
+}
+
+bool reclaim_request(const char *cg, unsigned int level, uint64_t bytes)
+{
+	struct reclaim_req *r = NULL;
+	unsigned int i;
+
+	pthread_mutex_lock(&reclaim_lock);
+	for (i = 0; i < reclaim_len; i++) {
+		struct reclaim_req *q = &reclaim_q[(reclaim_head + i) %
+						   RECLAIM_QUEUE];
+
+		if (!strcmp(q->cg, cg))
+			r = q;
+	}
+	if (!r && reclaim_len < RECLAIM_QUEUE)
+		r = &reclaim_q[(reclaim_head + reclaim_len++) % RECLAIM_QUEUE];
+	if (r) {
+		snprintf(r->cg, sizeof(r->cg), "%s", cg);
+		r->level = level;
+		r->bytes = bytes;
+		r->ts = now_ns();
+		pthread_cond_signal(&reclaim_cond);
+	}
+	pthread_mutex_unlock(&reclaim_lock);
+	return r != NULL;
+}
+
+/* The daemon's environment plus the event's, built without malloc. */
+#define HOOK_ENV_MAX 256
+
+int hook_spawn(const char *cmd, char *const env[])
+{
+	static char *envp[HOOK_ENV_MAX];
+	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
+	posix_spawnattr_t attr;
+	unsigned int n = 0, i;
+	sigset_t none, all;
+	pid_t pid;
+	int err;
+
+	for (i = 0; env[i] && n < HOOK_ENV_MAX - 1; i++)
+		envp[n++] = env[i];
+	for (i = 0; environ[i] && n < HOOK_ENV_MAX - 1; i++)
+		if (strncmp(environ[i], "MEMCTL_", 7))
+			envp[n++] = environ[i];
+	envp[n] = NULL;
+	/*
+	 * posix_spawn uses CLONE_VM|CLONE_VFORK: no copy of the daemon. The
+	 * hook starts with no signal blocked and every handler default.
+	 */
+	sigemptyset(&none);
+	sigfillset(&all);
+	err = posix_spawnattr_init(&attr);
+	if (err)
+		return -err;
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETSIGDEF);
+	err = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, envp);
+	posix_spawnattr_destroy(&attr);
+	return -err;
+}
+
+void hook_reap(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MEMCTL_ACTIONS_H
+#define MEMCTL_ACTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * The daemon's hands: cgroup files, signals through pidfds, the reclaim
+ * thread and the hook. Nothing here allocates: buffers are the caller's
+ * or static, so the action path never waits for memory.
+ */
+
+/* Read FILE of cgroup CG (a path under the cgroup2 root) into buf,
+ * trimmed: 0 or -errno. */
+int cg_read(const char *cg, const char *file, char *buf, size_t size);
+/* Write val to it: 0 or -errno. */
+int cg_write(const char *cg, const char *file, const char *val);
+/* memory.current of CG in bytes, or 0 if it cannot be read. */
+uint64_t cg_usage(const char *cg);
+
+/* pidfd_open, pidfd_send_signal, process_mrelease: 0/fd or -errno. */
+int proc_pidfd(pid_t pid);
+int proc_signal(int pidfd, int sig);
+int proc_mrelease(int pidfd);
+/* Whether pid has a handler for sig (SigCgt in /proc/PID/status). */
+bool proc_catches(pid_t pid, int sig);
+
+/* The reclaim thread: memory.reclaim may take long, the loop may not. */
+int reclaim_start(void);
+void reclaim_stop(void);
+/* Ask it to reclaim bytes from cg (level for the log); replaces a
+ * request for cg still queued. False if the queue is full. */
+bool reclaim_request(const char *cg, unsigned int level, uint64_t bytes);
+
+/* Hooks: run "sh -c cmd" with env (NULL-terminated "K=V" strings added
+ * to the daemon's environment), without waiting. 0 or -errno. */
+int hook_spawn(const char *cmd, char *const env[]);
+/* Reap hooks that finished; call on SIGCHLD. */
+void hook_reap(void);
+
+#endif

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The daemon's record of what it did: for a person, and as JSON lines. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "actlog.h"
+#include "cli.h"
+#include "json.h"
+
+static FILE *actlog_file;
+static bool actlog_dry_run;
+static pthread_mutex_t actlog_lock = PTHREAD_MUTEX_INITIALIZER;
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int actlog_open(const char *path, bool dry_run)
+{
+	actlog_dry_run = dry_run;
+	if (!path || !*path)
+		return 0;
+	actlog_file = fopen(path, "ae");
+	if (!actlog_file)
+		return -errno;
+	setvbuf(actlog_file, NULL, _IOLBF, 0);
+	return 0;
+}
+
+void actlog_close(void)
+{
+	if (actlog_file)
+		fclose(actlog_file);
+	actlog_file = NULL;
+}
+
+static void say_locked(uint64_t ts, const char *fmt, va_list ap)
+{
+	printf("[%5llu.%06llu] ", (unsigned long long)(ts / 1000000000ULL),
+	       (unsigned long long)(ts % 1000000000ULL / 1000));
+	vprintf(fmt, ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pthread_mutex_lock(&actlog_lock);
+	say_locked(now_ns(), fmt, ap);
+	pthread_mutex_unlock(&actlog_lock);
+	va_end(ap);
+}
+
+static void say_at(uint64_t ts, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say_locked(ts, fmt, ap);
+	va_end(ap);
+}
+
+void act_log(const struct act *a)
+{
+	uint64_t ts = a->ts_ns ? a->ts_ns : now_ns();
+	char b[16], who[64] = "";
+	struct json j;
+
+	if (a->pid)
+		snprintf(who, sizeof(who), " %s %u (%s, %s)",
+			 a->signal ? a->signal : "pid", a->pid,
+			 a->comm ? a->comm : "?", cli_bytes(a->bytes, b, sizeof(b)));
+	else if (a->bytes)
+		snprintf(who, sizeof(who), " %s", cli_bytes(a->bytes, b, sizeof(b)));
+	pthread_mutex_lock(&actlog_lock);
+	say_at(ts, "%s: %s%s: %s%s%s", a->cgroup, a->action, who, a->result,
+	       a->reason ? ": " : "", a->reason ? a->reason : "");
+	if (actlog_file) {
+		json_init(&j, actlog_file);
+		json_begin_object(&j, NULL);
+		json_u64(&j, "ts_ns", ts);
+		json_string(&j, "cgroup", a->cgroup);
+		json_string(&j, "level", cli_level_name(a->level));
+		json_string(&j, "action", a->action);
+		if (a->pid) {
+			json_u64(&j, "pid", a->pid);
+			json_string(&j, "comm", a->comm ? a->comm : "");
+		}
+		if (a->signal)
+			json_string(&j, "signal", a->signal);
+		if (a->bytes)
+			json_u64(&j, "bytes", a->bytes);
+		json_string(&j, "result", a->result);
+		if (a->reason)
+			json_string(&j, "reason", a->reason);
+		json_bool(&j, "dry_run", actlog_dry_run);
+		json_end(&j, '}');
+	}
+	pthread_mutex_unlock(&actlog_lock);
+}

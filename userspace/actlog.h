@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MEMCTL_ACTLOG_H
+#define MEMCTL_ACTLOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * One thing the daemon did (or, with --dry-run, would have done): a line
+ * on stdout for a person and, with --log-json, one JSON object per line.
+ */
+struct act {
+	uint64_t ts_ns;		/* CLOCK_MONOTONIC when taken; 0: now */
+	const char *cgroup;
+	unsigned int level;	/* the level that called for it */
+	const char *action;	/* notify reclaim throttle unthrottle freeze
+				 * thaw kill */
+	uint32_t pid;		/* kill: the victim; 0: none */
+	const char *comm;
+	const char *signal;	/* kill: "SIGTERM" or "SIGKILL" */
+	uint64_t bytes;		/* reclaim: asked; throttle: memory.high;
+				 * kill: the victim's live bytes */
+	const char *result;	/* "ok", "dry-run", "error: ..." */
+	const char *reason;	/* why, for a person; may be NULL */
+};
+
+/* Append to path ("" or NULL: no JSON log): 0 or -errno. */
+int actlog_open(const char *path, bool dry_run);
+void actlog_close(void);
+/* Thread-safe: the reclaim thread logs too. */
+void act_log(const struct act *a);
+/* A timestamped line for a person on stdout, thread-safe. */
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+uint64_t now_ns(void);
+
+#endif

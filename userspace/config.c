@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The daemon's configuration file: a [daemon] section with the settings
+ * the options also take, and one [cgroup PATH] section per policy.
+ * Documentation/daemon.md describes the format; memctl.conf is a sample.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+
+void settings_defaults(struct settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->freeze_grace_ms = 2000;
+	s->kill_grace_ms = 2000;
+	s->settle_ms = 5000;
+	s->oom_score_adj = -1000;
+	snprintf(s->state, sizeof(s->state), "/run/memctl/daemon.state");
+}
+
+void settings_merge(struct settings *out, const struct settings *base,
+		    const struct settings *over)
+{
+	struct settings r = *base;
+
+#define MERGE(bit, field)						\
+	do {								\
+		if (over->set & (bit))					\
+			memcpy(&r.field, &over->field, sizeof(r.field)); \
+	} while (0)
+	MERGE(SET_FREEZE_GRACE, freeze_grace_ms);
+	MERGE(SET_KILL_GRACE, kill_grace_ms);
+	MERGE(SET_SETTLE, settle_ms);
+	MERGE(SET_OOM_SCORE_ADJ, oom_score_adj);
+	MERGE(SET_EXEC, exec);
+	MERGE(SET_AVOID, avoid);
+	MERGE(SET_PREFER, prefer);
+	MERGE(SET_LOG_JSON, log_json);
+	MERGE(SET_STATE, state);
+#undef MERGE
+	r.set = base->set | over->set;
+	*out = r;
+}
+
+int parse_duration_ms(const char *s, unsigned int *ms)
+{
+	double v, scale = 1000;
+	char *end;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v < 0)
+		return -EINVAL;
+	if (!strcmp(end, "ms"))
+		scale = 1;
+	else if (*end && strcmp(end, "s"))
+		return -EINVAL;
+	v *= scale;
+	if (v > 3600 * 1000)
+		return -EINVAL;
+	*ms = (unsigned int)v;
+	return 0;
+}
+
+static int set_string(char *dst, size_t size, const char *val, char *why,
+		      size_t whysz)
+{
+	if (strlen(val) >= size) {
+		snprintf(why, whysz, "too long (at most %zu characters)",
+			 size - 1);
+		return -EINVAL;
+	}
+	snprintf(dst, size, "%s", val);
+	return 0;
+}
+
+static int set_regex(char *dst, size_t size, const char *val, char *why,
+		     size_t whysz)
+{
+	regex_t re;
+	int err = regcomp(&re, val, REG_EXTENDED | REG_NOSUB);
+
+	if (err) {
+		char msg[128];
+
+		regerror(err, &re, msg, sizeof(msg));
+		snprintf(why, whysz, "not a regular expression: %s", msg);
+		return -EINVAL;
+	}
+	regfree(&re);
+	return set_string(dst, size, val, why, whysz);
+}
+
+int settings_set(struct settings *s, const char *key, const char *val,
+		 char *why, size_t whysz)
+{
+	unsigned int *ms = NULL;
+	unsigned int bit = 0;
+	int err = 0;
+
+	why[0] = '\0';
+	if (!strcmp(key, "freeze-grace")) {
+		ms = &s->freeze_grace_ms;
+		bit = SET_FREEZE_GRACE;
+	} else if (!strcmp(key, "kill-grace")) {
+		ms = &s->kill_grace_ms;
+		bit = SET_KILL_GRACE;
+	} else if (!strcmp(key, "settle")) {
+		ms = &s->settle_ms;
+		bit = SET_SETTLE;
+	}
+	if (ms) {
+		if (parse_duration_ms(val, ms) || !*ms) {
+			snprintf(why, whysz,
+				 "takes a duration above 0 and up to an hour (2s, 500ms, 1.5), not '%s'",
+				 val);
+			return -EINVAL;
+		}
+	} else if (!strcmp(key, "oom-score-adj")) {
+		long v;
+
+		if (cli_parse_long(val, -1000, 1000, &v)) {
+			snprintf(why, whysz,
+				 "takes a number from -1000 to 1000, not '%s'",
+				 val);
+			return -EINVAL;
+		}
+		s->oom_score_adj = (int)v;
+		bit = SET_OOM_SCORE_ADJ;
+	} else if (!strcmp(key, "exec")) {
+		err = set_string(s->exec, sizeof(s->exec), val, why, whysz);
+		bit = SET_EXEC;
+	} else if (!strcmp(key, "avoid")) {
+		err = set_regex(s->avoid, sizeof(s->avoid), val, why, whysz);
+		bit = SET_AVOID;
+	} else if (!strcmp(key, "prefer")) {
+		err = set_regex(s->prefer, sizeof(s->prefer), val, why, whysz);
+		bit = SET_PREFER;
+	} else if (!strcmp(key, "log-json")) {
+		err = set_string(s->log_json, sizeof(s->log_json), val, why,
+				 whysz);
+		bit = SET_LOG_JSON;
+	} else if (!strcmp(key, "state")) {
+		err = set_string(s->state, sizeof(s->state), val, why, whysz);
+		bit = SET_STATE;
+	} else {
+		snprintf(why, whysz, "unknown setting '%s'", key);
+		return -EINVAL;
+	}
+	if (!err)
+		s->set |= bit;
+	return err;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* One "key = value" line of a [cgroup] section. */
+static int config_level(struct cfg_cgroup *cg, const char *key,
+			const char *val, char *why, size_t whysz)
+{
+	unsigned int l = cli_level_parse(key);
+
+	if (!l) {
+		snprintf(why, whysz,
+			 "unknown level '%s' (notify, reclaim, throttle, freeze, kill)",
+			 key);
+		return -EINVAL;
+	}
+	if (policy_parse_value(val, &cg->lv[l])) {
+		snprintf(why, whysz,
+			 "%s takes a percentage (1%% to 100%%) or bytes (at least 4096, e.g. 512M), not '%s'",
+			 key, val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool cfg_cgroup_empty(const struct cfg_cgroup *cg)
+{
+	unsigned int l;
+
+	for (l = 1; l <= MEMWATCH_NR_LEVELS; l++)
+		if (cg->lv[l].pct || cg->lv[l].bytes)
+			return false;
+	return true;
+}
+
+/* A "[...]" header: the section it opens, or -EINVAL. */
+static int config_section(struct config *c, char *hdr, struct cfg_cgroup **cur,
+			  char *why, size_t whysz)
+{
+	size_t len = strlen(hdr);
+	unsigned int i;
+	char *name;
+
+	if (len < 2 || hdr[len - 1] != ']') {
+		snprintf(why, whysz, "a section header ends with ']'");
+		return -EINVAL;
+	}
+	hdr[len - 1] = '\0';
+	name = trim(hdr + 1);
+	*cur = NULL;
+	if (!strcmp(name, "daemon"))
+		return 0;
+	if (strncmp(name, "cgroup", 6) || !isspace((unsigned char)name[6])) {
+		snprintf(why, whysz,
+			 "unknown section '[%s]' ([daemon] or [cgroup PATH])",
+			 name);
+		return -EINVAL;
+	}
+	name = trim(name + 6);
+	if (!*name || strlen(name) >= sizeof(c->cg[0].path)) {
+		snprintf(why, whysz, "[cgroup PATH] needs a path under 256 characters");
+		return -EINVAL;
+	}
+	for (i = 0; i < c->n; i++) {
+		if (!strcmp(c->cg[i].path, name)) {
+			snprintf(why, whysz, "cgroup '%s' has two sections",
+				 name);
+			return -EINVAL;
+		}
+	}
+	if (c->n == CFG_MAX_CGROUPS) {
+		snprintf(why, whysz, "more than %d cgroups", CFG_MAX_CGROUPS);
+		return -EINVAL;
+	}
+	*cur = &c->cg[c->n++];
+	memset(*cur, 0, sizeof(**cur));
+	snprintf((*cur)->path, sizeof((*cur)->path), "%s", name);
+	return 0;
+}
+
+int config_load(const char *path, struct config *c, char *why, size_t whysz)
+{
+	struct cfg_cgroup *cur = NULL;
+	bool in_daemon = false;
+	char line[2048], msg[512];
+	unsigned int lineno = 0, i;
+	FILE *f = fopen(path, "r");
+	int err = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (!f) {
+		err = -errno;
+		snprintf(why, whysz, "%s: %s", path, strerror(errno));
+		return err;
+	}
+	msg[0] = '\0';
+	while (!err && fgets(line, sizeof(line), f)) {
+		char *s, *eq, *hash;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(msg, sizeof(msg), "line too long");
+			err = -EINVAL;
+			break;
+		}
+		hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		s = trim(line);
+		if (!*s)
+			continue;
+		if (*s == '[') {
+			err = config_section(c, s, &cur, msg, sizeof(msg));
+			in_daemon = !err && !cur;
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (!eq) {
+			snprintf(msg, sizeof(msg), "expected 'key = value'");
+			err = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		if (cur)
+			err = config_level(cur, trim(s), trim(eq + 1), msg,
+					   sizeof(msg));
+		else if (in_daemon) {
+			char reason[400];
+			const char *key = trim(s);
+
+			err = settings_set(&c->s, key, trim(eq + 1), reason,
+					   sizeof(reason));
+			if (err)
+				snprintf(msg, sizeof(msg), "%s: %s", key, reason);
+		}
+		else {
+			snprintf(msg, sizeof(msg),
+				 "'%s' comes before any [daemon] or [cgroup PATH] section",
+				 trim(s));
+			err = -EINVAL;
+		}
+	}
+	fclose(f);
+	for (i = 0; !err && i < c->n; i++) {
+		if (cfg_cgroup_empty(&c->cg[i])) {
+			snprintf(msg, sizeof(msg), "[cgroup %s] sets no level",
+				 c->cg[i].path);
+			lineno = 0;
+			err = -EINVAL;
+		}
+	}
+	if (err && lineno)
+		snprintf(why, whysz, "%s:%u: %s", path, lineno, msg);
+	else if (err)
+		snprintf(why, whysz, "%s: %s", path, msg);
+	return err;
+}

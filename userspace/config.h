@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MEMCTL_CONFIG_H
+#define MEMCTL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy.h"
+
+/* What memctl daemon is told, by its options and the [daemon] section. */
+struct settings {
+	unsigned int freeze_grace_ms;	/* longest a cgroup stays frozen */
+	unsigned int kill_grace_ms;	/* SIGTERM to SIGKILL */
+	unsigned int settle_ms;		/* longest wait for memory after a kill */
+	int oom_score_adj;		/* the daemon's own */
+	char exec[1024];		/* the hook, "" for none */
+	char avoid[256], prefer[256];	/* regular expressions, "" for none */
+	char log_json[1024];		/* the action log, "" for none */
+	char state[1024];		/* what to restore after a restart */
+	unsigned int set;		/* SET_* of the fields given */
+};
+
+enum {
+	SET_FREEZE_GRACE = 1 << 0,
+	SET_KILL_GRACE = 1 << 1,
+	SET_SETTLE = 1 << 2,
+	SET_OOM_SCORE_ADJ = 1 << 3,
+	SET_EXEC = 1 << 4,
+	SET_AVOID = 1 << 5,
+	SET_PREFER = 1 << 6,
+	SET_LOG_JSON = 1 << 7,
+	SET_STATE = 1 << 8,
+};
+
+#define CFG_MAX_CGROUPS 256
+
+/* A [cgroup PATH] section: its watermarks, as memctl policy set takes them. */
+struct cfg_cgroup {
+	char path[256];
+	struct policy_level lv[MEMWATCH_NR_LEVELS + 1];
+};
+
+struct config {
+	struct settings s;		/* the [daemon] section */
+	unsigned int n;
+	struct cfg_cgroup cg[CFG_MAX_CGROUPS];
+};
+
+/* The defaults memctl(8) documents. */
+void settings_defaults(struct settings *s);
+/* Into out: each field of over that it sets, else base's. */
+void settings_merge(struct settings *out, const struct settings *base,
+		    const struct settings *over);
+/*
+ * Set the [daemon] key (as the option --key takes it) to val: 0, or
+ * -EINVAL with a reason in why.
+ */
+int settings_set(struct settings *s, const char *key, const char *val,
+		 char *why, size_t whysz);
+
+/* Read FILE: 0, or -errno with "FILE:LINE: reason" in why. */
+int config_load(const char *path, struct config *c, char *why, size_t whysz);
+
+/* "2s", "500ms", "1.5" (seconds) into milliseconds: 0 or -EINVAL. */
+int parse_duration_ms(const char *s, unsigned int *ms);
+
+#endif

@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memctl daemon: act on memwatch's events before the OOM killer must. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <malloc.h>
+#include <poll.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/memwatch.h>
+
+#include "actions.h"
+#include "actlog.h"
+#include "cgroup.h"
+#include "cli.h"
+#include "commands.h"
+#include "config.h"
+#include "ladder.h"
+#include "nl.h"
+#include "policy.h"
+#include "victim.h"
+
+static const char daemon_usage[] =
+"Usage: memctl daemon [--config FILE] [--dry-run] [--exec CMD]\n"
+"                     [--log-json FILE] [--avoid REGEX] [--prefer REGEX]\n"
+"                     [--freeze-grace D] [--kill-grace D] [--settle D]\n"
+"                     [--state FILE] [--oom-score-adj N] [--check]\n"
+"\n"
+"Listen for memwatch's watermark events and degrade a cgroup step by\n"
+"step as its usage climbs, before the kernel OOM killer would fire; undo\n"
+"each step as usage falls. The step for each level (see 'memctl policy'):\n"
+"\n"
+"  notify    log the crossing (and run the --exec hook, as for every event)\n"
+"  reclaim   write memory.reclaim, asking for usage down to the level below\n"
+"  throttle  set memory.high to the throttle threshold: the cgroup's\n"
+"            allocators sleep in proportion to their overage; memory.high\n"
+"            is put back when usage falls below the level\n"
+"  freeze    cgroup.freeze: nothing in the cgroup runs, so nothing grows,\n"
+"            for at most the freeze grace. If usage is still over the\n"
+"            freeze level then and the policy has a kill level, kill; else\n"
+"            thaw\n"
+"  kill      the offender as memwatch attributes memory: the process\n"
+"            growing fastest, then the one with most live bytes, with its\n"
+"            siblings growing alike. SIGTERM (and process_mrelease when the\n"
+"            signal is fatal), thaw the survivors, SIGKILL after the kill\n"
+"            grace. Never memctl, pid 1, a process with oom_score_adj -1000\n"
+"            or one --avoid matches. Nothing more is killed there until the\n"
+"            victims are gone and their memory came back (or --settle\n"
+"            passed)\n"
+"\n"
+"Options:\n"
+"  -c, --config FILE     the [daemon] settings and [cgroup PATH] policies\n"
+"                        (see Documentation/daemon.md); policies are set in\n"
+"                        the module at start and on SIGHUP, which reloads\n"
+"                        FILE. Without it, the policies already in the\n"
+"                        module are used\n"
+"  -n, --dry-run         log what would be done; change no cgroup, signal\n"
+"                        no process, run no hook (policies are still set)\n"
+"  -e, --exec CMD        run 'sh -c CMD' for every event, with MEMCTL_CGROUP,\n"
+"                        MEMCTL_CGROUP_ID, MEMCTL_LEVEL, MEMCTL_DIRECTION,\n"
+"                        MEMCTL_USAGE, MEMCTL_LIMIT, MEMCTL_THRESHOLD,\n"
+"                        MEMCTL_TS_NS, MEMCTL_TOP_PID, MEMCTL_TOP_COMM set\n"
+"  -l, --log-json FILE   append one JSON object per action: ts_ns, cgroup,\n"
+"                        level, action (notify reclaim throttle unthrottle\n"
+"                        freeze thaw kill; oom when the kernel killed), pid\n"
+"                        and comm and signal (kill), bytes, result (ok,\n"
+"                        dry-run, error: ...), reason, dry_run\n"
+"      --avoid REGEX     never kill a process whose name or command line\n"
+"                        matches (POSIX extended)\n"
+"      --prefer REGEX    kill a matching process first\n"
+"      --freeze-grace D  longest a cgroup stays frozen (default 2s)\n"
+"      --kill-grace D    from SIGTERM to SIGKILL (default 2s)\n"
+"      --settle D        longest wait for a victim's memory to come back\n"
+"                        before the ladder climbs again (default 5s)\n"
+"      --state FILE      where the daemon notes the cgroups it froze or\n"
+"                        throttled, to restore them if it is restarted\n"
+"                        (default /run/memctl/daemon.state)\n"
+"      --oom-score-adj N the daemon's own (default -1000)\n"
+"      --check           check the configuration, print it, and exit\n"
+"  -h, --help            show this help\n"
+"\n"
+"D is a duration: 2s, 500ms, or seconds (1.5). Options override the\n"
+"[daemon] section. The daemon locks its memory, allocates nothing on the\n"
+"action path, and on SIGTERM or SIGINT thaws and unthrottles what it\n"
+"changed (policies stay in the module). Needs CAP_SYS_ADMIN.\n"
+"\n"
+"Exit status: 0 after SIGTERM or SIGINT, 1 if the module is not loaded or\n"
+"goes away, 2 on a bad argument or configuration.\n";
+
+struct daemon {
+	const char *config_path;
+	bool dry_run, check;
+	struct settings cli;		/* what the options said */
+	struct settings s;		/* in force */
+	struct config cfg;		/* the file's, in force */
+	regex_t avoid, prefer;
+	bool has_avoid, has_prefer;
+	struct mw_nl req, ev;
+};
+
+static struct daemon d;
+static struct config daemon_new_cfg;	/* a reload's, checked before use */
+
+static int daemon_compile(const struct settings *s, regex_t *avoid,
+			  bool *has_avoid, regex_t *prefer, bool *has_prefer)
+{
+	*has_avoid = *has_prefer = false;
+	if (s->avoid[0]) {
+		if (regcomp(avoid, s->avoid, REG_EXTENDED | REG_NOSUB))
+			return -EINVAL;
+		*has_avoid = true;
+	}
+	if (s->prefer[0]) {
+		if (regcomp(prefer, s->prefer, REG_EXTENDED | REG_NOSUB)) {
+			if (*has_avoid)
+				regfree(avoid);
+			*has_avoid = false;
+			return -EINVAL;
+		}
+		*has_prefer = true;
+	}
+	return 0;
+}
+
+static void daemon_free_regex(void)
+{
+	if (d.has_avoid)
+		regfree(&d.avoid);
+	if (d.has_prefer)
+		regfree(&d.prefer);
+	d.has_avoid = d.has_prefer = false;
+}
+
+static void daemon_ladder_conf(struct ladder_conf *lc)
+{
+	lc->s = &d.s;
+	lc->avoid = d.has_avoid ? &d.avoid : NULL;
+	lc->prefer = d.has_prefer ? &d.prefer : NULL;
+	lc->dry_run = d.dry_run;
+}
+
+/* Set the policies of cfg in the module; clear those of old it lacks. */
+static void daemon_apply(const struct config *cfg, const struct config *old)
+{
+	char rel[4096];
+	unsigned int i, j;
+	uint64_t id;
+	int err;
+
+	for (i = 0; old && i < old->n; i++) {
+		for (j = 0; j < cfg->n; j++)
+			if (!strcmp(old->cg[i].path, cfg->cg[j].path))
+				break;
+		if (j < cfg->n || cg_resolve(old->cg[i].path, &id, rel, sizeof(rel)))
+			continue;
+		err = policy_request(&d.req, MEMWATCH_CMD_POLICY_DEL, id, NULL);
+		say("memctl daemon: %s: policy cleared (gone from the configuration)%s%s",
+		    rel, err ? ": " : "", err ? strerror(-err) : "");
+	}
+	for (i = 0; i < cfg->n; i++) {
+		err = cg_resolve(cfg->cg[i].path, &id, rel, sizeof(rel));
+		if (err) {
+			say("memctl daemon: %s: policy not set: not a cgroup: %s",
+			    cfg->cg[i].path, strerror(-err));
+			continue;
+		}
+		err = policy_request(&d.req, MEMWATCH_CMD_POLICY_SET, id,
+				     cfg->cg[i].lv);
+		if (err)
+			say("memctl daemon: %s: policy not set: %s%s%s", rel,
+			    strerror(-err), d.req.extack[0] ? ": " : "",
+			    d.req.extack);
+		else
+			say("memctl daemon: %s: policy set", rel);
+	}
+}
+
+static int daemon_on_event(struct nlattr **tb, void *arg)
+{
+	struct ladder_event e = { 0 };
+	struct nlattr *top = tb[MEMWATCH_A_EVENT_TOP];
+
+	(void)arg;
+	if (!tb[MEMWATCH_A_EVENT_CGROUP_ID] || !tb[MEMWATCH_A_EVENT_LEVEL])
+		return 0;
+	e.cgroup_id = nla_get_u64(tb[MEMWATCH_A_EVENT_CGROUP_ID]);
+	if (tb[MEMWATCH_A_EVENT_CGROUP_PATH])
+		snprintf(e.cgroup, sizeof(e.cgroup), "%s",
+			 nla_get_string(tb[MEMWATCH_A_EVENT_CGROUP_PATH]));
+	e.level = nla_get_u8(tb[MEMWATCH_A_EVENT_LEVEL]);
+	e.up = !tb[MEMWATCH_A_EVENT_DIRECTION] ||
+	       nla_get_u8(tb[MEMWATCH_A_EVENT_DIRECTION]) == MEMWATCH_DIR_UP;
+#define U64(a) (tb[a] ? nla_get_u64(tb[a]) : 0)
+	e.usage = U64(MEMWATCH_A_EVENT_USAGE);
+	e.limit = U64(MEMWATCH_A_EVENT_LIMIT);
+	e.threshold = U64(MEMWATCH_A_EVENT_THRESHOLD);
+	e.ts_ns = U64(MEMWATCH_A_EVENT_TS_NS);
+#undef U64
+	if (tb[MEMWATCH_A_EVENT_VICTIM_PID])
+		e.victim = nla_get_u32(tb[MEMWATCH_A_EVENT_VICTIM_PID]);
+	if (tb[MEMWATCH_A_EVENT_VICTIM_COMM])
+		snprintf(e.victim_comm, sizeof(e.victim_comm), "%s",
+			 nla_get_string(tb[MEMWATCH_A_EVENT_VICTIM_COMM]));
+	if (top) {
+		struct nlattr *a, *t[MEMWATCH_A_PROC_MAX + 1];
+		int rem;
+
+		nla_for_each_nested(a, top, rem) {
+			if (nla_parse_nested(t, MEMWATCH_A_PROC_MAX, a, NULL))
+				break;
+			if (t[MEMWATCH_A_PROC_PID])
+				e.top_pid = nla_get_u32(t[MEMWATCH_A_PROC_PID]);
+			if (t[MEMWATCH_A_PROC_COMM])
+				snprintf(e.top_comm, sizeof(e.top_comm), "%s",
+					 nla_get_string(t[MEMWATCH_A_PROC_COMM]));
+			break;
+		}
+	}
+	ladder_event(&e);
+	return 0;
+}
+
+/* Keep the daemon itself alive and quick under the pressure it fights. */
+static void daemon_protect(const struct settings *s)
+{
+	char val[16];
+	int fd;
+
+	/* Freed memory stays in the heap, which is locked: a later malloc
+	 * (libnl's messages) reuses resident pages and never faults. */
+	mallopt(M_MMAP_MAX, 0);
+	mallopt(M_TRIM_THRESHOLD, -1);
+	free(calloc(1, 4 << 20));
+	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+		say("memctl daemon: mlockall: %s (continuing unlocked)",
+		    strerror(errno));
+	snprintf(val, sizeof(val), "%d", s->oom_score_adj);
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, val, strlen(val)) < 0)
+		say("memctl daemon: oom_score_adj %s: %s", val, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+static void daemon_reload(void)
+{
+	struct settings s, base;
+	struct ladder_conf lc;
+	regex_t avoid, prefer;
+	bool ha, hp;
+	char why[1200];
+
+	if (!d.config_path) {
+		say("memctl daemon: SIGHUP: no --config to reload");
+		return;
+	}
+	if (config_load(d.config_path, &daemon_new_cfg, why, sizeof(why))) {
+		say("memctl daemon: SIGHUP: configuration not reloaded: %s", why);
+		return;
+	}
+	settings_defaults(&base);
+	settings_merge(&s, &base, &daemon_new_cfg.s);
+	settings_merge(&s, &s, &d.cli);
+	if (daemon_compile(&s, &avoid, &ha, &prefer, &hp)) {
+		say("memctl daemon: SIGHUP: configuration not reloaded: a bad regular expression");
+		return;
+	}
+	if (strcmp(s.log_json, d.s.log_json)) {
+		actlog_close();
+		if (actlog_open(s.log_json, d.dry_run))
+			say("memctl daemon: cannot open %s: %s", s.log_json,
+			    strerror(errno));
+	}
+	daemon_free_regex();
+	d.s = s;
+	d.avoid = avoid;
+	d.prefer = prefer;
+	d.has_avoid = ha;
+	d.has_prefer = hp;
+	daemon_apply(&daemon_new_cfg, &d.cfg);
+	d.cfg = daemon_new_cfg;
+	daemon_ladder_conf(&lc);
+	ladder_reconfigure(&lc);
+	say("memctl daemon: reloaded %s", d.config_path);
+	ladder_resync();
+}
+
+static int daemon_parse_args(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "exec", required_argument, NULL, 'e' },
+		{ "log-json", required_argument, NULL, 'l' },
+		{ "avoid", required_argument, NULL, 1 },
+		{ "prefer", required_argument, NULL, 2 },
+		{ "freeze-grace", required_argument, NULL, 3 },
+		{ "kill-grace", required_argument, NULL, 4 },
+		{ "settle", required_argument, NULL, 5 },
+		{ "state", required_argument, NULL, 6 },
+		{ "oom-score-adj", required_argument, NULL, 7 },
+		{ "check", no_argument, NULL, 8 },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char why[512];
+	int c, idx;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "c:ne:l:h", opts, &idx)) != -1) {
+		const char *key = NULL;
+
+		switch (c) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'n':
+			d.dry_run = true;
+			break;
+		case 8:
+			d.check = true;
+			break;
+		case 'h':
+			fputs(daemon_usage, stdout);
+			return -1;
+		case 'e':
+			key = "exec";
+			break;
+		case 'l':
+			key = "log-json";
+			break;
+		case 1: case 2: case 3: case 4: case 5: case 6: case 7:
+			key = opts[idx].name;
+			break;
+		default:
+			return cli_bad_option("daemon", argv);
+		}
+		if (key && settings_set(&d.cli, key, optarg, why, sizeof(why)))
+			return cli_usage_error("daemon", "--%s %s", key, why);
+	}
+	if (optind < argc)
+		return cli_usage_error("daemon", "unexpected argument '%s'",
+				       argv[optind]);
+	return 0;
+}
+
+static void daemon_print_config(void)
+{
+	char v[16];
+	unsigned int i, l;
+
+	printf("freeze-grace = %ums\nkill-grace = %ums\nsettle = %ums\n"
+	       "oom-score-adj = %d\nexec = %s\navoid = %s\nprefer = %s\n"
+	       "log-json = %s\nstate = %s\n",
+	       d.s.freeze_grace_ms, d.s.kill_grace_ms, d.s.settle_ms,
+	       d.s.oom_score_adj, d.s.exec, d.s.avoid, d.s.prefer,
+	       d.s.log_json, d.s.state);
+	for (i = 0; i < d.cfg.n; i++) {
+		printf("\n[cgroup %s]\n", d.cfg.cg[i].path);
+		for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
+			const struct policy_level *p = &d.cfg.cg[i].lv[l];
+
+			if (p->pct)
+				printf("%s = %u%%\n", cli_level_name(l), p->pct);
+			else if (p->bytes)
+				printf("%s = %s\n", cli_level_name(l),
+				       cli_bytes(p->bytes, v, sizeof(v)));
+		}
+	}
+}
+
+/* The loop: events, signals and victims' pidfds, until told to stop. */
+static int daemon_loop(int sfd)
+{
+	struct pollfd fds[2 + 64];
+	int i, err;
+
+	for (;;) {
+		int n;
+
+		fds[0] = (struct pollfd){ .fd = nl_socket_get_fd(d.ev.sk),
+					  .events = POLLIN };
+		fds[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		n = 2 + ladder_pollfds(fds + 2, 64);
+		if (poll(fds, n, ladder_timeout_ms()) < 0 && errno != EINTR)
+			return -errno;
+		if (fds[0].revents) {
+			err = mw_nl_receive(&d.ev, MEMWATCH_A_EVENT_MAX,
+					    daemon_on_event, NULL);
+			if (err == -ENOBUFS) {
+				say("memctl daemon: events were lost; reading the levels from the module");
+				ladder_resync();
+			} else if (err < 0) {
+				return err;
+			}
+		}
+		if (fds[1].revents) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP)
+					daemon_reload();
+				else if (si.ssi_signo == SIGCHLD)
+					hook_reap();
+				else
+					return 0;
+			}
+		}
+		for (i = 2; i < n; i++)
+			if (fds[i].revents)
+				ladder_pidfd_ready(fds[i].fd);
+		ladder_tick();
+	}
+}
+
+int cmd_daemon(int argc, char **argv)
+{
+	struct settings base;
+	struct ladder_conf lc;
+	char why[1200];
+	sigset_t sigs;
+	int rc, sfd, err;
+
+	settings_defaults(&base);
+	rc = daemon_parse_args(argc, argv);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (d.config_path &&
+	    config_load(d.config_path, &d.cfg, why, sizeof(why))) {
+		fprintf(stderr, "memctl daemon: %s\n", why);
+		return EXIT_USAGE;
+	}
+	settings_merge(&d.s, &base, &d.cfg.s);
+	settings_merge(&d.s, &d.s, &d.cli);
+	if (daemon_compile(&d.s, &d.avoid, &d.has_avoid, &d.prefer,
+			   &d.has_prefer))
+		return cli_usage_error("daemon", "a bad regular expression");
+	if (d.check) {
+		daemon_print_config();
+		daemon_free_regex();
+		return EXIT_OK;
+	}
+
+	if (mw_nl_connect(&d.req))
+		return EXIT_FAIL;
+	if (mw_nl_open(&d.ev) || mw_nl_subscribe(&d.ev)) {
+		fprintf(stderr, "memctl daemon: cannot subscribe to memwatch's events\n");
+		mw_nl_close(&d.req);
+		return EXIT_FAIL;
+	}
+	nl_socket_set_nonblocking(d.ev.sk);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (actlog_open(d.s.log_json, d.dry_run)) {
+		fprintf(stderr, "memctl daemon: cannot open %s: %s\n",
+			d.s.log_json, strerror(errno));
+		rc = EXIT_FAIL;
+		goto out_nl;
+	}
+	if (sfd < 0 || victims_init() || reclaim_start()) {
+		fprintf(stderr, "memctl daemon: cannot start: %s\n",
+			strerror(errno));
+		rc = EXIT_FAIL;
+		goto out_log;
+	}
+	if (d.s.state[0]) {
+		char dir[1024], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", d.s.state);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			mkdir(dir, 0755);
+		}
+	}
+	daemon_protect(&d.s);
+	daemon_ladder_conf(&lc);
+	ladder_init(&lc, &d.req);
+	ladder_restore_previous();
+	daemon_apply(&d.cfg, NULL);
+	ladder_resync();
+	say("memctl daemon: ready%s (freeze grace %u ms, kill grace %u ms, settle %u ms)",
+	    d.dry_run ? ", dry run: nothing will be changed" : "",
+	    d.s.freeze_grace_ms, d.s.kill_grace_ms, d.s.settle_ms);
+
+	err = daemon_loop(sfd);
+	ladder_restore();
+	if (err) {
+		say("memctl daemon: lost the connection to memwatch (module unloaded?): %s",
+		    strerror(-err));
+		rc = EXIT_FAIL;
+	} else {
+		say("memctl daemon: stopped");
+		rc = EXIT_OK;
+	}
+	reclaim_stop();
+	victims_exit();
+out_log:
+	if (sfd >= 0)
+		close(sfd);
+	actlog_close();
+out_nl:
+	daemon_free_regex();
+	mw_nl_close(&d.ev);
+	mw_nl_close(&d.req);
+	return rc;
+}

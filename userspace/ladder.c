@@ -1,0 +1,728 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The action ladder: what memctl daemon does as a cgroup crosses its
+ * levels. Each level calls for one action, each stronger than the last:
+ *
+ *   notify    log it (the --exec hook runs for every event)
+ *   reclaim   memory.reclaim, toward the threshold of the level below
+ *   throttle  memory.high = the throttle threshold; back when usage falls
+ *   freeze    cgroup.freeze = 1 for at most freeze-grace; if usage is still
+ *             over the freeze level then and the policy has a kill level,
+ *             kill; else thaw
+ *   kill      the offender (victim.c): SIGTERM, process_mrelease when the
+ *             signal is fatal, thaw the survivors, SIGKILL after kill-grace
+ *
+ * After a kill, nothing more is killed in that cgroup until the victims
+ * are gone and their memory came back (half their live bytes), or for
+ * settle at the longest: then, if the cgroup is still over a level, the
+ * ladder climbs again from there. Down crossings undo: throttle down
+ * restores memory.high, freeze down thaws.
+ *
+ * Everything runs on the daemon's one loop but memory.reclaim, which the
+ * reclaim thread does (actions.c). State is a fixed table: nothing here
+ * allocates after ladder_init().
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "actions.h"
+#include "actlog.h"
+#include "cli.h"
+#include "ladder.h"
+#include "policy.h"
+#include "victim.h"
+
+#define LADDER_CGROUPS 256
+#define LADDER_BASE 64
+#define LADDER_POLICIES 1024
+#define MS (1000000ULL)
+
+struct lcg {
+	bool used;
+	uint64_t id;
+	char path[256];
+	unsigned int level;		/* as the module's events say */
+	uint64_t thr[MEMWATCH_NR_LEVELS + 1];	/* bytes, 0: level off */
+	uint64_t limit;
+	bool throttled;
+	char orig_high[32];		/* memory.high before throttling */
+	bool frozen;
+	uint64_t thaw_at;		/* the end of the freeze grace */
+	struct victim v[VICTIMS_MAX];
+	unsigned int nv, nv_left;	/* chosen; not gone yet */
+	uint64_t kill_ts, sigkill_at;
+	bool settling;			/* after a kill: memory coming back */
+	uint64_t settle_until, usage_at_kill, victims_live;
+	struct baseline base[LADDER_BASE];	/* at the first crossing */
+	unsigned int nbase;
+};
+
+static struct lcg ladder_cg[LADDER_CGROUPS];
+static struct ladder_conf ladder_conf;
+static struct mw_nl *ladder_nl;
+static struct policy_list ladder_policies;
+
+void ladder_init(const struct ladder_conf *conf, struct mw_nl *requests)
+{
+	ladder_conf = *conf;
+	ladder_nl = requests;
+	ladder_policies.v = calloc(LADDER_POLICIES,
+				   sizeof(*ladder_policies.v));
+	ladder_policies.cap = ladder_policies.v ? LADDER_POLICIES : 0;
+}
+
+void ladder_reconfigure(const struct ladder_conf *conf)
+{
+	ladder_conf = *conf;
+}
+
+static void ladder_log(const struct lcg *c, unsigned int level,
+		       const char *action, uint64_t bytes, int err,
+		       const char *reason)
+{
+	char result[96];
+	struct act a = {
+		.cgroup = c->path, .level = level, .action = action,
+		.bytes = bytes, .result = result, .reason = reason,
+	};
+
+	if (ladder_conf.dry_run)
+		snprintf(result, sizeof(result), "dry-run");
+	else if (err)
+		snprintf(result, sizeof(result), "error: %s", strerror(-err));
+	else
+		snprintf(result, sizeof(result), "ok");
+	act_log(&a);
+}
+
+static void ladder_set_policy(struct lcg *c, const struct policy_rec *r)
+{
+	unsigned int l;
+
+	for (l = 1; l <= MEMWATCH_NR_LEVELS; l++)
+		c->thr[l] = r->w[l].threshold;
+	c->limit = r->limit;
+}
+
+/* Take the thresholds of c's policy from the module. */
+static void ladder_load_policy(struct lcg *c)
+{
+	size_t i;
+
+	if (!ladder_policies.cap || policy_fetch(ladder_nl, &ladder_policies))
+		return;
+	for (i = 0; i < ladder_policies.n; i++)
+		if (ladder_policies.v[i].id == c->id)
+			ladder_set_policy(c, &ladder_policies.v[i]);
+}
+
+/* c's state, made if new, with its policy r or else the module's. */
+static struct lcg *ladder_get(uint64_t id, const char *path,
+			      const struct policy_rec *r)
+{
+	struct lcg *c, *free_slot = NULL;
+
+	for (c = ladder_cg; c < ladder_cg + LADDER_CGROUPS; c++) {
+		if (c->used && c->id == id)
+			return c;
+		/* A slot at rest may be reused. */
+		if (!free_slot && (!c->used ||
+				   (!c->level && !c->throttled && !c->frozen &&
+				    !c->nv_left && !c->settling)))
+			free_slot = c;
+	}
+	if (!free_slot) {
+		say("memctl daemon: %s: ignored: %d cgroups are already under way",
+		    path, LADDER_CGROUPS);
+		return NULL;
+	}
+	c = free_slot;
+	memset(c, 0, sizeof(*c));
+	c->used = true;
+	c->id = id;
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	if (r)
+		ladder_set_policy(c, r);
+	else
+		ladder_load_policy(c);
+	return c;
+}
+
+/* The state file: what a restarted daemon must undo. */
+static void ladder_save_state(void)
+{
+	const char *path = ladder_conf.s->state;
+	char tmp[1100];
+	struct lcg *c;
+	FILE *f;
+
+	if (ladder_conf.dry_run || !*path)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "we");
+	if (!f) {
+		say("memctl daemon: cannot write %s: %s", tmp, strerror(errno));
+		return;
+	}
+	for (c = ladder_cg; c < ladder_cg + LADDER_CGROUPS; c++) {
+		if (!c->used)
+			continue;
+		if (c->throttled)
+			fprintf(f, "throttled %s %s\n", c->orig_high, c->path);
+		if (c->frozen)
+			fprintf(f, "frozen %s\n", c->path);
+	}
+	if (fclose(f) || rename(tmp, path))
+		say("memctl daemon: cannot write %s: %s", path, strerror(errno));
+}
+
+static void ladder_hook(const struct ladder_event *e)
+{
+	char v[10][320];
+	char *env[11];
+	unsigned int i;
+	int err;
+
+	if (!ladder_conf.s->exec[0] || ladder_conf.dry_run)
+		return;
+	snprintf(v[0], sizeof(v[0]), "MEMCTL_CGROUP=%s", e->cgroup);
+	snprintf(v[1], sizeof(v[1]), "MEMCTL_CGROUP_ID=%" PRIu64, e->cgroup_id);
+	snprintf(v[2], sizeof(v[2]), "MEMCTL_LEVEL=%s", cli_level_name(e->level));
+	snprintf(v[3], sizeof(v[3]), "MEMCTL_DIRECTION=%s", e->up ? "up" : "down");
+	snprintf(v[4], sizeof(v[4]), "MEMCTL_USAGE=%" PRIu64, e->usage);
+	snprintf(v[5], sizeof(v[5]), "MEMCTL_LIMIT=%" PRIu64, e->limit);
+	snprintf(v[6], sizeof(v[6]), "MEMCTL_THRESHOLD=%" PRIu64, e->threshold);
+	snprintf(v[7], sizeof(v[7]), "MEMCTL_TS_NS=%" PRIu64, e->ts_ns);
+	snprintf(v[8], sizeof(v[8]), "MEMCTL_TOP_PID=%u",
+		 e->level == MEMWATCH_LEVEL_OOM ? e->victim : e->top_pid);
+	snprintf(v[9], sizeof(v[9]), "MEMCTL_TOP_COMM=%s",
+		 e->level == MEMWATCH_LEVEL_OOM ? e->victim_comm : e->top_comm);
+	for (i = 0; i < 10; i++)
+		env[i] = v[i];
+	env[10] = NULL;
+	err = hook_spawn(ladder_conf.s->exec, env);
+	if (err)
+		say("memctl daemon: %s: hook '%s' did not start: %s", e->cgroup,
+		    ladder_conf.s->exec, strerror(-err));
+}
+
+static void ladder_reclaim(struct lcg *c, const struct ladder_event *e)
+{
+	uint64_t target = c->thr[MEMWATCH_LEVEL_NOTIFY];
+
+	if (!target || target >= e->threshold)
+		target = e->threshold > e->limit / 50 ?
+			 e->threshold - e->limit / 50 : 0;
+	if (e->usage <= target)
+		return;
+	if (ladder_conf.dry_run) {
+		ladder_log(c, MEMWATCH_LEVEL_RECLAIM, "reclaim",
+			   e->usage - target, 0, "toward the level below");
+		return;
+	}
+	/* The reclaim thread logs it when the kernel is done. */
+	if (!reclaim_request(c->path, MEMWATCH_LEVEL_RECLAIM,
+			     e->usage - target))
+		ladder_log(c, MEMWATCH_LEVEL_RECLAIM, "reclaim",
+			   e->usage - target, -EBUSY,
+			   "the reclaim queue is full");
+}
+
+static void ladder_throttle(struct lcg *c, uint64_t high)
+{
+	char why[96];
+	int err = 0;
+
+	if (c->throttled)
+		return;
+	high &= ~4095ULL;
+	snprintf(c->orig_high, sizeof(c->orig_high), "max");
+	if (!ladder_conf.dry_run) {
+		err = cg_read(c->path, "memory.high", c->orig_high,
+			      sizeof(c->orig_high));
+		if (!err && strcmp(c->orig_high, "max") &&
+		    strtoull(c->orig_high, NULL, 10) <= high) {
+			snprintf(why, sizeof(why),
+				 "memory.high is %s already, at or under the level",
+				 c->orig_high);
+			ladder_log(c, MEMWATCH_LEVEL_THROTTLE, "throttle", high,
+				   0, why);
+			return;
+		}
+		if (!err) {
+			char val[32];
+
+			snprintf(val, sizeof(val), "%" PRIu64, high);
+			err = cg_write(c->path, "memory.high", val);
+		}
+	}
+	snprintf(why, sizeof(why), "memory.high %s -> %" PRIu64,
+		 c->orig_high, high);
+	ladder_log(c, MEMWATCH_LEVEL_THROTTLE, "throttle", high, err, why);
+	c->throttled = !err;
+	ladder_save_state();
+}
+
+static void ladder_unthrottle(struct lcg *c, const char *reason)
+{
+	int err = 0;
+
+	if (!c->throttled)
+		return;
+	if (!ladder_conf.dry_run)
+		err = cg_write(c->path, "memory.high", c->orig_high);
+	ladder_log(c, MEMWATCH_LEVEL_THROTTLE, "unthrottle", 0, err, reason);
+	c->throttled = false;
+	ladder_save_state();
+}
+
+static void ladder_freeze(struct lcg *c, unsigned int level,
+			  const char *reason)
+{
+	int err = 0;
+
+	if (c->frozen)
+		return;
+	if (!ladder_conf.dry_run)
+		err = cg_write(c->path, "cgroup.freeze", "1");
+	ladder_log(c, level, "freeze", 0, err, reason);
+	if (err)
+		return;
+	c->frozen = true;
+	c->thaw_at = now_ns() + ladder_conf.s->freeze_grace_ms * MS;
+	ladder_save_state();
+}
+
+static void ladder_thaw(struct lcg *c, unsigned int level, const char *reason)
+{
+	int err = 0;
+
+	if (!c->frozen)
+		return;
+	if (!ladder_conf.dry_run)
+		err = cg_write(c->path, "cgroup.freeze", "0");
+	ladder_log(c, level, "thaw", 0, err, reason);
+	c->frozen = false;
+	ladder_save_state();
+}
+
+static void ladder_settle(struct lcg *c, unsigned int ms)
+{
+	c->settling = true;
+	c->settle_until = now_ns() + ms * MS;
+}
+
+static void ladder_kill_one(struct lcg *c, struct victim *v, int sig,
+			    const char *reason)
+{
+	char result[96];
+	struct act a = {
+		.cgroup = c->path, .level = MEMWATCH_LEVEL_KILL,
+		.action = "kill", .pid = v->pid, .comm = v->comm,
+		.signal = sig == SIGKILL ? "SIGKILL" : "SIGTERM",
+		.bytes = v->live, .result = result, .reason = reason,
+	};
+	bool fatal = sig == SIGKILL;
+	int err = 0;
+
+	if (ladder_conf.dry_run) {
+		snprintf(result, sizeof(result), "dry-run");
+		act_log(&a);
+		return;
+	}
+	if (v->pidfd < 0) {
+		v->pidfd = proc_pidfd(v->pid);
+		err = v->pidfd < 0 ? v->pidfd : 0;
+	}
+	if (!err) {
+		if (sig == SIGTERM)
+			fatal = !proc_catches(v->pid, SIGTERM);
+		err = proc_signal(v->pidfd, sig);
+	}
+	/* A fatal signal lets the kernel reap the memory now, not at exit. */
+	if (!err && fatal)
+		proc_mrelease(v->pidfd);
+	if (err)
+		snprintf(result, sizeof(result), "error: %s", strerror(-err));
+	else
+		snprintf(result, sizeof(result), "ok");
+	act_log(&a);
+	if (err == -ESRCH && v->pidfd >= 0) {
+		close(v->pidfd);
+		v->pidfd = -1;
+	}
+	if (v->pidfd < 0) {
+		v->gone = true;
+		c->nv_left--;
+	}
+}
+
+static void ladder_kill(struct lcg *c, const char *reason)
+{
+	struct victim_rules rules = {
+		.avoid = ladder_conf.avoid, .prefer = ladder_conf.prefer,
+	};
+	char why[192];
+	unsigned int i;
+	int n;
+
+	if (c->nv_left || c->settling)
+		return;
+	n = victims_choose(ladder_nl, c->id, c->base, c->nbase, &rules, c->v,
+			   VICTIMS_MAX, why, sizeof(why));
+	if (n <= 0) {
+		struct act a = {
+			.cgroup = c->path, .level = MEMWATCH_LEVEL_KILL,
+			.action = "kill", .result = n ? "error" : "no victim",
+			.reason = why,
+		};
+
+		act_log(&a);
+		/* Try again after settle, not at every tick. */
+		ladder_settle(c, ladder_conf.s->settle_ms);
+		c->victims_live = 0;
+		c->usage_at_kill = 0;
+		ladder_thaw(c, MEMWATCH_LEVEL_KILL, "nothing may be killed");
+		return;
+	}
+	c->nv = c->nv_left = (unsigned int)n;
+	c->kill_ts = now_ns();
+	c->usage_at_kill = cg_usage(c->path);
+	c->victims_live = 0;
+	for (i = 0; i < c->nv; i++) {
+		char b[16];
+
+		c->victims_live += c->v[i].live;
+		snprintf(why, sizeof(why), "%s; grew %s since the first level was crossed%s",
+			 reason, cli_bytes(c->v[i].growth, b, sizeof(b)),
+			 i ? ", with the offender: same parent and name" :
+			 c->v[i].preferred ? ", and --prefer matches it" : ", the most");
+		ladder_kill_one(c, &c->v[i], SIGTERM, why);
+	}
+	c->sigkill_at = now_ns() + ladder_conf.s->kill_grace_ms * MS;
+	ladder_thaw(c, MEMWATCH_LEVEL_KILL,
+		    "the survivors resume; victims handle SIGTERM");
+	if (ladder_conf.dry_run) {
+		c->nv_left = 0;
+		ladder_settle(c, ladder_conf.s->settle_ms);
+	}
+	if (!c->nv_left && !c->settling)
+		ladder_settle(c, ladder_conf.s->settle_ms);
+}
+
+static void ladder_sigkill(struct lcg *c, const char *reason)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nv; i++)
+		if (!c->v[i].gone)
+			ladder_kill_one(c, &c->v[i], SIGKILL, reason);
+	c->sigkill_at = 0;
+}
+
+static void ladder_up(struct lcg *c, const struct ladder_event *e)
+{
+	switch (e->level) {
+	case MEMWATCH_LEVEL_NOTIFY:
+		ladder_log(c, e->level, "notify", 0, 0, "usage crossed the notify level up");
+		break;
+	case MEMWATCH_LEVEL_RECLAIM:
+		ladder_reclaim(c, e);
+		break;
+	case MEMWATCH_LEVEL_THROTTLE:
+		ladder_throttle(c, e->threshold);
+		break;
+	case MEMWATCH_LEVEL_FREEZE:
+		if (c->nv_left)
+			ladder_sigkill(c, "usage reached the freeze level again before the victims were gone");
+		else
+			ladder_freeze(c, e->level,
+				      "allocation stops while memctl decides");
+		break;
+	case MEMWATCH_LEVEL_KILL:
+		if (c->nv_left) {
+			ladder_sigkill(c, "usage reached the kill level before the victims were gone");
+			break;
+		}
+		ladder_freeze(c, e->level, "over the kill level");
+		if (!c->settling)
+			ladder_kill(c, "over the kill level");
+		break;
+	}
+}
+
+static void ladder_down(struct lcg *c, const struct ladder_event *e)
+{
+	switch (e->level) {
+	case MEMWATCH_LEVEL_NOTIFY:
+		ladder_log(c, e->level, "notify", 0, 0, "usage fell below the notify level");
+		break;
+	case MEMWATCH_LEVEL_THROTTLE:
+		ladder_unthrottle(c, "usage fell below the throttle level");
+		break;
+	case MEMWATCH_LEVEL_FREEZE:
+		if (!c->nv_left)
+			ladder_thaw(c, e->level, "usage fell below the freeze level");
+		break;
+	}
+}
+
+void ladder_event(const struct ladder_event *e)
+{
+	char u[16], l[16];
+	struct lcg *c;
+
+	ladder_hook(e);
+	if (e->level == MEMWATCH_LEVEL_OOM) {
+		struct act a = {
+			.cgroup = e->cgroup, .level = e->level, .action = "oom",
+			.pid = e->victim, .comm = e->victim_comm,
+			.result = "observed",
+			.reason = "the kernel OOM killer chose this process",
+		};
+
+		act_log(&a);
+		return;
+	}
+	if (e->level < MEMWATCH_LEVEL_NOTIFY || e->level > MEMWATCH_LEVEL_KILL)
+		return;
+	say("%s: %s %s: usage %s of %s", e->cgroup, cli_level_name(e->level),
+	    e->up ? "up" : "down", cli_bytes(e->usage, u, sizeof(u)),
+	    cli_bytes(e->limit, l, sizeof(l)));
+	c = ladder_get(e->cgroup_id, e->cgroup, NULL);
+	if (!c)
+		return;
+	c->thr[e->level] = e->threshold;
+	c->limit = e->limit;
+	if (e->up) {
+		/* Growth counts from the start of the episode. */
+		if (!c->level)
+			c->nbase = victims_baseline(ladder_nl, c->id, c->base,
+						    LADDER_BASE);
+		c->level = e->level;
+		ladder_up(c, e);
+	} else {
+		c->level = e->level - 1;
+		ladder_down(c, e);
+	}
+}
+
+/* After a kill settled: climb again if the cgroup is still over a level. */
+static void ladder_reevaluate(struct lcg *c)
+{
+	if (c->level >= MEMWATCH_LEVEL_KILL && c->thr[MEMWATCH_LEVEL_KILL]) {
+		ladder_freeze(c, MEMWATCH_LEVEL_KILL, "still over the kill level");
+		ladder_kill(c, "still over the kill level after the last kill");
+	} else if (c->level >= MEMWATCH_LEVEL_FREEZE &&
+		   c->thr[MEMWATCH_LEVEL_FREEZE]) {
+		ladder_freeze(c, MEMWATCH_LEVEL_FREEZE,
+			      "still over the freeze level after the last kill");
+	} else if (c->level < MEMWATCH_LEVEL_FREEZE) {
+		ladder_thaw(c, MEMWATCH_LEVEL_FREEZE, "under the freeze level");
+	}
+}
+
+static void ladder_tick_one(struct lcg *c, uint64_t now)
+{
+	if (c->nv_left && c->sigkill_at && now >= c->sigkill_at)
+		ladder_sigkill(c, "still there after the kill grace");
+	if (c->settling && !c->nv_left) {
+		uint64_t usage = cg_usage(c->path);
+
+		if (now >= c->settle_until ||
+		    (c->victims_live &&
+		     usage + c->victims_live / 2 <= c->usage_at_kill)) {
+			c->settling = false;
+			ladder_reevaluate(c);
+		}
+	}
+	if (c->frozen && now >= c->thaw_at) {
+		if (c->level >= MEMWATCH_LEVEL_FREEZE &&
+		    c->thr[MEMWATCH_LEVEL_KILL] && !c->nv_left && !c->settling)
+			ladder_kill(c, "still over the freeze level after the freeze grace");
+		else
+			ladder_thaw(c, MEMWATCH_LEVEL_FREEZE, "the freeze grace is over");
+	}
+}
+
+void ladder_tick(void)
+{
+	uint64_t now = now_ns();
+	struct lcg *c;
+
+	for (c = ladder_cg; c < ladder_cg + LADDER_CGROUPS; c++)
+		if (c->used)
+			ladder_tick_one(c, now);
+}
+
+int ladder_timeout_ms(void)
+{
+	uint64_t now = now_ns(), next = UINT64_MAX;
+	struct lcg *c;
+
+	for (c = ladder_cg; c < ladder_cg + LADDER_CGROUPS; c++) {
+		if (!c->used)
+			continue;
+		if (c->frozen && c->thaw_at < next)
+			next = c->thaw_at;
+		if (c->nv_left && c->sigkill_at && c->sigkill_at < next)
+			next = c->sigkill_at;
+		/* Watch memory come back every 50 ms. */
+		if (c->settling && !c->nv_left && now + 50 * MS < next)
+			next = now + 50 * MS;
+	}
+	if (next == UINT64_MAX)
+		return -1;
+	return next <= now ? 0 : (int)((next - now + MS - 1) / MS);
+}
+
+int ladder_pollfds(struct pollfd *fds, int max)
+{
+	struct lcg *c;
+	unsigned int i;
+	int n = 0;
+
+	for (c = ladder_cg; c < ladder_cg + LADDER_CGROUPS; c++) {
+		if (!c->used || !c->nv_left)
+			continue;
+		for (i = 0; i < c->nv && n < max; i++) {
+			if (c->v[i].gone || c->v[i].pidfd < 0)
+				continue;
+			fds[n].fd = c->v[i].pidfd;
+			fds[n].events = POLLIN;
+			fds[n++].revents = 0;
+		}
+	}
+	return n;
+}
+
+void ladder_pidfd_ready(int fd)
+{
+	char b[16];
+	struct lcg *c;
+	unsigned int i;
+
+	for (c = ladder_cg; c < ladder_cg + LADDER_CGROUPS; c++) {
+		if (!c->used || !c->nv_left)
+			continue;
+		for (i = 0; i < c->nv; i++) {
+			struct victim *v = &c->v[i];
+
+			if (v->gone || v->pidfd != fd)
+				continue;
+			close(v->pidfd);
+			v->pidfd = -1;
+			v->gone = true;
+			say("%s: %u (%s) is gone, %llu ms after the kill", c->path,
+			    v->pid, v->comm,
+			    (unsigned long long)((now_ns() - c->kill_ts) / MS));
+			if (--c->nv_left)
+				return;
+			say("%s: every victim is gone; waiting for %s to come back",
+			    c->path, cli_bytes(c->victims_live / 2, b, sizeof(b)));
+			ladder_settle(c, ladder_conf.s->settle_ms);
+			return;
+		}
+	}
+}
+
+void ladder_resync(void)
+{
+	size_t i;
+
+	if (!ladder_policies.cap || policy_fetch(ladder_nl, &ladder_policies)) {
+		say("memctl daemon: cannot read the module's policies: %s",
+		    strerror(-ladder_nl->err));
+		return;
+	}
+	for (i = 0; i < ladder_policies.n; i++) {
+		const struct policy_rec *r = &ladder_policies.v[i];
+		struct ladder_event e = {
+			.cgroup_id = r->id, .usage = r->usage,
+			.limit = r->limit, .ts_ns = now_ns(),
+		};
+		struct lcg *c = NULL;
+		unsigned int l, from;
+
+		for (c = ladder_cg; c < ladder_cg + LADDER_CGROUPS; c++)
+			if (c->used && c->id == r->id)
+				break;
+		if (c == ladder_cg + LADDER_CGROUPS) {
+			if (!r->level)
+				continue;
+			c = ladder_get(r->id, r->cgroup, r);
+			if (!c)
+				continue;
+		}
+		snprintf(e.cgroup, sizeof(e.cgroup), "%s", r->cgroup);
+		from = c->level;
+		/* Down to where the module is, then up to it. */
+		for (l = from; l > r->level; l--) {
+			e.level = l;
+			e.up = false;
+			e.threshold = r->w[l].threshold;
+			if (e.threshold)
+				ladder_event(&e);
+		}
+		for (l = from + 1; l <= r->level; l++) {
+			e.level = l;
+			e.up = true;
+			e.threshold = r->w[l].threshold;
+			if (e.threshold)
+				ladder_event(&e);
+		}
+	}
+}
+
+void ladder_restore(void)
+{
+	struct lcg *c;
+
+	for (c = ladder_cg; c < ladder_cg + LADDER_CGROUPS; c++) {
+		if (!c->used)
+			continue;
+		ladder_thaw(c, c->level, "memctl daemon stops");
+		ladder_unthrottle(c, "memctl daemon stops");
+	}
+	if (!ladder_conf.dry_run && ladder_conf.s->state[0])
+		unlink(ladder_conf.s->state);
+}
+
+void ladder_restore_previous(void)
+{
+	const char *why = "left by a memctl daemon that stopped without restoring it";
+	char line[512], what[16], arg[32];
+	FILE *f;
+
+	if (!ladder_conf.s->state[0])
+		return;
+	f = fopen(ladder_conf.s->state, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		struct lcg c = { .used = true };
+		int off = 0, off2 = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "%15s %n", what, &off) != 1)
+			continue;
+		if (!strcmp(what, "frozen")) {
+			snprintf(c.path, sizeof(c.path), "%s", line + off);
+			c.frozen = true;
+			ladder_thaw(&c, 0, why);
+		} else if (!strcmp(what, "throttled") &&
+			   sscanf(line + off, "%31s %n", arg, &off2) == 1) {
+			snprintf(c.path, sizeof(c.path), "%s",
+				 line + off + off2);
+			snprintf(c.orig_high, sizeof(c.orig_high), "%s", arg);
+			c.throttled = true;
+			ladder_unthrottle(&c, why);
+		}
+	}
+	fclose(f);
+}

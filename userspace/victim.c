@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Whom the daemon's kill step chooses, from the module's attribution. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/memwatch.h>
+
+#include "procs.h"
+#include "victim.h"
+
+#define VICTIM_CANDIDATES 4096
+
+static struct mw_procs victim_procs;
+static struct victim victim_cand[VICTIM_CANDIDATES];
+
+int victims_init(void)
+{
+	victim_procs.v = calloc(VICTIM_CANDIDATES, sizeof(*victim_procs.v));
+	if (!victim_procs.v)
+		return -ENOMEM;
+	victim_procs.cap = VICTIM_CANDIDATES;
+	return 0;
+}
+
+void victims_exit(void)
+{
+	free(victim_procs.v);
+	memset(&victim_procs, 0, sizeof(victim_procs));
+}
+
+static int read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* oom_score_adj and parent of pid: 0, or -errno if it is gone. */
+static int proc_info(uint32_t pid, int *adj, uint32_t *ppid)
+{
+	char path[64], buf[512];
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%u/oom_score_adj", pid);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return -ESRCH;
+	*adj = atoi(buf);
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return -ESRCH;
+	/* pid (comm) state ppid ...: comm may hold anything but ')'s end. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %u", ppid) != 1)
+		return -ESRCH;
+	return 0;
+}
+
+static bool rule_match(const regex_t *re, uint32_t pid, const char *comm)
+{
+	char path[64], cmd[4096];
+	int n, i;
+
+	if (!re)
+		return false;
+	if (!regexec(re, comm, 0, NULL, 0))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+	n = read_file(path, cmd, sizeof(cmd));
+	if (n <= 0)
+		return false;
+	for (i = 0; i < n - 1; i++)
+		if (!cmd[i])
+			cmd[i] = ' ';
+	return !regexec(re, cmd, 0, NULL, 0);
+}
+
+static uint64_t base_live(const struct baseline *base, unsigned int nbase,
+			  uint32_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < nbase; i++)
+		if (base[i].pid == pid)
+			return base[i].live;
+	return 0;
+}
+
+static uint64_t growth(const struct victim *v)
+{
+	return v->growth < VICTIM_GROWTH_NOISE ? 0 : v->growth;
+}
+
+static int victim_cmp(const void *a, const void *b)
+{
+	const struct victim *x = a, *y = b;
+
+	if (x->preferred != y->preferred)
+		return x->preferred ? -1 : 1;
+	if (growth(x) != growth(y))
+		return growth(x) > growth(y) ? -1 : 1;
+	if (x->live != y->live)
+		return x->live > y->live ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+int victims_choose(struct mw_nl *nl, uint64_t cgroup_id,
+		   const struct baseline *base, unsigned int nbase,
+		   const struct victim_rules *rules, struct victim *out,
+		   unsigned int max, char *why, size_t whysz)
+{
+	unsigned int n = 0, protected = 0, avoided = 0, i, k;
+	uint32_t self = (uint32_t)getpid();
+	int err;
+
+	why[0] = '\0';
+	err = mw_procs_fetch(nl, 0, cgroup_id, &victim_procs);
+	if (err) {
+		snprintf(why, whysz, "cannot read the module's records: %s",
+			 strerror(-err));
+		return err;
+	}
+	for (i = 0; i < victim_procs.n && n < VICTIM_CANDIDATES; i++) {
+		const struct mw_proc *p = &victim_procs.v[i];
+		struct victim *v = &victim_cand[n];
+		uint64_t before;
+		int adj;
+
+
+		if (p->state != MEMWATCH_PROC_ALIVE || p->pid <= 1 ||
+		    p->pid == self)
+			continue;
+		memset(v, 0, sizeof(*v));
+		if (proc_info(p->pid, &adj, &v->ppid))
+			continue;
+		if (adj == -1000) {
+			protected++;
+			continue;
+		}
+		if (rule_match(rules->avoid, p->pid, p->comm)) {
+			avoided++;
+			continue;
+		}
+		v->pid = p->pid;
+		snprintf(v->comm, sizeof(v->comm), "%s", p->comm);
+		v->live = p->live;
+		before = base_live(base, nbase, p->pid);
+		v->growth = p->live > before ? p->live - before : 0;
+		v->preferred = rule_match(rules->prefer, p->pid, p->comm);
+		v->pidfd = -1;
+		n++;
+	}
+	if (!n) {
+		snprintf(why, whysz,
+			 "no process may be killed (%u protected by oom_score_adj -1000, %u matched --avoid)",
+			 protected, avoided);
+		return 0;
+	}
+	qsort(victim_cand, n, sizeof(victim_cand[0]), victim_cmp);
+	out[0] = victim_cand[0];
+	k = 1;
+	for (i = 1; i < n && k < max && growth(&out[0]); i++) {
+		const struct victim *c = &victim_cand[i];
+
+		if (c->ppid == out[0].ppid && c->ppid > 1 &&
+		    !strcmp(c->comm, out[0].comm) &&
+		    c->preferred == out[0].preferred &&
+		    growth(c) >= growth(&out[0]) / 4)
+			out[k++] = *c;
+	}
+	return (int)k;
+}
+
+static int base_cmp(const void *a, const void *b)
+{
+	const struct baseline *x = a, *y = b;
+
+	return x->live != y->live ? (x->live > y->live ? -1 : 1) : 0;
+}
+
+unsigned int victims_baseline(struct mw_nl *nl, uint64_t cgroup_id,
+			      struct baseline *base, unsigned int max)
+{
+	unsigned int n = 0, i;
+
+	if (mw_procs_fetch(nl, 0, cgroup_id, &victim_procs))
+		return 0;
+	for (i = 0; i < victim_procs.n; i++) {
+		const struct mw_proc *p = &victim_procs.v[i];
+
+		if (p->state != MEMWATCH_PROC_ALIVE || !p->live)
+			continue;
+		/* Keep the biggest: a process left out counts as new. */
+		if (n == max && p->live <= base[max - 1].live)
+			continue;
+		if (n < max)
+			n++;
+		base[n - 1].pid = p->pid;
+		base[n - 1].live = p->live;
+		qsort(base, n, sizeof(*base), base_cmp);
+	}
+	return n;
+}
