@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <stdarg.h>
+
 #include "kselftest_harness.h"
 #include "memwatch_util.h"
 
@@ -155,36 +157,63 @@ FIXTURE_TEARDOWN(daemon)
 	mw_module_ensure(self->was_loaded);
 }
 
+/* Replace the file at path with text: 0 or -1. */
+static int put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f) ? -1 : 0;
+}
+
 /* The config: a [daemon] section, then the cgroup's levels. */
 static void write_conf(FIXTURE_DATA(daemon) *self, const char *daemon,
 		       const char *levels)
 {
-	FILE *f = fopen(self->conf, "w");
+	char text[1024];
 
-	if (!f)
-		return;
-	fprintf(f, "[daemon]\n%s\n[cgroup %s]\n%s", daemon, self->path,
-		levels);
-	fclose(f);
+	snprintf(text, sizeof(text), "[daemon]\n%s\n[cgroup %s]\n%s", daemon,
+		 self->path, levels);
+	put_file(self->conf, text);
 }
 
-/* memctl daemon --config ... [extra], until it says it is ready. */
-static int start_daemon(FIXTURE_DATA(daemon) *self, const char *extra)
+/*
+ * memctl daemon --log-json LOG --state STATE and the arguments up to
+ * MW_END, until it says it is ready: 0, or -1 if it is not.
+ */
+static int start_daemon(FIXTURE_DATA(daemon) *self, ...)
 {
+	char *argv[16];
 	struct timespec t0;
+	va_list ap;
+	int n = 0;
 	pid_t pid;
 
+	argv[n++] = "memctl";
+	argv[n++] = "daemon";
+	argv[n++] = "--log-json";
+	argv[n++] = self->log;
+	argv[n++] = "--state";
+	argv[n++] = self->state;
+	va_start(ap, self);
+	while (n < 15 && (argv[n] = va_arg(ap, char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	/* Before the fork: a previous daemon's "ready" must not count. */
+	if (put_file(self->out, ""))
+		return -1;
 	pid = fork();
 	if (pid < 0)
 		return -1;
 	if (!pid) {
-		int fd = open(self->out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int fd = open(self->out, O_WRONLY | O_APPEND);
 
 		dup2(fd, 1);
 		dup2(fd, 2);
-		execl(mw_memctl_path(), "memctl", "daemon", "--config",
-		      self->conf, "--log-json", self->log, "--state",
-		      self->state, extra ? extra : NULL, MW_END);
+		execv(mw_memctl_path(), argv);
 		_exit(127);
 	}
 	self->daemon = pid;
@@ -343,7 +372,7 @@ TEST_F(daemon, leaker_is_killed_innocent_survives)
 	int status;
 
 	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS);
-	ASSERT_EQ(0, start_daemon(self, NULL));
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
 	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent", MW_END);
 	ASSERT_LT(0, innocent);
 	leaker = spawn_hog(self, "--leak", "1M", "--name", "leaker", MW_END);
@@ -377,7 +406,7 @@ TEST_F(daemon, leaking_children_are_killed_together)
 	int status;
 
 	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS);
-	ASSERT_EQ(0, start_daemon(self, NULL));
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
 	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent", MW_END);
 	ASSERT_LT(0, innocent);
 	parent = spawn_hog(self, "--children", "8", "--leak", "256K",
@@ -411,7 +440,7 @@ TEST_F(daemon, slow_leak_is_contained_without_a_kill)
 	write_conf(self, SCENARIO_DAEMON,
 		   "notify = 40%\nreclaim = 50%\nthrottle = 60%\n"
 		   "freeze = 90%\nkill = 95%\n");
-	ASSERT_EQ(0, start_daemon(self, NULL));
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
 	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent", MW_END);
 	ASSERT_LT(0, innocent);
 	leaker = spawn_hog(self, "--hold", "90M", "--leak", "256K", "--every",
@@ -449,7 +478,8 @@ TEST_F(daemon, dry_run_acts_on_nothing)
 	bool changed = false;
 
 	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS);
-	ASSERT_EQ(0, start_daemon(self, "--dry-run"));
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, "--dry-run",
+				  MW_END));
 	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent", MW_END);
 	ASSERT_LT(0, innocent);
 	leaker = spawn_hog(self, "--leak", "1M", "--name", "leaker", MW_END);
@@ -490,7 +520,7 @@ TEST_F(daemon, protected_processes_are_never_chosen)
 
 	write_conf(self, SCENARIO_DAEMON "avoid = ^avoided$\n",
 		   "notify = 40%\nfreeze = 60%\nkill = 95%\n");
-	ASSERT_EQ(0, start_daemon(self, NULL));
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
 	avoided = spawn_hog(self, "--hold", "30M", "--name", "avoided", MW_END);
 	ASSERT_LT(0, avoided);
 	other = spawn_hog(self, "--hold", "20M", "--name", "other", MW_END);
@@ -516,6 +546,186 @@ TEST_F(daemon, protected_processes_are_never_chosen)
 	EXPECT_EQ(0, cg_key(self->name, "memory.events", "oom_kill"));
 	kill(protected, SIGKILL);
 	EXPECT_TRUE(wait_restored(self, 20000));
+}
+
+/* Wait up to ms for the daemon's output to hold needle. */
+static bool wait_out(FIXTURE_DATA(daemon) *self, const char *needle, long ms)
+{
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (file_has(self->out, needle))
+			return true;
+		usleep(50000);
+	} while (ms_since(&t0) < ms);
+	return false;
+}
+
+/* The cgroup's policy as `memctl policy list --json` shows it. */
+static int policy_jq(FIXTURE_DATA(daemon) *self, const char *filter)
+{
+	static char out[MW_OUTSZ], err[MW_OUTSZ];
+	char full[512];
+
+	if (mw_memctl(out, err, "policy", "list", "--json", MW_END))
+		return -1;
+	snprintf(full, sizeof(full), "[.[] | select(.cgroup == $v)] | %s",
+		 filter);
+	return mw_jq(out, full, self->path);
+}
+
+/* SIGHUP: a good file replaces the policies, a bad one changes nothing. */
+TEST_F(daemon, sighup_reloads_the_configuration)
+{
+	write_conf(self, "", "notify = 40%\n");
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
+	EXPECT_EQ(0, policy_jq(self, "length == 1 and .[0].levels == "
+			       "[{\"level\": \"notify\", \"percent\": 40, "
+			       "\"threshold_bytes\": 107372544}]"));
+
+	write_conf(self, "", "notify = 30%\nreclaim = 128M\n");
+	kill(self->daemon, SIGHUP);
+	ASSERT_TRUE(wait_out(self, "reloaded", 5000));
+	EXPECT_EQ(0, policy_jq(self, "length == 1 and [.[0].levels[] | "
+			       "[.level, .percent, .bytes]] == "
+			       "[[\"notify\", 30, null], [\"reclaim\", null, 134217728]]"));
+
+	/* A bad file: the daemon says why and keeps what it had. */
+	write_conf(self, "freeze-grace = soon\n", "notify = 20%\n");
+	kill(self->daemon, SIGHUP);
+	ASSERT_TRUE(wait_out(self, "not reloaded", 5000));
+	EXPECT_TRUE(wait_out(self, "freeze-grace: takes a duration", 100));
+	EXPECT_EQ(0, policy_jq(self, ".[0].levels[0].percent == 30"));
+	EXPECT_TRUE(alive(self->daemon));
+
+	/* A cgroup gone from the file loses its policy. */
+	ASSERT_EQ(0, put_file(self->conf, "[daemon]\n"));
+	kill(self->daemon, SIGHUP);
+	ASSERT_TRUE(wait_out(self, "policy cleared", 5000));
+	EXPECT_EQ(0, policy_jq(self, "length == 0"));
+}
+
+/*
+ * The daemon dies while the cgroup is throttled: a new one, with no
+ * --config, undoes that from the state file and goes on with the
+ * policies the module kept.
+ */
+TEST_F(daemon, restart_restores_and_keeps_the_module_policies)
+{
+	char high[32];
+	pid_t leaker;
+
+	write_conf(self, SCENARIO_DAEMON,
+		   "notify = 40%\nthrottle = 60%\nfreeze = 90%\nkill = 95%\n");
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
+	leaker = spawn_hog(self, "--hold", "150M", "--leak", "256K",
+			   "--every", "50", "--name", "slowleak", MW_END);
+	ASSERT_LT(0, leaker);
+	ASSERT_TRUE(wait_log(self, "\"throttle\"", 30000));
+	kill(self->daemon, SIGKILL);
+	waitpid(self->daemon, NULL, 0);
+	self->daemon = 0;
+	ASSERT_EQ(0, cg_get(self->name, "memory.high", high, sizeof(high)));
+	EXPECT_STRNE("max", high);
+	EXPECT_TRUE(file_has(self->state, "throttled max"));
+
+	ASSERT_EQ(0, start_daemon(self, MW_END));
+	EXPECT_TRUE(wait_log(self, "left by a memctl daemon", 5000));
+	/* Still over the throttle level: throttled again, by the new one. */
+	EXPECT_EQ(0, log_jq(self,
+		"[.[] | select(.action | test(\"throttle\")) | .action]"
+		" == [\"throttle\", \"unthrottle\", \"throttle\"]"));
+	kill(leaker, SIGKILL);
+	EXPECT_TRUE(wait_restored(self, 15000));
+	EXPECT_TRUE(wait_out(self, "unthrottle: ok: usage fell", 5000));
+}
+
+/* --exec runs for each event with the event in MEMCTL_* variables. */
+TEST_F(daemon, exec_hook_gets_the_event)
+{
+	char hook[256], file[96], want[128];
+	pid_t hog;
+
+	snprintf(file, sizeof(file), "/tmp/%s.hook", self->name);
+	unlink(file);
+	snprintf(hook, sizeof(hook), "env | grep ^MEMCTL_ | sort >> %s", file);
+	write_conf(self, "", "notify = 40%\n");
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, "--exec",
+				  hook, MW_END));
+	hog = spawn_hog(self, "--hold", "120M", "--name", "big", MW_END);
+	ASSERT_LT(0, hog);
+	ASSERT_TRUE(wait_log(self, "\"notify\"", 10000));
+	usleep(500000);
+	EXPECT_TRUE(file_has(file, "MEMCTL_LEVEL=notify\n"));
+	EXPECT_TRUE(file_has(file, "MEMCTL_DIRECTION=up\n"));
+	EXPECT_TRUE(file_has(file, "MEMCTL_LIMIT=268435456\n"));
+	EXPECT_TRUE(file_has(file, "MEMCTL_THRESHOLD=107372544\n"));
+	snprintf(want, sizeof(want), "MEMCTL_CGROUP=%s\n", self->path);
+	EXPECT_TRUE(file_has(file, want));
+	snprintf(want, sizeof(want), "MEMCTL_TOP_PID=%d\n", hog);
+	EXPECT_TRUE(file_has(file, want));
+	EXPECT_TRUE(file_has(file, "MEMCTL_TOP_COMM=big\n"));
+	unlink(file);
+}
+
+/* The daemon locks itself in memory and sets its own oom_score_adj. */
+TEST_F(daemon, protects_itself)
+{
+	char path[64], buf[32];
+	long long locked;
+	FILE *f;
+
+	write_conf(self, "oom-score-adj = -900\n", "notify = 40%\n");
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", self->daemon);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(buf, sizeof(buf), f));
+	fclose(f);
+	EXPECT_EQ(-900, atoi(buf));
+	snprintf(path, sizeof(path), "/proc/%d/status", self->daemon);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	locked = -1;
+	while (fgets(logbuf, 4096, f))
+		if (sscanf(logbuf, "VmLck: %lld", &locked) == 1)
+			break;
+	fclose(f);
+	/* Its heap, warmed at start, is locked too: a few MiB at least. */
+	EXPECT_LT(4096, locked);
+}
+
+TEST_F(daemon, bad_arguments_are_one_line_and_status_2)
+{
+	static char out[MW_OUTSZ], err[MW_OUTSZ];
+	static const char *const bad[][3] = {
+		{ "--freeze-grace", "0", "--freeze-grace takes a duration" },
+		{ "--kill-grace", "1h1", "--kill-grace takes a duration" },
+		{ "--oom-score-adj", "-1001", "--oom-score-adj takes a number" },
+		{ "--avoid", "(", "--avoid not a regular expression" },
+		{ "--config", "/nonexistent", "/nonexistent: No such file" },
+		{ "--bogus", "", "option '--bogus' is unknown" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(2, mw_memctl(out, err, "daemon", bad[i][0],
+				       bad[i][1][0] ? bad[i][1] : MW_END,
+				       MW_END)) TH_LOG("%s", bad[i][0]);
+		EXPECT_EQ(1, mw_lines(err)) TH_LOG("%s", err);
+		EXPECT_NE(NULL, strstr(err, bad[i][2])) TH_LOG("%s", err);
+		EXPECT_STREQ("", out);
+	}
+	write_conf(self, "kill-grace = 3s\n", "notify = 40%\nkill = 512M\n");
+	ASSERT_EQ(0, mw_memctl(out, err, "daemon", "--config", self->conf,
+			       "--check", "--kill-grace", "1500ms", MW_END));
+	EXPECT_NE(NULL, strstr(out, "kill-grace = 1500ms\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "notify = 40%\nkill = 512.0M\n"));
+	ASSERT_EQ(0, put_file(self->conf, "[cgroup /x]\nnotify = 101%\n"));
+	EXPECT_EQ(2, mw_memctl(out, err, "daemon", "--config", self->conf,
+			       MW_END));
+	EXPECT_NE(NULL, strstr(err, ":2: notify takes a percentage")) TH_LOG("%s", err);
 }
 
 TEST_HARNESS_MAIN

@@ -78,9 +78,10 @@ void act_log(const struct act *a)
 	struct json j;
 
 	if (a->pid)
-		snprintf(who, sizeof(who), " %s %u (%s, %s)",
+		snprintf(who, sizeof(who), " %s %u (%s%s%s)",
 			 a->signal ? a->signal : "pid", a->pid,
-			 a->comm ? a->comm : "?", cli_bytes(a->bytes, b, sizeof(b)));
+			 a->comm ? a->comm : "?", a->bytes ? ", " : "",
+			 a->bytes ? cli_bytes(a->bytes, b, sizeof(b)) : "");
 	else if (a->bytes)
 		snprintf(who, sizeof(who), " %s", cli_bytes(a->bytes, b, sizeof(b)));
 	pthread_mutex_lock(&actlog_lock);

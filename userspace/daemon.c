@@ -391,6 +391,11 @@ static int daemon_loop(int sfd)
 		n = 2 + ladder_pollfds(fds + 2, 64);
 		if (poll(fds, n, ladder_timeout_ms()) < 0 && errno != EINTR)
 			return -errno;
+		/* First, while these fds still are the victims' ones: an event
+		 * may close them and a new kill reuse their numbers. */
+		for (i = 2; i < n; i++)
+			if (fds[i].revents)
+				ladder_pidfd_ready(fds[i].fd);
 		if (fds[0].revents) {
 			err = mw_nl_receive(&d.ev, MEMWATCH_A_EVENT_MAX,
 					    daemon_on_event, NULL);
@@ -413,9 +418,6 @@ static int daemon_loop(int sfd)
 					return 0;
 			}
 		}
-		for (i = 2; i < n; i++)
-			if (fds[i].revents)
-				ladder_pidfd_ready(fds[i].fd);
 		ladder_tick();
 	}
 }
