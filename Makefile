@@ -3,7 +3,9 @@
 # make            build module/memwatch.ko and userspace/memctl
 # make check      install what is missing, build, run every test in a guest
 # make demo       install what is missing, build, show memwatch in a guest
-# make lint       checkpatch on the module, cppcheck on userspace and tests
+# make bench      install what is missing, build, run bench/run in a guest:
+#                 writes bench/results.md (about 25 minutes)
+# make lint       checkpatch on the module, cppcheck on userspace, tests, bench
 #
 # KVER=... builds against another installed kernel's headers (default: the
 # newest one in /lib/modules, which is what the guest boots).
@@ -36,8 +38,19 @@ check: deps
 	scripts/check
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) all selftests
 	scripts/vm-run -- scripts/demo
+
+bench-tools:
+	$(MAKE) -C bench
+
+# psi=1: Debian's kernel leaves PSI off unless asked; section 3 uses it.
+bench: deps-bench
+	$(MAKE) all selftests bench-tools
+	scripts/vm-run --append psi=1 --timeout 3000 -- bench/run
+
+deps-bench:
+	scripts/deps --bench
 
 lint: ksrc
 	scripts/lint
@@ -45,6 +58,8 @@ lint: ksrc
 clean:
 	if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	$(MAKE) -C userspace clean
+	$(MAKE) -C bench clean
 	if [ -d $(KSRC) ]; then $(MAKE) -C selftests KSRC=$(KSRC) clean; fi
 
-.PHONY: all module memctl ksrc selftests deps check demo lint clean
+.PHONY: all module memctl ksrc selftests deps deps-bench check demo bench \
+	bench-tools lint clean

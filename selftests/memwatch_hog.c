@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,12 +21,14 @@
 static const char usage[] =
 "Usage: memwatch_hog [--hold SIZE] [--leak SIZE] [--every MS] [--max SIZE]\n"
 "                    [--children N] [--name NAME] [--oom-score-adj N]\n"
-"                    [--ready FD]\n"
+"                    [--ready FD] [--work FILE]\n"
 "\n"
 "Touch --hold bytes at once, then --leak bytes every --every ms (0: as\n"
 "fast as it can) until --max bytes in all, in --children processes if\n"
 "given (the parent waits for them), then stay until killed. SIZE takes\n"
-"K, M or G. --ready FD: write one byte to FD once the hold is touched.\n";
+"K, M or G. --ready FD: write one byte to FD once the hold is touched.\n"
+"--work FILE: instead of leaking, write to every page of the hold over\n"
+"and over, and keep the number of passes done in FILE.\n";
 
 static size_t parse_size(const char *s)
 {
@@ -44,6 +47,8 @@ static size_t parse_size(const char *s)
 	return v;
 }
 
+static char *held;
+
 static void touch(size_t bytes)
 {
 	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
@@ -57,6 +62,26 @@ static void touch(size_t bytes)
 	madvise(p, bytes, MADV_NOHUGEPAGE);
 	for (i = 0; i < bytes; i += 4096)
 		p[i] = 1;
+	if (!held)
+		held = p;
+}
+
+/* Useful work: a pass over the held memory; the count goes to fd. */
+static void work(size_t hold, int fd)
+{
+	unsigned long passes = 0;
+	char buf[32];
+	size_t i;
+
+	for (;;) {
+		int n;
+
+		for (i = 0; i < hold; i += 4096)
+			held[i]++;
+		n = snprintf(buf, sizeof(buf), "%lu\n", ++passes);
+		if (pwrite(fd, buf, n, 0) != n)
+			exit(1);
+	}
 }
 
 static void leak(size_t step, unsigned int every_ms, size_t max)
@@ -88,13 +113,14 @@ int main(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "oom-score-adj", required_argument, NULL, 'o' },
 		{ "ready", required_argument, NULL, 'r' },
+		{ "work", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	size_t hold = 0, step = 0, max = 0;
 	unsigned int every = 0, children = 0, i;
 	const char *adj = NULL;
-	int c, ready = -1;
+	int c, ready = -1, work_fd = -1;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -106,6 +132,13 @@ int main(int argc, char **argv)
 		case 'n': prctl(PR_SET_NAME, optarg); break;
 		case 'o': adj = optarg; break;
 		case 'r': ready = atoi(optarg); break;
+		case 'w':
+			work_fd = open(optarg, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			if (work_fd < 0) {
+				perror("memwatch_hog: --work");
+				return 1;
+			}
+			break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -125,6 +158,8 @@ int main(int argc, char **argv)
 			return 1;
 		close(ready);
 	}
+	if (work_fd >= 0 && hold)
+		work(hold, work_fd);
 	if (!children)
 		leak(step, every, max);
 	for (i = 0; i < children; i++) {

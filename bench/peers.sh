@@ -1,0 +1,198 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Section 4 of bench/run (sourced): memctl daemon against earlyoom and
+# nohang, and the kernel alone, on the same scenarios, in a cgroup with a
+# limit and host-wide. Uses bench/run's helpers and variables.
+
+cgname=bench-peer
+cgdir=/sys/fs/cgroup/$cgname
+tools="none memctl-sample memctl-tuned earlyoom-default earlyoom-tuned nohang-default nohang-tuned"
+scenarios="fast slow burst children"
+[ -n "$quick" ] && { tools="none memctl-tuned earlyoom-default"; scenarios="fast children"; }
+
+# Prefix each line with the time since boot, as /proc/uptime says it.
+stamp() { awk '{ getline u < "/proc/uptime"; close("/proc/uptime"); split(u, a, " "); print a[1], $0; fflush() }'; }
+
+# In the bench cgroup, with the OOM killer allowed to pick it.
+in_cg() { ( echo $BASHPID > $cgdir/cgroup.procs; exec "$hog" --oom-score-adj 0 "$@" ) & }
+
+tool_start() {
+	local tool=$1 scope=$2
+	tool_pid=
+	: > "$raw/peer.log"
+	rm -f "$raw/peer.jsonl" "$raw/peer.state"
+	case $tool in
+	memctl-*)
+		[ "$scope" = host ] && return 1	# whole-host policies: issue 9
+		if [ "$tool" = memctl-sample ]; then
+			# userspace/memctl.conf's levels and the daemon's defaults
+			printf '[cgroup /%s]\nnotify = 60%%\nreclaim = 70%%\nthrottle = 80%%\nfreeze = 90%%\nkill = 95%%\n' $cgname
+		else
+			printf '[daemon]\nfreeze-grace = 1s\nkill-grace = 1s\nsettle = 3s\n[cgroup /%s]\nnotify = 40%%\nreclaim = 50%%\nthrottle = 60%%\nfreeze = 64%%\nkill = 80%%\n' $cgname
+		fi > "$raw/peer.conf"
+		"$memctl" daemon --config "$raw/peer.conf" --log-json "$raw/peer.jsonl" \
+			--state "$raw/peer.state" > >(stamp >> "$raw/peer.log") 2>&1 &
+		tool_pid=$!
+		for _ in $(seq 100); do grep -q 'daemon: ready' "$raw/peer.log" && break; sleep 0.1; done
+		;;
+	earlyoom-*)
+		local args=()
+		[ "$tool" = earlyoom-tuned ] && args=(-m 20,10 -r 0)
+		"$peers/usr/bin/earlyoom" "${args[@]}" > >(stamp >> "$raw/peer.log") 2>&1 &
+		tool_pid=$!
+		sleep 1
+		;;
+	nohang-*)
+		cp "$peers/etc/nohang/nohang.conf" "$raw/nohang.conf"
+		if [ "$tool" = nohang-tuned ]; then
+			sed -i 's/^soft_threshold_min_mem *=.*/soft_threshold_min_mem = 20 %/;
+				s/^hard_threshold_min_mem *=.*/hard_threshold_min_mem = 10 %/;
+				s/^max_sleep *=.*/max_sleep = 0.5/' "$raw/nohang.conf"
+		fi
+		python3 -W ignore "$peers/usr/sbin/nohang" --monitor --config "$raw/nohang.conf" \
+			> >(stamp >> "$raw/peer.log") 2>&1 &
+		tool_pid=$!
+		for _ in $(seq 300); do grep -qi 'monitoring has started' "$raw/peer.log" && break; sleep 0.1; done
+		;;
+	esac
+	return 0
+}
+
+tool_stop() {
+	[ -n "$tool_pid" ] || return 0
+	kill "$tool_pid" 2>/dev/null
+	wait "$tool_pid" 2>/dev/null
+	tool_pid=
+}
+
+# Seconds after t0 of the tool's first action, or "-".
+first_action() {
+	local tool=$1 t0=$2 t=
+	case $tool in
+	memctl-*)
+		[ -s "$raw/peer.jsonl" ] &&
+			t=$(jq -rs '[.[] | select(.action != "notify" and .action != "oom") | .ts_ns] | min // empty' "$raw/peer.jsonl" |
+			    awk '{ printf "%.3f", $1 / 1e9 }') ;;
+	earlyoom-*|nohang-*)
+		t=$(grep -im1 'sending sig' "$raw/peer.log" | cut -d' ' -f1) ;;
+	esac
+	[ -n "$t" ] && awk -v t="$t" -v t0="$t0" 'BEGIN { printf "%.1f", t - t0 }' || echo -
+}
+
+# Seconds after t0 of the first kernel OOM kill since dmesg line $2, or "-".
+first_oom() {
+	local t
+	t=$(dmesg | tail -n +"$(($2 + 1))" | grep -m1 'Killed process\|oom-kill:' | sed 's/^\[ *\([0-9.]*\)\].*/\1/')
+	[ -n "$t" ] && awk -v t="$t" -v t0="$1" 'BEGIN { printf "%.1f", t - t0 }' || echo -
+}
+
+# One scenario with one tool: a row of the table.
+run_case() {
+	local scope=$1 scen=$2 tool=$3 limit timeout innocent_mb
+	local t0 t_end stopped=- oom0 oom dmesg0 alive work w0 w1 leaker kid
+	if [ "$scope" = cgroup ]; then limit=256M timeout=40 innocent_mb=60; else limit=max timeout=60 innocent_mb=200; fi
+	mkdir -p $cgdir
+	echo "$limit" > $cgdir/memory.max
+	if ! tool_start "$tool" "$scope"; then
+		rmdir $cgdir
+		echo "| $scope | $scen | $tool | n/a: whole-host policies are issue 9 | | | | |" >&3
+		return
+	fi
+	in_cg --hold ${innocent_mb}M --work "$raw/work" --name innocent
+	kid=$!
+	sleep 1.5
+	oom0=$(awk '/^oom_kill / { print $2 }' /proc/vmstat)
+	dmesg0=$(dmesg | wc -l)
+	w0=$(cat "$raw/work" 2>/dev/null || echo 0)
+	t0=$(up)
+	case $scen-$scope in
+	fast-*) in_cg --leak 1M --name leaker ;;
+	slow-cgroup) in_cg --leak 256K --every 25 --name leaker ;;
+	slow-host) in_cg --leak 1M --every 20 --name leaker ;;
+	burst-cgroup) in_cg --hold 200M --name burst ;;
+	burst-host) in_cg --hold 1900M --name burst ;;
+	children-cgroup) in_cg --children 8 --leak 256K --name leakers ;;
+	children-host) in_cg --children 8 --leak 1M --name leakers ;;
+	esac
+	leaker=$!
+	while kill -0 $leaker 2>/dev/null; do
+		if awk -v a="$t0" -v b="$(up)" -v m=$timeout 'BEGIN { exit !(b - a > m) }'; then
+			break
+		fi
+		sleep 0.2
+	done
+	t_end=$(up)
+	kill -0 $leaker 2>/dev/null || stopped=$(awk -v a="$t0" -v b="$t_end" 'BEGIN { printf "%.1f", b - a }')
+	w1=$(cat "$raw/work" 2>/dev/null || echo 0)
+	alive=yes
+	kill -0 $kid 2>/dev/null || alive="**no**"
+	if [ "$scope" = cgroup ]; then
+		oom=$(awk '$1 == "oom_kill" { print $2 }' $cgdir/memory.events)
+	else
+		oom=$(( $(awk '/^oom_kill / { print $2 }' /proc/vmstat) - oom0 ))
+	fi
+	work=$(awk -v a="$w0" -v b="$w1" -v t="$(awk -v a="$t0" -v b="$t_end" 'BEGIN { print b - a }')" -v base="$base_rate" \
+		'BEGIN { if (t > 0 && base > 0) printf "%.0f%%", (b - a) / t / base * 100; else print "-" }')
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$scope" "$scen" "$tool" "$oom" "$alive" \
+		"$(first_action "$tool" "$t0")" "$( [ "$stopped" = - ] && echo "not in ${timeout} s" || echo "$stopped")" "$work" >&3
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scope" "$scen" "$tool" "$oom" "$alive" "$(first_oom "$t0" "$dmesg0")" "$stopped" >> "$raw/peers.tsv"
+	tool_stop
+	echo 1 > $cgdir/cgroup.kill
+	for _ in $(seq 50); do rmdir $cgdir 2>/dev/null && break; sleep 0.1; done
+	cp "$raw/peer.log" "$raw/peer-$scope-$scen-$tool.log"
+	[ -f "$raw/peer.jsonl" ] && cp "$raw/peer.jsonl" "$raw/peer-$scope-$scen-$tool.jsonl"
+	note "  $scope $scen $tool: oom $oom, innocent $alive, stopped $stopped"
+}
+
+note "4. peers"
+load
+# The innocent's pace alone, for the work column.
+mkdir -p $cgdir
+in_cg --hold 60M --work "$raw/work" --name innocent
+kid=$!
+sleep 1.5
+w0=$(cat "$raw/work"); a=$(up); sleep 5; w1=$(cat "$raw/work"); b=$(up)
+base_rate=$(awk -v w0="$w0" -v w1="$w1" -v a="$a" -v b="$b" 'BEGIN { print (w1 - w0) / (b - a) }')
+echo 1 > $cgdir/cgroup.kill
+sleep 0.5
+rmdir $cgdir
+
+md ""
+md "## 4. Against earlyoom and nohang"
+md ""
+md "Each row: a fresh cgroup \`/$cgname\` holding an innocent process (\`memwatch_hog --work\`: it writes to"
+md "its memory over and over and counts its passes), then the scenario starts (time 0):"
+md ""
+md "- fast: one process taking 1M after 1M as fast as it can;"
+md "- slow: 256K every 25 ms (about 10 MB/s) in the cgroup, 1M every 20 ms (about 50 MB/s) host-wide;"
+md "- burst: one process touching 200M at once (1900M host-wide), then holding it;"
+md "- children: one parent with 8 children each taking 256K (1M host-wide) as fast as they can."
+md ""
+md "cgroup: memory.max 256M, innocent 60M, at most 40 s. host: no limit on the cgroup, the guest's"
+md "$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB and no swap, innocent 200M, at most 60 s."
+md ""
+md "Tools: **none** (the kernel alone); **memctl-sample** (\`memctl daemon\` with \`userspace/memctl.conf\`'s levels,"
+md "60/70/80/90/95%, and its default graces); **memctl-tuned** (40/50/60/64/80%, 1 s graces, as \`make demo\`);"
+md "**earlyoom-default** (\`earlyoom\`: SIGTERM under 10% MemAvailable); **earlyoom-tuned** (\`-m 20,10\`);"
+md "**nohang-default** (Debian's nohang.conf: SIGTERM under 5% available); **nohang-tuned** (20% / 10%, 0.5 s polls)."
+md "earlyoom and nohang watch the whole host only: in a cgroup with a limit they never act, by design."
+md ""
+md "Columns: kernel OOM kills; whether the innocent survived; seconds to the tool's first action"
+md "(memctl: its first reclaim, throttle, freeze or kill; the others: their first signal); seconds until the"
+md "leak stopped (the leaking process, or the parent of the children, ended); the innocent's work in that"
+md "time, as a share of its pace alone ($(awk -v r="$base_rate" 'BEGIN { printf "%.1f", r }') passes/s)."
+md ""
+md "| scope | scenario | tool | kernel OOM kills | innocent survived | first action (s) | leak stopped (s) | innocent's work |"
+md "| --- | --- | --- | --- | --- | --- | --- | --- |"
+echo -e "scope\tscenario\ttool\toom_kills\tinnocent_alive\tfirst_oom_s\tstopped_s" > "$raw/peers.tsv"
+for scope in cgroup host; do
+	for scen in $scenarios; do
+		for tool in $tools; do
+			run_case $scope $scen $tool
+		done
+	done
+done
+unload
+md ""
+md "Per-run logs of each tool: \`build/bench/peer-SCOPE-SCENARIO-TOOL.log\` (and \`.jsonl\`, memctl's action log)."
