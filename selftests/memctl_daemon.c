@@ -308,19 +308,23 @@ static bool wait_restored(FIXTURE_DATA(daemon) *self, long ms)
 	return false;
 }
 
-/* Wait up to ms for the action log to hold needle. */
-static bool wait_log(FIXTURE_DATA(daemon) *self, const char *needle, long ms)
+/* Wait up to ms for the file at path to hold needle. */
+static bool wait_file(const char *path, const char *needle, long ms)
 {
 	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
-		if (file_has(self->log, needle))
+		if (file_has(path, needle))
 			return true;
 		usleep(50000);
 	} while (ms_since(&t0) < ms);
 	return false;
 }
+
+/* The action log, and the daemon's output. */
+#define wait_log(self, needle, ms) wait_file((self)->log, needle, ms)
+#define wait_out(self, needle, ms) wait_file((self)->out, needle, ms)
 
 /* The action log (JSON lines) as one JSON array in logbuf. */
 static const char *log_array(FIXTURE_DATA(daemon) *self)
@@ -546,20 +550,6 @@ TEST_F(daemon, protected_processes_are_never_chosen)
 	EXPECT_EQ(0, cg_key(self->name, "memory.events", "oom_kill"));
 	kill(protected, SIGKILL);
 	EXPECT_TRUE(wait_restored(self, 20000));
-}
-
-/* Wait up to ms for the daemon's output to hold needle. */
-static bool wait_out(FIXTURE_DATA(daemon) *self, const char *needle, long ms)
-{
-	struct timespec t0;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	do {
-		if (file_has(self->out, needle))
-			return true;
-		usleep(50000);
-	} while (ms_since(&t0) < ms);
-	return false;
 }
 
 /* The cgroup's policy as `memctl policy list --json` shows it. */
