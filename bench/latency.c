@@ -2,8 +2,9 @@
 /*
  * latency: how soon each way of watching a cgroup hears that its usage
  * crossed a level. A child in cgroup NAME (memory.max 256M) holds 52M and
- * N times touches 16M more (usage 68M, over the level at 64M) and unmaps
- * it (52M, under the level by more than memwatch's margin). Three
+ * N times touches 12.5M more (usage 64.5M, over the level at 64M) and
+ * unmaps it (52M, under the level by more than memwatch's margin). 0.5M
+ * over memory.high is under 1%: the kernel does not throttle for that. Three
  * watchers run side by side:
  *
  *   memctl   `memctl watch --json`: a memwatch notify event at 64M; the
@@ -39,6 +40,7 @@
 #include <unistd.h>
 
 #define MIB (1024UL * 1024)
+#define EXTRA (12 * MIB + MIB / 2)
 #define MAXT 200000
 
 struct times {
@@ -164,13 +166,13 @@ static void child(int n)
 		base[i] = 1;
 	usleep(300000);
 	for (k = 0; k < n; k++) {
-		char *p = mmap(NULL, 16 * MIB, PROT_READ | PROT_WRITE,
+		char *p = mmap(NULL, EXTRA, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		madvise(p, 16 * MIB, MADV_NOHUGEPAGE);
-		for (i = 0; i < 16 * MIB; i += 4096)
+		madvise(p, EXTRA, MADV_NOHUGEPAGE);
+		for (i = 0; i < EXTRA; i += 4096)
 			p[i] = 1;
 		usleep(5000);
-		munmap(p, 16 * MIB);
+		munmap(p, EXTRA);
 		usleep(5000);
 	}
 	_exit(0);

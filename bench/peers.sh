@@ -91,7 +91,7 @@ first_oom() {
 run_case() {
 	local scope=$1 scen=$2 tool=$3 limit timeout innocent_mb
 	local t0 t_end stopped=- oom0 oom dmesg0 alive work w0 w1 leaker kid
-	if [ "$scope" = cgroup ]; then limit=256M timeout=40 innocent_mb=60; else limit=max timeout=60 innocent_mb=200; fi
+	if [ "$scope" = cgroup ]; then limit=256M timeout=40 innocent_mb=60; else limit=max timeout=45 innocent_mb=200; fi
 	mkdir -p $cgdir
 	echo "$limit" > $cgdir/memory.max
 	if ! tool_start "$tool" "$scope"; then
@@ -170,7 +170,7 @@ md "- burst: one process touching 200M at once (1900M host-wide), then holding i
 md "- children: one parent with 8 children each taking 256K (1M host-wide) as fast as they can."
 md ""
 md "cgroup: memory.max 256M, innocent 60M, at most 40 s. host: no limit on the cgroup, the guest's"
-md "$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB and no swap, innocent 200M, at most 60 s."
+md "$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB and no swap, innocent 200M, at most 45 s."
 md ""
 md "Tools: **none** (the kernel alone); **memctl-sample** (\`memctl daemon\` with \`userspace/memctl.conf\`'s levels,"
 md "60/70/80/90/95%, and its default graces); **memctl-tuned** (40/50/60/64/80%, 1 s graces, as \`make demo\`);"
