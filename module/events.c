@@ -2,20 +2,23 @@
 /*
  * Events are detected in probe context, where nothing may sleep or
  * allocate: there they only go into a fixed ring (a raw spinlock, held for
- * a copy), and a work item sends them from process context. A full ring,
+ * a copy and queue_work()), and a work item sends them from process
+ * context. The ring's size is the module parameter max_events. A full ring,
  * or no memory for a message, drops the event and counts it: STATUS
  * reports sent and dropped events, so a loss is never silent.
  */
 #include <linux/atomic.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
 #include "events.h"
 #include "netlink.h"
 
-#define MEMWATCH_EVENT_RING 256
-
-static struct memwatch_event memwatch_ring[MEMWATCH_EVENT_RING];
+static struct memwatch_event *memwatch_ring;	/* memwatch_ring_size long */
+static unsigned int memwatch_ring_size;
 static unsigned int memwatch_ring_head, memwatch_ring_len;
 static DEFINE_RAW_SPINLOCK(memwatch_ring_lock);
 static atomic64_t memwatch_sent, memwatch_dropped;
@@ -27,19 +30,21 @@ void memwatch_event_push(const struct memwatch_event *e)
 	unsigned long flags;
 	bool queued = false;
 
+	/*
+	 * The work is queued under the lock too: once exit has turned the
+	 * queue off, nothing queues the work again behind its cancel.
+	 */
 	raw_spin_lock_irqsave(&memwatch_ring_lock, flags);
 	if (READ_ONCE(memwatch_events_on) &&
-	    memwatch_ring_len < MEMWATCH_EVENT_RING) {
+	    memwatch_ring_len < memwatch_ring_size) {
 		memwatch_ring[(memwatch_ring_head + memwatch_ring_len++) %
-			      MEMWATCH_EVENT_RING] = *e;
+			      memwatch_ring_size] = *e;
+		queue_work(system_unbound_wq, &memwatch_event_work);
 		queued = true;
 	}
 	raw_spin_unlock_irqrestore(&memwatch_ring_lock, flags);
-	if (!queued) {
+	if (!queued)
 		atomic64_inc(&memwatch_dropped);
-		return;
-	}
-	queue_work(system_unbound_wq, &memwatch_event_work);
 }
 
 static bool memwatch_event_pop(struct memwatch_event *e)
@@ -51,7 +56,7 @@ static bool memwatch_event_pop(struct memwatch_event *e)
 	if (memwatch_ring_len) {
 		*e = memwatch_ring[memwatch_ring_head];
 		memwatch_ring_head = (memwatch_ring_head + 1) %
-				     MEMWATCH_EVENT_RING;
+				     memwatch_ring_size;
 		memwatch_ring_len--;
 		got = true;
 	}
@@ -71,8 +76,14 @@ static void memwatch_event_send(struct work_struct *work)
 	}
 }
 
-int memwatch_events_init(void)
+int memwatch_events_init(unsigned int size)
 {
+	memwatch_ring_size = clamp(size, MEMWATCH_EVENTS_MIN,
+				   MEMWATCH_EVENTS_MAX);
+	memwatch_ring = kvcalloc(memwatch_ring_size, sizeof(*memwatch_ring),
+				 GFP_KERNEL);
+	if (!memwatch_ring)
+		return -ENOMEM;
 	INIT_WORK(&memwatch_event_work, memwatch_event_send);
 	memwatch_ring_head = 0;
 	memwatch_ring_len = 0;
@@ -82,11 +93,35 @@ int memwatch_events_init(void)
 	return 0;
 }
 
-/* After the hooks are gone: nothing pushes any more. */
 void memwatch_events_exit(void)
 {
+	unsigned long flags;
+
+	/*
+	 * Under the lock: a push that saw the queue on has finished with it
+	 * before the queue goes (the watermark worker may still push).
+	 */
+	raw_spin_lock_irqsave(&memwatch_ring_lock, flags);
 	WRITE_ONCE(memwatch_events_on, false);
+	raw_spin_unlock_irqrestore(&memwatch_ring_lock, flags);
 	cancel_work_sync(&memwatch_event_work);
+	kvfree(memwatch_ring);
+	memwatch_ring = NULL;
+}
+
+unsigned int memwatch_events_queued(void)
+{
+	return READ_ONCE(memwatch_ring_len);
+}
+
+unsigned int memwatch_events_capacity(void)
+{
+	return memwatch_ring_size;
+}
+
+size_t memwatch_events_bytes(void)
+{
+	return (size_t)memwatch_ring_size * sizeof(*memwatch_ring);
 }
 
 u64 memwatch_events_sent(void)

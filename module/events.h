@@ -17,11 +17,19 @@ struct memwatch_event {
 	char victim_comm[TASK_COMM_LEN];
 };
 
-int memwatch_events_init(void);
+/* The queue's ceiling, module parameter max_events. */
+#define MEMWATCH_EVENTS_MIN	4U
+#define MEMWATCH_EVENTS_MAX	65536U
+
+/* size events fit in the queue (clamped to MIN..MAX): 0 or -ENOMEM. */
+int memwatch_events_init(unsigned int size);
 void memwatch_events_exit(void);
 /* Any context: queue an event for sending from process context. */
 void memwatch_event_push(const struct memwatch_event *e);
 u64 memwatch_events_sent(void);
 u64 memwatch_events_dropped(void);
+unsigned int memwatch_events_queued(void);
+unsigned int memwatch_events_capacity(void);
+size_t memwatch_events_bytes(void);
 
 #endif /* _MEMWATCH_EVENTS_H */

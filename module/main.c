@@ -27,6 +27,11 @@ module_param_named(max_policies, memwatch_max_policies, uint, 0444);
 MODULE_PARM_DESC(max_policies,
 		 "Cgroups with watermarks, 1 to 65536 (default: 1024)");
 
+static unsigned int memwatch_max_events = 256;
+module_param_named(max_events, memwatch_max_events, uint, 0444);
+MODULE_PARM_DESC(max_events,
+		 "Events queued for sending, 4 to 65536 (default: 256)");
+
 /*
  * Tables first, then what reads them: the family (commands), the event
  * sender, and last the hooks that feed it all. Exit, and a failed load,
@@ -48,7 +53,7 @@ static int __init memwatch_init(void)
 	err = memwatch_genl_init();
 	if (err)
 		goto err_wmark;
-	err = memwatch_events_init();
+	err = memwatch_events_init(memwatch_max_events);
 	if (err)
 		goto err_genl;
 	err = memwatch_hooks_init(memwatch_track);

@@ -6,6 +6,8 @@
 #include <linux/cgroup.h>
 #include <linux/module.h>
 #include <linux/nsproxy.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
 #include <uapi/linux/memwatch.h>
@@ -19,6 +21,12 @@
 #include "wmark.h"
 
 static struct genl_family memwatch_genl_family;
+
+/* Indexes into memwatch_genl_mcgrps. */
+enum {
+	MEMWATCH_GRP_EVENTS,
+	MEMWATCH_GRP_PUBLIC,
+};
 
 static int memwatch_put_hooks(struct sk_buff *skb)
 {
@@ -79,13 +87,17 @@ static int memwatch_put_tables(struct sk_buff *skb)
 	if (!tables ||
 	    memwatch_put_table(skb, "policies", memwatch_wmark_count(),
 			       memwatch_wmark_capacity(),
-			       memwatch_wmark_bytes(), 0) ||
+			       memwatch_wmark_bytes(), memwatch_wmark_refused()) ||
 	    memwatch_put_table(skb, "procs", memwatch_proc_used(),
 			       memwatch_proc_capacity(), memwatch_proc_bytes(),
 			       memwatch_proc_full_hits()) ||
 	    memwatch_put_table(skb, "pages", max(pages, 0L),
 			       memwatch_pfn_capacity(), memwatch_pfn_bytes(),
-			       memwatch_pfn_untracked()))
+			       memwatch_pfn_untracked()) ||
+	    memwatch_put_table(skb, "events", memwatch_events_queued(),
+			       memwatch_events_capacity(),
+			       memwatch_events_bytes(),
+			       memwatch_events_dropped()))
 		return -EMSGSIZE;
 	nla_nest_end(skb, tables);
 	return 0;
@@ -135,6 +147,8 @@ struct memwatch_proc_dump {
 	pid_t pid;		/* filter, or 0 */
 	struct cgroup *cgrp;	/* filter (a reference), or NULL */
 	char *path;		/* PATH_MAX scratch for cgroup paths */
+	kuid_t uid;		/* the reader's */
+	bool all;		/* the reader has CAP_SYS_ADMIN */
 };
 
 static int memwatch_proc_get_start(struct netlink_callback *cb)
@@ -146,6 +160,9 @@ static int memwatch_proc_get_start(struct netlink_callback *cb)
 	memset(ctx, 0, sizeof(*ctx));
 	if (attrs[MEMWATCH_A_PROC_PID])
 		ctx->pid = nla_get_u32(attrs[MEMWATCH_A_PROC_PID]);
+	/* .start runs in the requester's sendmsg(): current is the reader. */
+	ctx->uid = current_uid();
+	ctx->all = netlink_capable(cb->skb, CAP_SYS_ADMIN);
 	ctx->path = kmalloc(PATH_MAX, GFP_KERNEL);
 	return ctx->path ? 0 : -ENOMEM;
 }
@@ -193,6 +210,28 @@ static bool memwatch_proc_in_cgroup(const struct memwatch_proc *p,
 	in = cgroup_is_descendant(cgrp, ancestor);
 	cgroup_put(cgrp);
 	return in;
+}
+
+/*
+ * Without CAP_SYS_ADMIN a reader sees the live processes whose real uid is
+ * its own, and nothing else: not the kernel's, exited or overflow records.
+ */
+static bool memwatch_proc_visible(const struct memwatch_proc_dump *ctx,
+				  const struct memwatch_proc *p)
+{
+	struct task_struct *task;
+	bool mine = false;
+
+	if (ctx->all)
+		return true;
+	if (!p->tgid || p->state != MEMWATCH_PROC_ALIVE)
+		return false;
+	rcu_read_lock();
+	task = pid_task(find_pid_ns(p->tgid, &init_pid_ns), PIDTYPE_TGID);
+	if (task)
+		mine = uid_eq(task_uid(task), ctx->uid);
+	rcu_read_unlock();
+	return mine;
 }
 
 /* The cgroup's path as the reader's cgroup namespace sees it, or "". */
@@ -300,6 +339,8 @@ static int memwatch_proc_get_dumpit(struct sk_buff *skb,
 			continue;
 		if (ctx->pid && p->tgid != ctx->pid)
 			continue;
+		if (!memwatch_proc_visible(ctx, p))
+			continue;
 		if (ctx->cgrp &&
 		    (!p->tgid || !memwatch_proc_in_cgroup(p, ctx->cgrp)))
 			continue;
@@ -367,6 +408,34 @@ static int memwatch_parse_wmark(struct nlattr *nest,
 	return 0;
 }
 
+/*
+ * Changing policy needs CAP_SYS_ADMIN. GENL_ADMIN_PERM on the ops refuses
+ * callers without CAP_NET_ADMIN before their attributes are parsed; this
+ * is the check that matters.
+ */
+static int memwatch_admin(struct sk_buff *skb, struct genl_info *info)
+{
+	if (netlink_capable(skb, CAP_SYS_ADMIN))
+		return 0;
+	NL_SET_ERR_MSG(info->extack, "changing policy needs CAP_SYS_ADMIN");
+	return -EPERM;
+}
+
+/*
+ * A required attribute: GENL_REQ_ATTR_CHECK() only names the missing type
+ * (NLMSGERR_ATTR_MISS_TYPE); a person reading the error wants words too.
+ * A macro: NL_SET_ERR_MSG() takes a literal.
+ */
+#define memwatch_require(info, type, msg)				\
+	({								\
+		struct genl_info *__info = (info);			\
+		bool __missing = GENL_REQ_ATTR_CHECK(__info, type);	\
+									\
+		if (__missing)						\
+			NL_SET_ERR_MSG(__info->extack, msg);		\
+		__missing;						\
+	})
+
 static int memwatch_policy_set_doit(struct sk_buff *skb,
 				    struct genl_info *info)
 {
@@ -374,8 +443,13 @@ static int memwatch_policy_set_doit(struct sk_buff *skb,
 	struct nlattr *w;
 	int rem, err, n = 0;
 
-	if (GENL_REQ_ATTR_CHECK(info, MEMWATCH_A_POLICY_CGROUP_ID) ||
-	    GENL_REQ_ATTR_CHECK(info, MEMWATCH_A_POLICY_WMARKS))
+	err = memwatch_admin(skb, info);
+	if (err)
+		return err;
+	if (memwatch_require(info, MEMWATCH_A_POLICY_CGROUP_ID,
+			     "missing attribute: the cgroup id") ||
+	    memwatch_require(info, MEMWATCH_A_POLICY_WMARKS,
+			     "missing attribute: the watermarks"))
 		return -EINVAL;
 	nla_for_each_nested(w, info->attrs[MEMWATCH_A_POLICY_WMARKS], rem) {
 		if (nla_type(w) != MEMWATCH_A_POLICY_WMARK) {
@@ -405,9 +479,12 @@ static int memwatch_policy_set_doit(struct sk_buff *skb,
 static int memwatch_policy_del_doit(struct sk_buff *skb,
 				    struct genl_info *info)
 {
-	int err;
+	int err = memwatch_admin(skb, info);
 
-	if (GENL_REQ_ATTR_CHECK(info, MEMWATCH_A_POLICY_CGROUP_ID))
+	if (err)
+		return err;
+	if (memwatch_require(info, MEMWATCH_A_POLICY_CGROUP_ID,
+			     "missing attribute: the cgroup id"))
 		return -EINVAL;
 	err = memwatch_wmark_del(nla_get_u64(info->attrs[MEMWATCH_A_POLICY_CGROUP_ID]),
 				 info->extack);
@@ -571,24 +648,23 @@ static int memwatch_put_top(struct sk_buff *skb, u64 cgroup_id)
 	return 0;
 }
 
-int memwatch_genl_event(const struct memwatch_event *e)
+/*
+ * One event message. The full one (privileged group) names the processes;
+ * the public one carries the cgroup's figures only, since a multicast
+ * cannot be filtered per listener.
+ */
+static struct sk_buff *memwatch_event_msg(const struct memwatch_event *e,
+					  char *path, bool full)
 {
-	struct sk_buff *msg;
-	char *path;
+	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	void *hdr;
-	int err = -EMSGSIZE;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	path = kmalloc(PATH_MAX, GFP_KERNEL);
-	if (!msg || !path) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!msg)
+		return NULL;
 	hdr = genlmsg_put(msg, 0, 0, &memwatch_genl_family, 0,
 			  MEMWATCH_CMD_EVENT);
-	if (!hdr)
-		goto out;
-	if (nla_put_u64_64bit(msg, MEMWATCH_A_EVENT_CGROUP_ID, e->cgroup_id,
+	if (!hdr ||
+	    nla_put_u64_64bit(msg, MEMWATCH_A_EVENT_CGROUP_ID, e->cgroup_id,
 			      MEMWATCH_A_EVENT_PAD) ||
 	    nla_put_string(msg, MEMWATCH_A_EVENT_CGROUP_PATH,
 			   memwatch_cgroup_path(e->cgroup_id, path)) ||
@@ -601,40 +677,73 @@ int memwatch_genl_event(const struct memwatch_event *e)
 	    nla_put_u64_64bit(msg, MEMWATCH_A_EVENT_THRESHOLD, e->threshold,
 			      MEMWATCH_A_EVENT_PAD) ||
 	    nla_put_u64_64bit(msg, MEMWATCH_A_EVENT_TS_NS, e->ts_ns,
-			      MEMWATCH_A_EVENT_PAD) ||
-	    memwatch_put_top(msg, e->cgroup_id))
-		goto out;
+			      MEMWATCH_A_EVENT_PAD))
+		goto err;
 	if (e->level == MEMWATCH_LEVEL_OOM &&
-	    (nla_put_u32(msg, MEMWATCH_A_EVENT_VICTIM_PID, e->victim) ||
-	     nla_put_string(msg, MEMWATCH_A_EVENT_VICTIM_COMM, e->victim_comm) ||
-	     nla_put_u8(msg, MEMWATCH_A_EVENT_WMARK_FIRED, e->wmark_fired)))
-		goto out;
+	    nla_put_u8(msg, MEMWATCH_A_EVENT_WMARK_FIRED, e->wmark_fired))
+		goto err;
+	if (full &&
+	    (memwatch_put_top(msg, e->cgroup_id) ||
+	     (e->level == MEMWATCH_LEVEL_OOM &&
+	      (nla_put_u32(msg, MEMWATCH_A_EVENT_VICTIM_PID, e->victim) ||
+	       nla_put_string(msg, MEMWATCH_A_EVENT_VICTIM_COMM,
+			      e->victim_comm)))))
+		goto err;
 	genlmsg_end(msg, hdr);
-	err = genlmsg_multicast(&memwatch_genl_family, msg, 0, 0, GFP_KERNEL);
-	msg = NULL;
-	/* Nobody listening is not a loss. */
-	if (err == -ESRCH)
-		err = 0;
-out:
+	return msg;
+err:
 	nlmsg_free(msg);
+	return NULL;
+}
+
+int memwatch_genl_event(const struct memwatch_event *e)
+{
+	static const bool full[] = {
+		[MEMWATCH_GRP_EVENTS] = true,
+		[MEMWATCH_GRP_PUBLIC] = false,
+	};
+	struct sk_buff *msg;
+	unsigned int grp;
+	char *path;
+	int err = 0, ret;
+
+	path = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!path)
+		return -ENOMEM;
+	for (grp = 0; grp < ARRAY_SIZE(full); grp++) {
+		if (!genl_has_listeners(&memwatch_genl_family, &init_net, grp))
+			continue;
+		msg = memwatch_event_msg(e, path, full[grp]);
+		if (!msg) {
+			err = -ENOMEM;
+			continue;
+		}
+		ret = genlmsg_multicast(&memwatch_genl_family, msg, 0, grp,
+					GFP_KERNEL);
+		/* A listener leaving meanwhile is not a loss. */
+		if (ret && ret != -ESRCH)
+			err = ret;
+	}
 	kfree(path);
 	return err;
 }
 
-static int memwatch_validate_pid(const struct nlattr *attr,
-				 struct netlink_ext_ack *extack)
-{
-	if (nla_get_u32(attr) && nla_get_u32(attr) <= PID_MAX_LIMIT)
-		return 0;
-	NL_SET_ERR_MSG_ATTR(extack, attr, "not a process id");
-	return -EINVAL;
-}
+/*
+ * Not NLA_POLICY_VALIDATE_FN: when an attribute fails validation, 6.1's
+ * netlink_ack() describes the policy to the sender, and for a validation
+ * function it reads the function pointer as a range and WARNs (found by
+ * memwatch_fuzz; any user could trigger it). A range is described right.
+ */
+static struct netlink_range_validation memwatch_pid_range __ro_after_init = {
+	.min = 1,
+	.max = PID_MAX_LIMIT,
+};
 
 static const struct nla_policy
 memwatch_proc_get_policy[MEMWATCH_A_PROC_CGROUP_ID + 1] = {
 	[MEMWATCH_A_PROC_PAD] = { .type = NLA_REJECT },
-	[MEMWATCH_A_PROC_PID] = NLA_POLICY_VALIDATE_FN(NLA_U32,
-						       memwatch_validate_pid),
+	[MEMWATCH_A_PROC_PID] = NLA_POLICY_FULL_RANGE(NLA_U32,
+						      &memwatch_pid_range),
 	[MEMWATCH_A_PROC_CGROUP_ID] = { .type = NLA_U64 },
 };
 
@@ -678,7 +787,11 @@ static const struct genl_ops memwatch_genl_ops[] = {
 };
 
 static const struct genl_multicast_group memwatch_genl_mcgrps[] = {
-	{ .name = MEMWATCH_MCGRP_EVENTS },
+	[MEMWATCH_GRP_EVENTS] = {
+		.name = MEMWATCH_MCGRP_EVENTS,
+		.flags = GENL_MCAST_CAP_SYS_ADMIN,
+	},
+	[MEMWATCH_GRP_PUBLIC] = { .name = MEMWATCH_MCGRP_PUBLIC },
 };
 
 static struct genl_family memwatch_genl_family __ro_after_init = {

@@ -49,6 +49,7 @@ static DEFINE_HASHTABLE(memwatch_policies, 8);
 static DEFINE_MUTEX(memwatch_wmark_mutex);
 static unsigned int memwatch_npolicies;	/* under the mutex */
 static unsigned int memwatch_max_policies;
+static atomic64_t memwatch_refused;	/* POLICY_SETs the full table refused */
 static struct delayed_work memwatch_wmark_work;
 static bool memwatch_wmark_ticking;
 
@@ -290,6 +291,7 @@ int memwatch_wmark_set(u64 cgroup_id,
 	old = memwatch_policy_find(p->memcg);
 	if (!old && memwatch_npolicies >= memwatch_max_policies) {
 		NL_SET_ERR_MSG(extack, "the policy table is full (max_policies)");
+		atomic64_inc(&memwatch_refused);
 		err = -ENOSPC;
 		goto unlock;
 	}
@@ -369,6 +371,11 @@ unsigned int memwatch_wmark_count(void)
 	return READ_ONCE(memwatch_npolicies);
 }
 
+u64 memwatch_wmark_refused(void)
+{
+	return atomic64_read(&memwatch_refused);
+}
+
 unsigned int memwatch_wmark_capacity(void)
 {
 	return memwatch_max_policies;
@@ -415,6 +422,7 @@ int memwatch_wmark_init(unsigned int max_policies)
 {
 	memwatch_max_policies = clamp(max_policies, 1U, 65536U);
 	memwatch_npolicies = 0;
+	atomic64_set(&memwatch_refused, 0);
 	INIT_DELAYED_WORK(&memwatch_wmark_work, memwatch_wmark_tick);
 	queue_delayed_work(system_unbound_wq, &memwatch_wmark_work,
 			   msecs_to_jiffies(MEMWATCH_WMARK_TICK_MS));

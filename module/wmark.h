@@ -46,6 +46,8 @@ int memwatch_wmark_del(u64 cgroup_id, struct netlink_ext_ack *extack);
 int memwatch_wmark_get(unsigned int index, struct memwatch_policy_view *v);
 unsigned int memwatch_wmark_count(void);
 unsigned int memwatch_wmark_capacity(void);
+/* POLICY_SETs refused with -ENOSPC since load. */
+u64 memwatch_wmark_refused(void);
 size_t memwatch_wmark_bytes(void);
 
 #endif /* _MEMWATCH_WMARK_H */

@@ -190,17 +190,15 @@ TEST_F(family, unknown_command_is_refused)
 
 TEST_F(family, status_works_unprivileged)
 {
-	struct passwd *nobody = getpwnam("nobody");
 	int status;
 	pid_t pid;
 
-	ASSERT_NE(NULL, nobody);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		int fd;
 
-		if (setgid(nobody->pw_gid) || setuid(nobody->pw_uid))
+		if (mw_become_nobody())
 			_exit(2);
 		fd = mw_nl_open();
 		if (fd < 0)

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -420,9 +423,24 @@ int mw_cgroup_remove(const char *name)
 	char path[256];
 	int i;
 
+	struct dirent *d;
+	DIR *dir;
+
 	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cgroup.kill", name);
 	mw_write(path, "1");
 	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", name);
+	/* The children first. */
+	dir = opendir(path);
+	while (dir && (d = readdir(dir))) {
+		char child[512];
+
+		if (d->d_type != DT_DIR || d->d_name[0] == '.')
+			continue;
+		snprintf(child, sizeof(child), "%s/%s", name, d->d_name);
+		mw_cgroup_remove(child);
+	}
+	if (dir)
+		closedir(dir);
 	/* Killed tasks take a moment to leave. */
 	for (i = 0; i < 50; i++) {
 		if (!rmdir(path) || errno == ENOENT)
@@ -570,8 +588,9 @@ static int mw_nl_send(int fd, uint16_t family, uint8_t cmd, uint16_t flags,
 	return r->error;
 }
 
-int mw_nl_family(int fd, const char *name, uint16_t *id, uint32_t *version,
-		 uint32_t *events_grp)
+/* The family's id and version, and the id of its multicast group grp_name. */
+static int mw_nl_getfamily(int fd, const char *name, const char *grp_name,
+			   uint16_t *id, uint32_t *version, uint32_t *grp_id)
 {
 	static struct mw_nl_reply r;
 	const struct nlattr *a, *grp;
@@ -590,7 +609,7 @@ int mw_nl_family(int fd, const char *name, uint16_t *id, uint32_t *version,
 	*id = *(const uint16_t *)mw_nla_data(a);
 	a = mw_nla_find(r.attrs, r.len, CTRL_ATTR_VERSION);
 	*version = a ? *(const uint32_t *)mw_nla_data(a) : 0;
-	*events_grp = 0;
+	*grp_id = 0;
 	a = mw_nla_find(r.attrs, r.len, CTRL_ATTR_MCAST_GROUPS);
 	if (!a)
 		return 0;
@@ -601,8 +620,36 @@ int mw_nl_family(int fd, const char *name, uint16_t *id, uint32_t *version,
 				    CTRL_ATTR_MCAST_GRP_NAME);
 		gid = mw_nla_find(mw_nla_data(grp), mw_nla_len(grp),
 				  CTRL_ATTR_MCAST_GRP_ID);
-		if (gname && gid && !strcmp(mw_nla_data(gname), "events"))
-			*events_grp = *(const uint32_t *)mw_nla_data(gid);
+		if (gname && gid && !strcmp(mw_nla_data(gname), grp_name))
+			*grp_id = *(const uint32_t *)mw_nla_data(gid);
 	}
+	return 0;
+}
+
+int mw_nl_family(int fd, const char *name, uint16_t *id, uint32_t *version,
+		 uint32_t *events_grp)
+{
+	return mw_nl_getfamily(fd, name, "events", id, version, events_grp);
+}
+
+int mw_nl_group(int fd, const char *name, const char *group, uint32_t *id)
+{
+	uint32_t version;
+	uint16_t family;
+	int err = mw_nl_getfamily(fd, name, group, &family, &version, id);
+
+	if (!err && !*id)
+		err = -ENOENT;
+	return err;
+}
+
+int mw_become_nobody(void)
+{
+	struct passwd *pw = getpwnam("nobody");
+
+	if (!pw)
+		return -ENOENT;
+	if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid))
+		return -errno;
 	return 0;
 }

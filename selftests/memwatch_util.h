@@ -82,6 +82,8 @@ int mw_nl_open(void);
 /* The id, version and "events" group id of family name: 0 or -ENOENT. */
 int mw_nl_family(int fd, const char *name, uint16_t *id, uint32_t *version,
 		 uint32_t *events_grp);
+/* The id of the family's multicast group: 0 or -ENOENT. */
+int mw_nl_group(int fd, const char *name, const char *group, uint32_t *id);
 /*
  * Send a request (NLM_F_REQUEST | NLM_F_ACK | flags) with raw attribute
  * bytes and wait for the ACK; returns r->error.
@@ -110,6 +112,9 @@ int mw_nl_events_open(uint32_t group);
  * buf (MW_NL_BUFSZ), their length returned; 0 on timeout, -errno.
  */
 int mw_nl_next(int fd, uint8_t cmd, int timeout_ms, char *buf);
+
+/* Become the user "nobody" (no groups, no capabilities): 0 or -errno. */
+int mw_become_nobody(void);
 
 /* Write val to the file at path: 0 or -errno. */
 int mw_write(const char *path, const char *val);

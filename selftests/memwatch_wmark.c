@@ -327,7 +327,6 @@ TEST_F(wmark, bad_inputs_get_errno_and_message)
 	static const int nolevel[][2] = { { 9, 50 } };
 	static const int twice[][2] = { { 1, 10 }, { 1, 20 } };
 	static const int fine[][2] = { { 1, 50 } };
-	struct passwd *nobody = getpwnam("nobody");
 	int before = policies(self), status;
 	char attrs[64];
 	size_t len;
@@ -359,13 +358,12 @@ TEST_F(wmark, bad_inputs_get_errno_and_message)
 	EXPECT_EQ(before, policies(self));
 
 	/* An unprivileged caller may list, not set. */
-	ASSERT_NE(NULL, nobody);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		uint32_t version, grp;
 
-		if (setgid(nobody->pw_gid) || setuid(nobody->pw_uid))
+		if (mw_become_nobody())
 			_exit(2);
 		self->fd = mw_nl_open();
 		if (self->fd < 0 ||

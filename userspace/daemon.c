@@ -452,7 +452,7 @@ int cmd_daemon(int argc, char **argv)
 
 	if (mw_nl_connect(&d.req))
 		return EXIT_FAIL;
-	if (mw_nl_open(&d.ev) || mw_nl_subscribe(&d.ev)) {
+	if (mw_nl_open(&d.ev) || mw_nl_subscribe(&d.ev, false)) {
 		fprintf(stderr, "memctl daemon: cannot subscribe to memwatch's events\n");
 		mw_nl_close(&d.req);
 		return EXIT_FAIL;

@@ -244,17 +244,28 @@ static int mw_nl_on_event(struct nl_msg *msg, void *data)
 	return NL_OK;
 }
 
-int mw_nl_subscribe(struct mw_nl *nl)
+int mw_nl_subscribe(struct mw_nl *nl, bool public_ok)
 {
 	int grp = genl_ctrl_resolve_grp(nl->sk, MEMWATCH_GENL_NAME,
 					MEMWATCH_MCGRP_EVENTS);
+	int ret = 0;
 
 	if (grp < 0)
 		return -ENOENT;
-	if (nl_socket_add_membership(nl->sk, grp))
-		return -EIO;
+	if (nl_socket_add_membership(nl->sk, grp)) {
+		/* The full group needs CAP_SYS_ADMIN. */
+		if (!public_ok)
+			return -EPERM;
+		grp = genl_ctrl_resolve_grp(nl->sk, MEMWATCH_GENL_NAME,
+					    MEMWATCH_MCGRP_PUBLIC);
+		if (grp < 0)
+			return -ENOENT;
+		if (nl_socket_add_membership(nl->sk, grp))
+			return -EPERM;
+		ret = 1;
+	}
 	nl_socket_set_buffer_size(nl->sk, 4 << 20, 0);
-	return 0;
+	return ret;
 }
 
 int mw_nl_receive(struct mw_nl *nl, int maxattr, mw_nl_parse_fn parse,

@@ -2,6 +2,7 @@
 #ifndef MEMCTL_NL_H
 #define MEMCTL_NL_H
 
+#include <stdbool.h>
 #include <netlink/genl/genl.h>
 
 /* A generic netlink socket bound to the memwatch family. */
@@ -33,8 +34,12 @@ struct nl_msg *mw_nl_msg(struct mw_nl *nl, uint8_t cmd, int flags);
 int mw_nl_request(struct mw_nl *nl, struct nl_msg *msg, int maxattr,
 		  mw_nl_parse_fn parse, void *arg);
 
-/* Join the "events" group: 0 or -errno. */
-int mw_nl_subscribe(struct mw_nl *nl);
+/*
+ * Join the "events" group: 0; or, when that is refused (it needs
+ * CAP_SYS_ADMIN) and public_ok, "events-public", whose events name no
+ * processes: 1; or -errno.
+ */
+int mw_nl_subscribe(struct mw_nl *nl, bool public_ok);
 /*
  * Receive what is waiting (blocking until something is, unless the
  * socket is non-blocking) and hand each event's attributes, parsed up to

@@ -24,6 +24,8 @@ static const char watch_usage[] =
 "the threshold, when the kernel detected it and when memctl received it\n"
 "(both CLOCK_MONOTONIC), and the processes of the cgroup holding the most\n"
 "memory; and every time the kernel OOM killer picks a victim anyway.\n"
+"Without CAP_SYS_ADMIN the events come without the processes (top is\n"
+"empty, no victim): 'memctl top' shows a user its own.\n"
 "\n"
 "Options:\n"
 "  -j, --json          one JSON object per line: cgroup, cgroup_id, level\n"
@@ -231,7 +233,11 @@ int cmd_watch(int argc, char **argv)
 				       argv[optind]);
 	if (mw_nl_connect(&nl))
 		return EXIT_FAIL;
-	err = mw_nl_subscribe(&nl);
+	err = mw_nl_subscribe(&nl, true);
+	if (err == 1) {
+		fprintf(stderr, "memctl: watch: not privileged: events come without their processes\n");
+		err = 0;
+	}
 	while (!err) {
 		err = mw_nl_receive(&nl, MEMWATCH_A_EVENT_MAX, watch_event, &w);
 		if (err == -ENOBUFS) {

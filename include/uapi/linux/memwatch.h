@@ -6,10 +6,11 @@
  * =============
  *
  * memwatch is driven over generic netlink, family MEMWATCH_GENL_NAME, version
- * MEMWATCH_GENL_VERSION. Events are multicast on the group
- * MEMWATCH_MCGRP_EVENTS. Every attribute set is validated strictly: an
- * attribute a command does not take is rejected with -EINVAL and an extended
- * ACK naming it.
+ * MEMWATCH_GENL_VERSION. Events are multicast on the groups
+ * MEMWATCH_MCGRP_EVENTS (joining it needs CAP_SYS_ADMIN) and
+ * MEMWATCH_MCGRP_PUBLIC (any user; no process attributes). Every attribute
+ * set is validated strictly: an attribute a command does not take is
+ * rejected with -EINVAL and an extended ACK naming it.
  *
  * Numbers in this file are ABI: new commands and attributes are only ever
  * appended before the __MEMWATCH_*_MAX sentinel.
@@ -53,8 +54,10 @@
  * MEMWATCH_CMD_PROC_GET
  * ---------------------
  *
- * Permission: any user. Request: NLM_F_REQUEST | NLM_F_DUMP, optionally
- * with filters:
+ * Permission: any user; without CAP_SYS_ADMIN the dump holds only the
+ * caller's own live processes (by real uid), not the kernel's, exited or
+ * overflow records. Request: NLM_F_REQUEST | NLM_F_DUMP, optionally with
+ * filters:
  *
  *    MEMWATCH_A_PROC_PID: NLA_U32, only this process (thread group id)
  *    MEMWATCH_A_PROC_CGROUP_ID: NLA_U64, only processes in this cgroup or
@@ -85,7 +88,8 @@
  * MEMWATCH_CMD_POLICY_SET
  * -----------------------
  *
- * Permission: CAP_SYS_ADMIN. Sets the watermarks of one cgroup, replacing
+ * Permission: CAP_SYS_ADMIN (and CAP_NET_ADMIN, which generic netlink's
+ * admin flag checks first, with no message). Sets the watermarks of one cgroup, replacing
  * any it had (levels not given are off):
  *
  *    MEMWATCH_A_POLICY_CGROUP_ID: NLA_U64, required
@@ -104,7 +108,7 @@
  * MEMWATCH_CMD_POLICY_DEL
  * -----------------------
  *
- * Permission: CAP_SYS_ADMIN. MEMWATCH_A_POLICY_CGROUP_ID: the cgroup whose
+ * Permission: as POLICY_SET. MEMWATCH_A_POLICY_CGROUP_ID: the cgroup whose
  * policy goes (-ENOENT if it has none).
  *
  * MEMWATCH_CMD_POLICY_GET
@@ -120,8 +124,8 @@
  *    MEMWATCH_A_POLICY_WMARKS: NLA_NESTED, as set, each with
  *        MEMWATCH_A_WMARK_THRESHOLD: NLA_U64, bytes, resolved now
  *
- * MEMWATCH_CMD_EVENT (multicast on MEMWATCH_MCGRP_EVENTS)
- * -------------------------------------------------------
+ * MEMWATCH_CMD_EVENT (multicast on MEMWATCH_MCGRP_EVENTS and _PUBLIC)
+ * -------------------------------------------------------------------
  *
  * Sent the moment a cgroup's usage crosses a level (up: at or over its
  * threshold; down: under it by the margin, see Documentation/design.md),
@@ -147,6 +151,10 @@
  *    MEMWATCH_A_EVENT_WMARK_FIRED: NLA_U8, OOM only: 1 if a watermark of the
  *                                  cgroup or an ancestor was crossed
  *
+ * On MEMWATCH_MCGRP_PUBLIC the same events come without EVENT_TOP,
+ * EVENT_VICTIM_PID and EVENT_VICTIM_COMM: a multicast cannot be filtered
+ * per listener, and processes are shown only to their owners (PROC_GET).
+ *
  * NLA_U64 attributes are padded with MEMWATCH_A_*_PAD (nla_put_u64_64bit).
  */
 #ifndef _UAPI_LINUX_MEMWATCH_H
@@ -155,6 +163,7 @@
 #define MEMWATCH_GENL_NAME	"memwatch"
 #define MEMWATCH_GENL_VERSION	1
 #define MEMWATCH_MCGRP_EVENTS	"events"
+#define MEMWATCH_MCGRP_PUBLIC	"events-public"
 
 enum memwatch_cmd {
 	MEMWATCH_CMD_UNSPEC,
