@@ -631,6 +631,43 @@ TEST_F(daemon, restart_restores_and_keeps_the_module_policies)
 	EXPECT_TRUE(wait_out(self, "unthrottle: ok: usage fell", 5000));
 }
 
+/*
+ * The daemon dies while the cgroup is frozen and throttled (a long freeze
+ * grace keeps it there): a new one thaws it and puts memory.high back.
+ */
+TEST_F_TIMEOUT(daemon, restart_thaws_and_unthrottles_what_it_left, 180)
+{
+	char high[32], frozen[8];
+	pid_t leaker;
+
+	write_conf(self, "freeze-grace = 60s\nkill-grace = 2s\nsettle = 3s\n",
+		   "notify = 40%\nthrottle = 55%\nfreeze = 64%\nkill = 95%\n");
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
+	leaker = spawn_hog(self, "--hold", "150M", "--leak", "1M", "--every",
+			   "20", "--name", "leaker", MW_END);
+	ASSERT_LT(0, leaker);
+	ASSERT_TRUE(wait_log(self, "\"freeze\"", 60000));
+	kill(self->daemon, SIGKILL);
+	waitpid(self->daemon, NULL, 0);
+	self->daemon = 0;
+	ASSERT_EQ(0, cg_get(self->name, "cgroup.freeze", frozen, sizeof(frozen)));
+	EXPECT_STREQ("1", frozen);
+	ASSERT_EQ(0, cg_get(self->name, "memory.high", high, sizeof(high)));
+	EXPECT_STRNE("max", high);
+	EXPECT_TRUE(file_has(self->state, "frozen "));
+	EXPECT_TRUE(file_has(self->state, "throttled "));
+
+	ASSERT_EQ(0, start_daemon(self, MW_END));
+	EXPECT_TRUE(wait_log(self, "left by a memctl daemon", 5000));
+	EXPECT_EQ(0, log_jq(self,
+		"any(.[]; .action == \"thaw\" and .result == \"ok\""
+		" and (.reason | contains(\"left by\")))"
+		" and any(.[]; .action == \"unthrottle\" and .result == \"ok\""
+		" and (.reason | contains(\"left by\")))"));
+	kill(leaker, SIGKILL);
+	EXPECT_TRUE(wait_restored(self, 15000));
+}
+
 /* --exec runs for each event with the event in MEMCTL_* variables. */
 TEST_F(daemon, exec_hook_gets_the_event)
 {

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -46,40 +47,169 @@ FIXTURE_TEARDOWN(module)
 		mw_module_ensure(true);
 }
 
-/* A child that faults in and frees anonymous pages until killed. */
-static pid_t start_faulting(void)
+/* A child running argv until killed. */
+static pid_t start(char *const argv[])
 {
+	pid_t pid = fork();
+
+	if (!pid) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* What the helpers of the load cycles saw, in shared memory. */
+struct seen {
+	unsigned long dumps, events;
+};
+
+/*
+ * A reader: connect, dump processes and policies, again and again; and a
+ * listener on the events group, joined anew every half second (the family
+ * and its group come and go with the module).
+ */
+static pid_t start_reader(struct seen *seen, bool listen)
+{
+	static struct mw_nl_reply r;
 	pid_t pid = fork();
 
 	if (pid)
 		return pid;
 	for (;;) {
-		void *p = mw_alloc_on(8 << 20, -1);
+		static char buf[MW_NL_BUFSZ];
+		uint32_t version, grp;
+		uint16_t id;
+		int fd = mw_nl_open(), ev, i;
 
-		if (p)
-			munmap(p, 8 << 20);
+		if (fd < 0 || mw_nl_family(fd, MEMWATCH_GENL_NAME, &id,
+					   &version, &grp)) {
+			if (fd >= 0)
+				close(fd);
+			usleep(2000);
+			continue;
+		}
+		if (!listen) {
+			if (!mw_nl_dump(fd, id, MEMWATCH_CMD_PROC_GET, NULL, 0,
+					NULL, NULL, &r) &&
+			    !mw_nl_dump(fd, id, MEMWATCH_CMD_POLICY_GET, NULL, 0,
+					NULL, NULL, &r))
+				seen->dumps++;
+			close(fd);
+			continue;
+		}
+		close(fd);
+		ev = mw_nl_events_open(grp);
+		for (i = 0; ev >= 0 && i < 5; i++)
+			if (mw_nl_next(ev, MEMWATCH_CMD_EVENT, 100, buf) > 0)
+				seen->events++;
+		if (ev >= 0)
+			close(ev);
 	}
 }
 
-/* The hooks are attached and detached while another task faults pages. */
-TEST_F(module, load_unload_20_times)
+/* In cgroup name, 40M touched and unmapped, over and over. */
+static pid_t start_stepper(const char *name)
 {
-	pid_t child;
-	int i, status;
+	pid_t pid = fork();
 
-	child = start_faulting();
-	ASSERT_LT(0, child);
-	for (i = 0; i < 20; i++) {
+	if (pid)
+		return pid;
+	if (mw_cgroup_enter(name))
+		_exit(1);
+	for (;;) {
+		void *p = mw_alloc_on(40 << 20, -1);
+
+		usleep(20000);
+		if (p)
+			munmap(p, 40 << 20);
+		usleep(20000);
+	}
+}
+
+/* notify at 50% of cgid's limit on a fresh socket: 0 or -errno. */
+static int notify_at_half(uint64_t cgid)
+{
+	static struct mw_nl_reply r;
+	uint8_t level = MEMWATCH_LEVEL_NOTIFY;
+	uint32_t version, grp, pct = 50;
+	char attrs[128];
+	size_t len = 0;
+	int fd, nest, w, err;
+	uint16_t id;
+
+	fd = mw_nl_open();
+	if (fd < 0)
+		return fd;
+	err = mw_nl_family(fd, MEMWATCH_GENL_NAME, &id, &version, &grp);
+	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_POLICY_CGROUP_ID,
+		   &cgid, sizeof(cgid));
+	nest = mw_nla_nest_start(attrs, sizeof(attrs), &len,
+				 MEMWATCH_A_POLICY_WMARKS);
+	w = mw_nla_nest_start(attrs, sizeof(attrs), &len,
+			      MEMWATCH_A_POLICY_WMARK);
+	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_LEVEL, &level, 1);
+	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_PERCENT, &pct, 4);
+	mw_nla_nest_end(attrs, w, len);
+	mw_nla_nest_end(attrs, nest, len);
+	if (!err)
+		err = mw_nl_xfer(fd, id, MEMWATCH_CMD_POLICY_SET, 0, attrs, len,
+				 &r);
+	close(fd);
+	return err;
+}
+
+/*
+ * 100 loads and unloads while stress-ng allocates, a cgroup crosses its
+ * level again and again (events flow), a reader dumps and a listener
+ * listens: no error, no splat (vm-run checks the log), and nothing left.
+ */
+TEST_F_TIMEOUT(module, load_unload_100_times_under_stress, 1200)
+{
+	static char *stress[] = {
+		"stress-ng", "--vm", "2", "--vm-bytes", "48M", "--quiet", NULL,
+	};
+	pid_t pids[4];
+	struct seen *seen;
+	char name[64];
+	uint64_t cgid;
+	int i, n = 0;
+
+	seen = mmap(NULL, sizeof(*seen), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, seen);
+	memset(seen, 0, sizeof(*seen));
+	snprintf(name, sizeof(name), "mw-load-%d", getpid());
+	cgid = mw_cgroup_make(name, "64M");
+	ASSERT_NE(0, cgid);
+	pids[n++] = start(stress);
+	pids[n++] = start_stepper(name);
+	pids[n++] = start_reader(seen, false);
+	pids[n++] = start_reader(seen, true);
+	for (i = 0; i < n; i++)
+		ASSERT_LT(0, pids[i]);
+	for (i = 0; i < 100; i++) {
 		ASSERT_EQ(0, mw_module_load("")) TH_LOG("load %d", i);
-		ASSERT_TRUE(mw_module_loaded());
 		ASSERT_EQ(1, family_present()) TH_LOG("load %d", i);
+		ASSERT_EQ(0, notify_at_half(cgid)) TH_LOG("load %d", i);
+		usleep(20000 + 10000 * (i % 5));
 		ASSERT_EQ(0, mw_module_unload()) TH_LOG("unload %d", i);
 		ASSERT_FALSE(mw_module_loaded());
 		ASSERT_EQ(0, family_present()) TH_LOG("unload %d", i);
 	}
-	kill(child, SIGKILL);
-	ASSERT_EQ(child, waitpid(child, &status, 0));
-	ASSERT_TRUE(WIFSIGNALED(status));
+	TH_LOG("100 cycles: %lu complete dumps, %lu events received",
+	       seen->dumps, seen->events);
+	for (i = 0; i < n; i++) {
+		int status;
+
+		kill(pids[i], SIGKILL);
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		/* Each ran until killed: stress-ng was there. */
+		EXPECT_TRUE(WIFSIGNALED(status)) TH_LOG("helper %d", i);
+	}
+	EXPECT_EQ(0, mw_cgroup_remove(name));
+	EXPECT_LT(0, seen->dumps);
+	EXPECT_LT(0, seen->events);
 }
 
 TEST_F(module, second_load_is_refused)
