@@ -424,16 +424,19 @@ static int memwatch_admin(struct sk_buff *skb, struct genl_info *info)
 /*
  * A required attribute: GENL_REQ_ATTR_CHECK() only names the missing type
  * (NLMSGERR_ATTR_MISS_TYPE); a person reading the error wants words too.
- * A macro: NL_SET_ERR_MSG() takes a literal.
+ * A macro: NL_SET_ERR_MSG() takes a literal. Its locals must not be
+ * called __info: GENL_REQ_ATTR_CHECK() declares one, and
+ * "struct genl_info *__info = (__info)" initializes the inner from itself
+ * (undefined; gcc 12 read address 0x20 and the kernel oopsed).
  */
 #define memwatch_require(info, type, msg)				\
 	({								\
-		struct genl_info *__info = (info);			\
-		bool __missing = GENL_REQ_ATTR_CHECK(__info, type);	\
+		struct genl_info *mw_info_ = (info);			\
+		bool mw_missing_ = GENL_REQ_ATTR_CHECK(mw_info_, type);	\
 									\
-		if (__missing)						\
-			NL_SET_ERR_MSG(__info->extack, msg);		\
-		__missing;						\
+		if (mw_missing_)					\
+			NL_SET_ERR_MSG(mw_info_->extack, msg);		\
+		mw_missing_;						\
 	})
 
 static int memwatch_policy_set_doit(struct sk_buff *skb,
