@@ -67,7 +67,8 @@ TEST_F(memctl, status_json_when_loaded)
 		" and all(.hooks[]; .attached == true"
 		" and (.kind == \"kprobe\" or .kind == \"kretprobe\")"
 		" and (.hits | type) == \"number\")"
-		" and ([.tables[].name] | sort) == [\"pages\", \"policies\", \"procs\"]"
+		" and ([.tables[].name] | sort) =="
+		" [\"events\", \"pages\", \"policies\", \"procs\"]"
 		" and all(.tables[]; .capacity > 0 and .bytes > 0)"
 		" and (.events_sent | type) == \"number\""
 		" and (.events_dropped | type) == \"number\"";

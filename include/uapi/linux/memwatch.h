@@ -59,9 +59,11 @@
  * overflow records. Request: NLM_F_REQUEST | NLM_F_DUMP, optionally with
  * filters:
  *
- *    MEMWATCH_A_PROC_PID: NLA_U32, only this process (thread group id)
+ *    MEMWATCH_A_PROC_PID: NLA_U32, only this process (thread group id;
+ *                         1 to PID_MAX_LIMIT, else -ERANGE)
  *    MEMWATCH_A_PROC_CGROUP_ID: NLA_U64, only processes in this cgroup or
- *                               below it (the cgroup2 directory's inode)
+ *                               below it (the cgroup2 directory's inode;
+ *                               -ENOENT when there is no such cgroup)
  *
  * The dump returns one message per process record:
  *
