@@ -14,8 +14,9 @@ scenarios="fast slow burst children"
 # Prefix each line with the time since boot, as /proc/uptime says it.
 stamp() { awk '{ getline u < "/proc/uptime"; close("/proc/uptime"); split(u, a, " "); print a[1], $0; fflush() }'; }
 
-# In the bench cgroup, with the OOM killer allowed to pick it.
-in_cg() { ( echo $BASHPID > $cgdir/cgroup.procs; exec "$hog" --oom-score-adj 0 "$@" ) & }
+# In the bench cgroup, with the OOM killer allowed to pick it. Disowned:
+# its death by SIGKILL is the point, not news for the log ($! stays valid).
+in_cg() { ( echo $BASHPID > $cgdir/cgroup.procs; exec "$hog" --oom-score-adj 0 "$@" ) & disown $!; }
 
 tool_start() {
 	local tool=$1 scope=$2
