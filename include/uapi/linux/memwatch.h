@@ -46,10 +46,12 @@
  *    MEMWATCH_A_STATUS_EVENTS_DROPPED: NLA_U64, events lost: the queue was
  *                                      full, or no memory to send one
  *
- * The tables: "policies" (a watermark set per cgroup), "procs" (a record
- * per process; when it is full, a new process's pages go to the
- * "[overflow]" record) and "pages" (an owner entry per page frame; ENTRIES
- * counts the live pages memwatch tracks).
+ * The tables: "policies" (a watermark set per cgroup; OVERFLOWS counts
+ * POLICY_SETs refused with -ENOSPC), "procs" (a record per process; when
+ * it is full, a new process's pages go to the "[overflow]" record),
+ * "pages" (an owner entry per page frame; ENTRIES counts the live pages
+ * memwatch tracks) and "events" (the queue of events waiting to be sent;
+ * OVERFLOWS counts events dropped).
  *
  * MEMWATCH_CMD_PROC_GET
  * ---------------------
@@ -91,8 +93,8 @@
  * -----------------------
  *
  * Permission: CAP_SYS_ADMIN (and CAP_NET_ADMIN, which generic netlink's
- * admin flag checks first, with no message). Sets the watermarks of one cgroup, replacing
- * any it had (levels not given are off):
+ * admin flag checks first, with no message). Sets the watermarks of one
+ * cgroup, replacing any it had (levels not given are off):
  *
  *    MEMWATCH_A_POLICY_CGROUP_ID: NLA_U64, required
  *    MEMWATCH_A_POLICY_WMARKS: NLA_NESTED, required
