@@ -5,7 +5,8 @@
 # make demo       install what is missing, build, show memwatch in a guest
 # make bench      install what is missing, build, run bench/run in a guest:
 #                 writes bench/results.md (about 25 minutes)
-# make lint       checkpatch on the module, cppcheck on userspace, tests, bench
+# make lint       checkpatch on the module, cppcheck on userspace, tests, bench,
+#                 the man pages and completion against the code
 #
 # KVER=... builds against another installed kernel's headers (default: the
 # newest one in /lib/modules, which is what the guest boots).
@@ -52,7 +53,7 @@ bench: deps-bench
 deps-bench:
 	scripts/deps --bench
 
-lint: ksrc
+lint: all ksrc
 	scripts/lint
 
 clean:
