@@ -5,6 +5,10 @@
 # make demo       install what is missing, build, show memwatch in a guest
 # make bench      install what is missing, build, run bench/run in a guest:
 #                 writes bench/results.md (about 25 minutes)
+# make install    the module (depmod), memctl, its unit, man pages, completion,
+#                 modules-load.d, /etc/memctl/memctl.conf; DESTDIR, PREFIX
+#                 (default /usr/local); make uninstall takes them away
+# make dkms-install  the module's source under DKMS: rebuilt for new kernels
 # make lint       checkpatch on the module, cppcheck on userspace, tests, bench,
 #                 the man pages and completion against the code
 #
@@ -56,11 +60,30 @@ deps-bench:
 lint: all ksrc
 	scripts/lint
 
+PREFIX ?= /usr/local
+export DESTDIR PREFIX KVER
+
+install: all
+	scripts/install
+
+uninstall:
+	scripts/install --uninstall
+
+dkms-install:
+	scripts/dkms
+
+dkms-uninstall:
+	scripts/dkms --uninstall
+
+# What DKMS runs to clean its copy of the tree.
+clean-module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+
 clean:
 	if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	$(MAKE) -C userspace clean
 	$(MAKE) -C bench clean
 	if [ -d $(KSRC) ]; then $(MAKE) -C selftests KSRC=$(KSRC) clean; fi
 
-.PHONY: all module memctl ksrc selftests deps deps-bench check demo bench \
-	bench-tools lint clean
+.PHONY: all module memctl ksrc selftests deps deps-bench check demo bench bench-tools lint install uninstall dkms-install \
+	dkms-uninstall clean-module clean
