@@ -5,6 +5,9 @@
 # make demo       install what is missing, build, show memwatch in a guest
 # make bench      install what is missing, build, run bench/run in a guest:
 #                 writes bench/results.md (about 25 minutes)
+# make check-debug  the same suite on a 6.1 kernel built with KASAN, kmemleak,
+#                 lockdep, DEBUG_ATOMIC_SLEEP, DEBUG_VM and DEBUG_OBJECTS
+#                 (built once into build/debug: see Documentation/testing.md)
 # make install    the module (depmod), memctl, its unit, man pages, completion,
 #                 modules-load.d, /etc/memctl/memctl.conf; DESTDIR, PREFIX
 #                 (default /usr/local); make uninstall takes them away
@@ -41,6 +44,13 @@ deps:
 check: deps
 	$(MAKE) all selftests
 	scripts/check
+
+check-debug: deps-debug
+	$(MAKE) all selftests
+	scripts/check --debug
+
+deps-debug: deps
+	scripts/deps --debug
 
 demo: deps
 	$(MAKE) all selftests
@@ -85,5 +95,6 @@ clean:
 	$(MAKE) -C bench clean
 	if [ -d $(KSRC) ]; then $(MAKE) -C selftests KSRC=$(KSRC) clean; fi
 
-.PHONY: all module memctl ksrc selftests deps deps-bench check demo bench bench-tools lint install uninstall dkms-install \
+.PHONY: all module memctl ksrc selftests deps deps-bench deps-debug check \
+	check-debug demo bench bench-tools lint install uninstall dkms-install \
 	dkms-uninstall clean-module clean
