@@ -13,7 +13,9 @@
  * rejected with -EINVAL and an extended ACK naming it.
  *
  * Numbers in this file are ABI: new commands and attributes are only ever
- * appended before the __MEMWATCH_*_MAX sentinel.
+ * appended before the __MEMWATCH_*_MAX sentinel. The same protocol is in
+ * the kernel's netlink spec format in Documentation/netlink/memwatch.yaml;
+ * scripts/check-spec checks that the two agree.
  *
  * MEMWATCH_CMD_STATUS
  * -------------------
