@@ -5,14 +5,16 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "actlog.h"
 #include "cli.h"
+#include "dstats.h"
 #include "json.h"
 
 static FILE *actlog_file;
-static bool actlog_dry_run;
+static bool actlog_dry_run, actlog_syslog;
 static pthread_mutex_t actlog_lock = PTHREAD_MUTEX_INITIALIZER;
 
 uint64_t now_ns(void)
@@ -23,9 +25,12 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-int actlog_open(const char *path, bool dry_run)
+int actlog_open(const char *path, bool dry_run, bool use_syslog)
 {
 	actlog_dry_run = dry_run;
+	actlog_syslog = use_syslog;
+	if (use_syslog)
+		openlog("memctl", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	if (!path || !*path)
 		return 0;
 	actlog_file = fopen(path, "ae");
@@ -40,10 +45,20 @@ void actlog_close(void)
 	if (actlog_file)
 		fclose(actlog_file);
 	actlog_file = NULL;
+	if (actlog_syslog)
+		closelog();
+	actlog_syslog = false;
 }
 
-static void say_locked(uint64_t ts, const char *fmt, va_list ap)
+static void say_locked(uint64_t ts, int prio, const char *fmt, va_list ap)
 {
+	if (actlog_syslog) {
+		va_list aq;
+
+		va_copy(aq, ap);
+		vsyslog(prio, fmt, aq);
+		va_end(aq);
+	}
 	printf("[%5llu.%06llu] ", (unsigned long long)(ts / 1000000000ULL),
 	       (unsigned long long)(ts % 1000000000ULL / 1000));
 	vprintf(fmt, ap);
@@ -57,17 +72,17 @@ void say(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	pthread_mutex_lock(&actlog_lock);
-	say_locked(now_ns(), fmt, ap);
+	say_locked(now_ns(), LOG_NOTICE, fmt, ap);
 	pthread_mutex_unlock(&actlog_lock);
 	va_end(ap);
 }
 
-static void say_at(uint64_t ts, const char *fmt, ...)
+static void say_at(uint64_t ts, int prio, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	say_locked(ts, fmt, ap);
+	say_locked(ts, prio, fmt, ap);
 	va_end(ap);
 }
 
@@ -84,8 +99,11 @@ void act_log(const struct act *a)
 			 a->bytes ? cli_bytes(a->bytes, b, sizeof(b)) : "");
 	else if (a->bytes)
 		snprintf(who, sizeof(who), " %s", cli_bytes(a->bytes, b, sizeof(b)));
+	dstats_action(a->action, a->result);
 	pthread_mutex_lock(&actlog_lock);
-	say_at(ts, "%s: %s%s: %s%s%s", a->cgroup, a->action, who, a->result,
+	say_at(ts, !strcmp(a->action, "kill") || !strcmp(a->action, "oom") ||
+		   !strncmp(a->result, "error", 5) ? LOG_WARNING : LOG_NOTICE,
+	       "%s: %s%s: %s%s%s", a->cgroup, a->action, who, a->result,
 	       a->reason ? ": " : "", a->reason ? a->reason : "");
 	if (actlog_file) {
 		json_init(&j, actlog_file);

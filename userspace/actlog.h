@@ -24,8 +24,11 @@ struct act {
 	const char *reason;	/* why, for a person; may be NULL */
 };
 
-/* Append to path ("" or NULL: no JSON log): 0 or -errno. */
-int actlog_open(const char *path, bool dry_run);
+/*
+ * Append to path ("" or NULL: no JSON log): 0 or -errno. With syslog, the
+ * lines for people go to syslog too (daemon facility).
+ */
+int actlog_open(const char *path, bool dry_run, bool syslog);
 void actlog_close(void);
 /* Thread-safe: the reclaim thread logs too. */
 void act_log(const struct act *a);

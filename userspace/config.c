@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "metrics.h"
 
 void settings_defaults(struct settings *s)
 {
@@ -23,6 +24,8 @@ void settings_defaults(struct settings *s)
 	s->settle_ms = 5000;
 	s->oom_score_adj = -1000;
 	snprintf(s->state, sizeof(s->state), "/run/memctl/daemon.state");
+	snprintf(s->metrics, sizeof(s->metrics), "%s", METRICS_DAEMON_FILE);
+	s->metrics_interval_ms = 15000;
 }
 
 void settings_merge(struct settings *out, const struct settings *base,
@@ -44,6 +47,9 @@ void settings_merge(struct settings *out, const struct settings *base,
 	MERGE(SET_PREFER, prefer);
 	MERGE(SET_LOG_JSON, log_json);
 	MERGE(SET_STATE, state);
+	MERGE(SET_METRICS, metrics);
+	MERGE(SET_METRICS_INTERVAL, metrics_interval_ms);
+	MERGE(SET_SYSLOG, syslog);
 #undef MERGE
 	r.set = base->set | over->set;
 	*out = r;
@@ -115,6 +121,9 @@ int settings_set(struct settings *s, const char *key, const char *val,
 	} else if (!strcmp(key, "settle")) {
 		ms = &s->settle_ms;
 		bit = SET_SETTLE;
+	} else if (!strcmp(key, "metrics-interval")) {
+		ms = &s->metrics_interval_ms;
+		bit = SET_METRICS_INTERVAL;
 	}
 	if (ms) {
 		if (parse_duration_ms(val, ms) || !*ms) {
@@ -150,6 +159,22 @@ int settings_set(struct settings *s, const char *key, const char *val,
 	} else if (!strcmp(key, "state")) {
 		err = set_string(s->state, sizeof(s->state), val, why, whysz);
 		bit = SET_STATE;
+	} else if (!strcmp(key, "metrics")) {
+		err = set_string(s->metrics, sizeof(s->metrics), val, why,
+				 whysz);
+		bit = SET_METRICS;
+	} else if (!strcmp(key, "syslog")) {
+		if (!strcmp(val, "yes") || !strcmp(val, "true") ||
+		    !strcmp(val, "1")) {
+			s->syslog = true;
+		} else if (!strcmp(val, "no") || !strcmp(val, "false") ||
+			   !strcmp(val, "0")) {
+			s->syslog = false;
+		} else {
+			snprintf(why, whysz, "takes yes or no, not '%s'", val);
+			return -EINVAL;
+		}
+		bit = SET_SYSLOG;
 	} else {
 		snprintf(why, whysz, "unknown setting '%s'", key);
 		return -EINVAL;

@@ -17,6 +17,9 @@ struct settings {
 	char avoid[256], prefer[256];	/* regular expressions, "" for none */
 	char log_json[1024];		/* the action log, "" for none */
 	char state[1024];		/* what to restore after a restart */
+	char metrics[1024];		/* the metrics file, "" for none */
+	unsigned int metrics_interval_ms;	/* how often it is rewritten */
+	bool syslog;			/* lines for people to syslog too */
 	unsigned int set;		/* SET_* of the fields given */
 };
 
@@ -30,6 +33,9 @@ enum {
 	SET_PREFER = 1 << 6,
 	SET_LOG_JSON = 1 << 7,
 	SET_STATE = 1 << 8,
+	SET_METRICS = 1 << 9,
+	SET_METRICS_INTERVAL = 1 << 10,
+	SET_SYSLOG = 1 << 11,
 };
 
 #define CFG_MAX_CGROUPS 256

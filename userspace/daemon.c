@@ -22,7 +22,9 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "dstats.h"
 #include "ladder.h"
+#include "metrics.h"
 #include "nl.h"
 #include "policy.h"
 #include "victim.h"
@@ -31,7 +33,8 @@ static const char daemon_usage[] =
 "Usage: memctl daemon [--config FILE] [--dry-run] [--exec CMD]\n"
 "                     [--log-json FILE] [--avoid REGEX] [--prefer REGEX]\n"
 "                     [--freeze-grace D] [--kill-grace D] [--settle D]\n"
-"                     [--state FILE] [--oom-score-adj N] [--check]\n"
+"                     [--state FILE] [--oom-score-adj N] [--metrics FILE]\n"
+"                     [--metrics-interval D] [--syslog] [--check]\n"
 "\n"
 "Listen for memwatch's watermark events and degrade a cgroup step by\n"
 "step as its usage climbs, before the kernel OOM killer would fire; undo\n"
@@ -83,6 +86,15 @@ static const char daemon_usage[] =
 "                        throttled, to restore them if it is restarted\n"
 "                        (default /run/memctl/daemon.state)\n"
 "      --oom-score-adj N the daemon's own (default -1000)\n"
+"      --metrics FILE    rewrite FILE with the module's and the daemon's\n"
+"                        figures in the Prometheus text format (see\n"
+"                        'memctl metrics') every metrics interval, from a\n"
+"                        thread of its own; removed when the daemon stops;\n"
+"                        '' for none (default /run/memctl/metrics.prom)\n"
+"      --metrics-interval D  (default 15s)\n"
+"      --syslog          send the lines for people to syslog (the journal)\n"
+"                        too, as daemon.notice; kills and errors as\n"
+"                        daemon.warning\n"
 "      --check           check the configuration, print it, and exit\n"
 "  -h, --help            show this help\n"
 "\n"
@@ -197,6 +209,7 @@ static int daemon_on_event(struct nlattr **tb, void *arg)
 	e.level = nla_get_u8(tb[MEMWATCH_A_EVENT_LEVEL]);
 	e.up = !tb[MEMWATCH_A_EVENT_DIRECTION] ||
 	       nla_get_u8(tb[MEMWATCH_A_EVENT_DIRECTION]) == MEMWATCH_DIR_UP;
+	dstats_event(e.level, e.up);
 #define U64(a) (tb[a] ? nla_get_u64(tb[a]) : 0)
 	e.usage = U64(MEMWATCH_A_EVENT_USAGE);
 	e.limit = U64(MEMWATCH_A_EVENT_LIMIT);
@@ -249,6 +262,21 @@ static void daemon_protect(const struct settings *s)
 		close(fd);
 }
 
+/* The directory of file, if it has one and it is not there. */
+static void daemon_mkdir_for(const char *file)
+{
+	char dir[1024], *slash;
+
+	if (!file[0])
+		return;
+	snprintf(dir, sizeof(dir), "%s", file);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755);
+	}
+}
+
 static void daemon_reload(void)
 {
 	struct settings s, base;
@@ -259,10 +287,12 @@ static void daemon_reload(void)
 
 	if (!d.config_path) {
 		say("memctl daemon: SIGHUP: no --config to reload");
+		dstats_reload(false);
 		return;
 	}
 	if (config_load(d.config_path, &daemon_new_cfg, why, sizeof(why))) {
 		say("memctl daemon: SIGHUP: configuration not reloaded: %s", why);
+		dstats_reload(false);
 		return;
 	}
 	settings_defaults(&base);
@@ -270,12 +300,21 @@ static void daemon_reload(void)
 	settings_merge(&s, &s, &d.cli);
 	if (daemon_compile(&s, &avoid, &ha, &prefer, &hp)) {
 		say("memctl daemon: SIGHUP: configuration not reloaded: a bad regular expression");
+		dstats_reload(false);
 		return;
 	}
-	if (strcmp(s.log_json, d.s.log_json)) {
+	if (strcmp(s.log_json, d.s.log_json) || s.syslog != d.s.syslog) {
 		actlog_close();
-		if (actlog_open(s.log_json, d.dry_run))
+		if (actlog_open(s.log_json, d.dry_run, s.syslog))
 			say("memctl daemon: cannot open %s: %s", s.log_json,
+			    strerror(errno));
+	}
+	if (strcmp(s.metrics, d.s.metrics) ||
+	    s.metrics_interval_ms != d.s.metrics_interval_ms) {
+		metrics_stop();
+		daemon_mkdir_for(s.metrics);
+		if (metrics_start(s.metrics, s.metrics_interval_ms, 10))
+			say("memctl daemon: cannot start the metrics thread: %s",
 			    strerror(errno));
 	}
 	daemon_free_regex();
@@ -289,6 +328,7 @@ static void daemon_reload(void)
 	daemon_ladder_conf(&lc);
 	ladder_reconfigure(&lc);
 	say("memctl daemon: reloaded %s", d.config_path);
+	dstats_reload(true);
 	ladder_resync();
 }
 
@@ -307,6 +347,9 @@ static int daemon_parse_args(int argc, char **argv)
 		{ "state", required_argument, NULL, 6 },
 		{ "oom-score-adj", required_argument, NULL, 7 },
 		{ "check", no_argument, NULL, 8 },
+		{ "metrics", required_argument, NULL, 9 },
+		{ "metrics-interval", required_argument, NULL, 10 },
+		{ "syslog", no_argument, NULL, 11 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -337,7 +380,11 @@ static int daemon_parse_args(int argc, char **argv)
 			key = "log-json";
 			break;
 		case 1: case 2: case 3: case 4: case 5: case 6: case 7:
+		case 9: case 10:
 			key = opts[idx].name;
+			break;
+		case 11:
+			settings_set(&d.cli, "syslog", "yes", why, sizeof(why));
 			break;
 		default:
 			return cli_bad_option("daemon", argv);
@@ -358,10 +405,12 @@ static void daemon_print_config(void)
 
 	printf("freeze-grace = %ums\nkill-grace = %ums\nsettle = %ums\n"
 	       "oom-score-adj = %d\nexec = %s\navoid = %s\nprefer = %s\n"
-	       "log-json = %s\nstate = %s\n",
+	       "log-json = %s\nstate = %s\nmetrics = %s\n"
+	       "metrics-interval = %ums\nsyslog = %s\n",
 	       d.s.freeze_grace_ms, d.s.kill_grace_ms, d.s.settle_ms,
 	       d.s.oom_score_adj, d.s.exec, d.s.avoid, d.s.prefer,
-	       d.s.log_json, d.s.state);
+	       d.s.log_json, d.s.state, d.s.metrics,
+	       d.s.metrics_interval_ms, d.s.syslog ? "yes" : "no");
 	for (i = 0; i < d.cfg.n; i++) {
 		printf("\n[cgroup %s]\n", d.cfg.cg[i].path);
 		for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
@@ -380,6 +429,7 @@ static void daemon_print_config(void)
 static int daemon_loop(int sfd)
 {
 	struct pollfd fds[2 + 64];
+	unsigned int frozen, throttled;
 	int i, err;
 
 	for (;;) {
@@ -400,6 +450,7 @@ static int daemon_loop(int sfd)
 			err = mw_nl_receive(&d.ev, MEMWATCH_A_EVENT_MAX,
 					    daemon_on_event, NULL);
 			if (err == -ENOBUFS) {
+				dstats_events_lost();
 				say("memctl daemon: events were lost; reading the levels from the module");
 				ladder_resync();
 			} else if (err < 0) {
@@ -419,6 +470,8 @@ static int daemon_loop(int sfd)
 			}
 		}
 		ladder_tick();
+		ladder_counts(&frozen, &throttled);
+		dstats_gauges(frozen, throttled);
 	}
 }
 
@@ -465,7 +518,7 @@ int cmd_daemon(int argc, char **argv)
 	sigaddset(&sigs, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (actlog_open(d.s.log_json, d.dry_run)) {
+	if (actlog_open(d.s.log_json, d.dry_run, d.s.syslog)) {
 		fprintf(stderr, "memctl daemon: cannot open %s: %s\n",
 			d.s.log_json, strerror(errno));
 		rc = EXIT_FAIL;
@@ -477,28 +530,25 @@ int cmd_daemon(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto out_log;
 	}
-	if (d.s.state[0]) {
-		char dir[1024], *slash;
-
-		snprintf(dir, sizeof(dir), "%s", d.s.state);
-		slash = strrchr(dir, '/');
-		if (slash && slash != dir) {
-			*slash = '\0';
-			mkdir(dir, 0755);
-		}
-	}
+	daemon_mkdir_for(d.s.state);
+	daemon_mkdir_for(d.s.metrics);
 	daemon_protect(&d.s);
 	daemon_ladder_conf(&lc);
 	ladder_init(&lc, &d.req);
 	ladder_restore_previous();
 	daemon_apply(&d.cfg, NULL);
 	ladder_resync();
+	dstats_start(d.dry_run);
+	if (metrics_start(d.s.metrics, d.s.metrics_interval_ms, 10))
+		say("memctl daemon: cannot start the metrics thread: %s",
+		    strerror(errno));
 	say("memctl daemon: ready%s (freeze grace %u ms, kill grace %u ms, settle %u ms)",
 	    d.dry_run ? ", dry run: nothing will be changed" : "",
 	    d.s.freeze_grace_ms, d.s.kill_grace_ms, d.s.settle_ms);
 
 	err = daemon_loop(sfd);
 	ladder_restore();
+	metrics_stop();
 	if (err) {
 		say("memctl daemon: lost the connection to memwatch (module unloaded?): %s",
 		    strerror(-err));

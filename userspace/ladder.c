@@ -726,3 +726,14 @@ void ladder_restore_previous(void)
 	}
 	fclose(f);
 }
+
+void ladder_counts(unsigned int *frozen, unsigned int *throttled)
+{
+	unsigned int i;
+
+	*frozen = *throttled = 0;
+	for (i = 0; i < LADDER_CGROUPS; i++) {
+		*frozen += ladder_cg[i].frozen;
+		*throttled += ladder_cg[i].throttled;
+	}
+}

@@ -50,6 +50,8 @@ void ladder_pidfd_ready(int fd);
  * crossed (at start, and after events were lost).
  */
 void ladder_resync(void);
+/* How many cgroups the daemon holds frozen, and throttled, now. */
+void ladder_counts(unsigned int *frozen, unsigned int *throttled);
 /* Thaw and unthrottle every cgroup the daemon changed (on exit). */
 void ladder_restore(void);
 /*

@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "policy", cmd_policy, "set, list or clear a cgroup's watermarks" },
 	{ "watch", cmd_watch, "stream watermark and OOM events" },
 	{ "daemon", cmd_daemon, "act on events: reclaim, throttle, freeze, kill" },
+	{ "metrics", cmd_metrics, "print figures in the Prometheus text format" },
 };
 
 static void usage(FILE *f)

@@ -11,30 +11,7 @@
 #include "commands.h"
 #include "json.h"
 #include "nl.h"
-
-#define STATUS_MAX_ITEMS 64
-
-struct status_hook {
-	char name[64];
-	unsigned int kind;
-	bool attached;
-	uint64_t hits, missed;
-};
-
-struct status_table {
-	char name[64];
-	uint32_t entries, capacity;
-	uint64_t bytes, overflows;
-};
-
-struct status {
-	char version[32];
-	uint64_t events_sent, events_dropped;
-	unsigned int family_version;
-	unsigned int n_hooks, n_tables;
-	struct status_hook hooks[STATUS_MAX_ITEMS];
-	struct status_table tables[STATUS_MAX_ITEMS];
-};
+#include "status.h"
 
 static const char status_usage[] =
 "Usage: memctl status [--json]\n"
@@ -132,7 +109,7 @@ static int status_parse(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-static const char *hook_kind_name(unsigned int kind)
+const char *status_hook_kind_name(unsigned int kind)
 {
 	switch (kind) {
 	case MEMWATCH_HOOK_KPROBE:
@@ -162,7 +139,7 @@ static void status_print_json(const struct status *st)
 
 		json_begin_object(&j, NULL);
 		json_string(&j, "name", h->name);
-		json_string(&j, "kind", hook_kind_name(h->kind));
+		json_string(&j, "kind", status_hook_kind_name(h->kind));
 		json_bool(&j, "attached", h->attached);
 		json_u64(&j, "hits", h->hits);
 		json_u64(&j, "missed", h->missed);
@@ -201,7 +178,7 @@ static void status_print_text(const struct status *st)
 		const struct status_hook *h = &st->hooks[i];
 
 		printf("  %-32s %-10s %-8s %14llu %10llu\n", h->name,
-		       hook_kind_name(h->kind), h->attached ? "yes" : "no",
+		       status_hook_kind_name(h->kind), h->attached ? "yes" : "no",
 		       (unsigned long long)h->hits,
 		       (unsigned long long)h->missed);
 	}
@@ -220,6 +197,18 @@ static void status_print_text(const struct status *st)
 	}
 }
 
+int status_fetch(struct mw_nl *nl, struct status *st)
+{
+	struct nl_msg *msg;
+
+	memset(st, 0, sizeof(*st));
+	st->family_version = nl->version;
+	msg = mw_nl_msg(nl, MEMWATCH_CMD_STATUS, 0);
+	if (!msg)
+		return nl->err = -ENOMEM;
+	return mw_nl_request(nl, msg, MEMWATCH_A_STATUS_MAX, status_parse, st);
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -228,7 +217,6 @@ int cmd_status(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct status st;
-	struct nl_msg *msg;
 	struct mw_nl nl;
 	bool json = false;
 	int c, err;
@@ -252,15 +240,7 @@ int cmd_status(int argc, char **argv)
 
 	if (mw_nl_connect(&nl))
 		return EXIT_FAIL;
-	memset(&st, 0, sizeof(st));
-	st.family_version = nl.version;
-	msg = mw_nl_msg(&nl, MEMWATCH_CMD_STATUS, 0);
-	if (!msg) {
-		mw_nl_close(&nl);
-		fprintf(stderr, "memctl: out of memory\n");
-		return EXIT_FAIL;
-	}
-	err = mw_nl_request(&nl, msg, MEMWATCH_A_STATUS_MAX, status_parse, &st);
+	err = status_fetch(&nl, &st);
 	if (err) {
 		mw_nl_perror(&nl, "status");
 		mw_nl_close(&nl);

@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memctl metrics: the module's and the daemon's figures in the Prometheus
+ * text format, on stdout or into a file for node_exporter's textfile
+ * collector; and the daemon's thread that rewrites such a file.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/memwatch.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "dstats.h"
+#include "metrics.h"
+#include "policy.h"
+#include "procs.h"
+#include "status.h"
+
+#define METRICS_DEFAULT_TOP 10
+#define METRICS_MAX_NODES 1024
+
+static const char metrics_usage[] =
+"Usage: memctl metrics [--output FILE] [--top N] [--daemon-metrics FILE]\n"
+"\n"
+"Print what memwatch and memctl daemon know in the Prometheus text\n"
+"exposition format (for node_exporter's textfile collector, or any\n"
+"scraper that reads it):\n"
+"\n"
+"  memwatch_up, memwatch_info{version}        the module answers, and which\n"
+"  memwatch_hook_*{hook,kind}                 attached, hits, missed\n"
+"  memwatch_table_*{table}                    entries, capacity, bytes,\n"
+"                                             overflows\n"
+"  memwatch_events_{sent,dropped}_total\n"
+"  memwatch_cgroup_*{cgroup}                  for each policy: usage, limit,\n"
+"                                             level crossed, each level's\n"
+"                                             threshold\n"
+"  memwatch_node_live_bytes{node}             live pages' bytes per NUMA node\n"
+"  memwatch_live_bytes{locality}              local and remote to the\n"
+"                                             charging CPU\n"
+"  memwatch_process_{live_bytes,rate_bytes_per_second}{pid,comm,cgroup}\n"
+"                                             the N processes holding most\n"
+"  memctl_daemon_*                            the daemon's events, actions by\n"
+"                                             result, frozen and throttled\n"
+"                                             cgroups (from its metrics\n"
+"                                             file, when it runs)\n"
+"\n"
+"Without CAP_SYS_ADMIN the process figures cover only your own processes.\n"
+"\n"
+"Options:\n"
+"  -o, --output FILE          write FILE (through a temporary file and a\n"
+"                             rename, so a reader never sees half) instead\n"
+"                             of stdout\n"
+"  -n, --top N                processes to show (default 10, 0 for none,\n"
+"                             at most 1000)\n"
+"      --daemon-metrics FILE  where memctl daemon writes its figures\n"
+"                             (default " METRICS_DAEMON_FILE ");\n"
+"                             its memctl_daemon_* lines are included, or\n"
+"                             memctl_daemon_up 0 when it is not there\n"
+"  -h, --help                 show this help\n"
+"\n"
+"Exit status: 0 on success; 1 if the module is not loaded (memwatch_up 0\n"
+"is still printed or written) or FILE cannot be written; 2 on a bad\n"
+"argument.\n";
+
+/* A label value, escaped as the text format wants. */
+static void metrics_label(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(f, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void metrics_help(FILE *f, const char *name, const char *type,
+			 const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void metrics_status(FILE *f, const struct status *st)
+{
+	unsigned int i;
+
+	metrics_help(f, "memwatch_info", "gauge", "The memwatch module's version.");
+	fputs("memwatch_info{version=\"", f);
+	metrics_label(f, st->version);
+	fprintf(f, "\",family_version=\"%u\"} 1\n", st->family_version);
+
+	metrics_help(f, "memwatch_hook_attached", "gauge",
+		     "1 when the hook is attached to the allocation path.");
+	for (i = 0; i < st->n_hooks; i++)
+		fprintf(f, "memwatch_hook_attached{hook=\"%s\",kind=\"%s\"} %d\n",
+			st->hooks[i].name,
+			status_hook_kind_name(st->hooks[i].kind),
+			st->hooks[i].attached);
+	metrics_help(f, "memwatch_hook_hits_total", "counter",
+		     "Times the hook's handler ran since the module was loaded.");
+	for (i = 0; i < st->n_hooks; i++)
+		fprintf(f, "memwatch_hook_hits_total{hook=\"%s\"} %llu\n",
+			st->hooks[i].name,
+			(unsigned long long)st->hooks[i].hits);
+	metrics_help(f, "memwatch_hook_missed_total", "counter",
+		     "Hits the kernel could not deliver to the handler.");
+	for (i = 0; i < st->n_hooks; i++)
+		fprintf(f, "memwatch_hook_missed_total{hook=\"%s\"} %llu\n",
+			st->hooks[i].name,
+			(unsigned long long)st->hooks[i].missed);
+
+	metrics_help(f, "memwatch_table_entries", "gauge",
+		     "Entries in use in each table the module keeps.");
+	for (i = 0; i < st->n_tables; i++)
+		fprintf(f, "memwatch_table_entries{table=\"%s\"} %u\n",
+			st->tables[i].name, st->tables[i].entries);
+	metrics_help(f, "memwatch_table_capacity", "gauge",
+		     "Each table's ceiling.");
+	for (i = 0; i < st->n_tables; i++)
+		fprintf(f, "memwatch_table_capacity{table=\"%s\"} %u\n",
+			st->tables[i].name, st->tables[i].capacity);
+	metrics_help(f, "memwatch_table_bytes", "gauge",
+		     "Memory each table holds.");
+	for (i = 0; i < st->n_tables; i++)
+		fprintf(f, "memwatch_table_bytes{table=\"%s\"} %llu\n",
+			st->tables[i].name,
+			(unsigned long long)st->tables[i].bytes);
+	metrics_help(f, "memwatch_table_overflows_total", "counter",
+		     "Times an entry could not be had in the table.");
+	for (i = 0; i < st->n_tables; i++)
+		fprintf(f, "memwatch_table_overflows_total{table=\"%s\"} %llu\n",
+			st->tables[i].name,
+			(unsigned long long)st->tables[i].overflows);
+
+	metrics_help(f, "memwatch_events_sent_total", "counter",
+		     "Watermark and OOM events multicast.");
+	fprintf(f, "memwatch_events_sent_total %llu\n",
+		(unsigned long long)st->events_sent);
+	metrics_help(f, "memwatch_events_dropped_total", "counter",
+		     "Events lost: the queue was full, or no memory to send one.");
+	fprintf(f, "memwatch_events_dropped_total %llu\n",
+		(unsigned long long)st->events_dropped);
+}
+
+static void metrics_cgroup_line(FILE *f, const char *name,
+				const struct policy_rec *r,
+				unsigned long long v)
+{
+	fprintf(f, "%s{cgroup=\"", name);
+	metrics_label(f, r->cgroup);
+	fprintf(f, "\"} %llu\n", v);
+}
+
+static void metrics_policies(FILE *f, const struct policy_list *pl)
+{
+	unsigned int l;
+	size_t i;
+
+	metrics_help(f, "memwatch_cgroup_usage_bytes", "gauge",
+		     "Memory use of each cgroup with a policy.");
+	for (i = 0; i < pl->n; i++)
+		metrics_cgroup_line(f, "memwatch_cgroup_usage_bytes",
+				    &pl->v[i], pl->v[i].usage);
+	metrics_help(f, "memwatch_cgroup_limit_bytes", "gauge",
+		     "The effective limit its levels are percentages of.");
+	for (i = 0; i < pl->n; i++)
+		metrics_cgroup_line(f, "memwatch_cgroup_limit_bytes",
+				    &pl->v[i], pl->v[i].limit);
+	metrics_help(f, "memwatch_cgroup_level", "gauge",
+		     "The highest level crossed: 0 none, 1 notify, 2 reclaim, 3 throttle, 4 freeze, 5 kill.");
+	for (i = 0; i < pl->n; i++)
+		metrics_cgroup_line(f, "memwatch_cgroup_level", &pl->v[i],
+				    pl->v[i].level);
+	metrics_help(f, "memwatch_cgroup_threshold_bytes", "gauge",
+		     "Each level's threshold, resolved against the limit now.");
+	for (i = 0; i < pl->n; i++)
+		for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
+			if (!pl->v[i].w[l].threshold)
+				continue;
+			fputs("memwatch_cgroup_threshold_bytes{cgroup=\"", f);
+			metrics_label(f, pl->v[i].cgroup);
+			fprintf(f, "\",level=\"%s\"} %llu\n", cli_level_name(l),
+				(unsigned long long)pl->v[i].w[l].threshold);
+		}
+}
+
+static int metrics_by_live(const void *a, const void *b)
+{
+	const struct mw_proc *x = a, *y = b;
+
+	return x->live < y->live ? 1 : x->live > y->live ? -1 : 0;
+}
+
+static void metrics_proc_line(FILE *f, const char *name,
+			      const struct mw_proc *p, unsigned long long v)
+{
+	fprintf(f, "%s{pid=\"%u\",comm=\"", name, p->pid);
+	metrics_label(f, p->comm);
+	fputs("\",cgroup=\"", f);
+	metrics_label(f, p->cgroup);
+	fprintf(f, "\"} %llu\n", v);
+}
+
+static void metrics_procs(FILE *f, struct mw_procs *l, unsigned int top)
+{
+	static unsigned long long node[METRICS_MAX_NODES];
+	unsigned long long local = 0, remote = 0;
+	unsigned int max_node = 0, alive = 0, n, k;
+	size_t i;
+
+	memset(node, 0, sizeof(node));
+	for (i = 0; i < l->n; i++) {
+		const struct mw_proc *p = &l->v[i];
+
+		local += p->local;
+		remote += p->remote;
+		alive += p->state == MEMWATCH_PROC_ALIVE;
+		for (k = 0; k < p->n_nodes; k++) {
+			if (p->nodes[k].node >= METRICS_MAX_NODES)
+				continue;
+			node[p->nodes[k].node] += p->nodes[k].live;
+			if (p->nodes[k].node + 1 > max_node)
+				max_node = p->nodes[k].node + 1;
+		}
+	}
+	metrics_help(f, "memwatch_processes", "gauge",
+		     "Live processes memwatch keeps a record of (that you may see).");
+	fprintf(f, "memwatch_processes %u\n", alive);
+	metrics_help(f, "memwatch_node_live_bytes", "gauge",
+		     "Bytes of tracked pages live on each NUMA node.");
+	for (k = 0; k < max_node; k++)
+		fprintf(f, "memwatch_node_live_bytes{node=\"%u\"} %llu\n", k,
+			node[k]);
+	metrics_help(f, "memwatch_live_bytes", "gauge",
+		     "Bytes of tracked pages, on the charging CPU's node (local) or another (remote).");
+	fprintf(f, "memwatch_live_bytes{locality=\"local\"} %llu\n", local);
+	fprintf(f, "memwatch_live_bytes{locality=\"remote\"} %llu\n", remote);
+
+	qsort(l->v, l->n, sizeof(*l->v), metrics_by_live);
+	metrics_help(f, "memwatch_process_live_bytes", "gauge",
+		     "Live bytes of the processes holding the most.");
+	for (i = 0, n = 0; i < l->n && n < top; i++) {
+		if (l->v[i].state != MEMWATCH_PROC_ALIVE)
+			continue;
+		metrics_proc_line(f, "memwatch_process_live_bytes", &l->v[i],
+				  l->v[i].live);
+		n++;
+	}
+	metrics_help(f, "memwatch_process_rate_bytes_per_second", "gauge",
+		     "Bytes they charged over the last second.");
+	for (i = 0, n = 0; i < l->n && n < top; i++) {
+		if (l->v[i].state != MEMWATCH_PROC_ALIVE)
+			continue;
+		metrics_proc_line(f, "memwatch_process_rate_bytes_per_second",
+				  &l->v[i], l->v[i].rate);
+		n++;
+	}
+}
+
+int metrics_module(FILE *f, struct mw_nl *nl, struct metrics_buf *b,
+		   unsigned int top)
+{
+	static struct status st;
+	int err = 0;
+
+	metrics_help(f, "memwatch_up", "gauge",
+		     "1 when the memwatch module answered.");
+	if (!nl) {
+		fputs("memwatch_up 0\n", f);
+		return -ENOENT;
+	}
+	err = status_fetch(nl, &st);
+	if (!err)
+		err = policy_fetch(nl, &b->policies);
+	if (!err)
+		err = mw_procs_fetch(nl, 0, 0, &b->procs);
+	fprintf(f, "memwatch_up %d\n", !err);
+	if (err)
+		return err;
+	metrics_status(f, &st);
+	metrics_policies(f, &b->policies);
+	metrics_procs(f, &b->procs, top);
+	return 0;
+}
+
+/* The memctl_daemon_* lines of the daemon's file, or memctl_daemon_up 0. */
+static void metrics_daemon_file(FILE *f, const char *path)
+{
+	bool any = false;
+	FILE *in = fopen(path, "re");
+
+	if (in) {
+		char line[512];
+
+		while (fgets(line, sizeof(line), in)) {
+			if (!strncmp(line, "memctl_daemon_", 14) ||
+			    !strncmp(line, "# HELP memctl_daemon_", 21) ||
+			    !strncmp(line, "# TYPE memctl_daemon_", 21)) {
+				fputs(line, f);
+				any = true;
+			}
+		}
+		fclose(in);
+	}
+	if (!any)
+		fputs("# HELP memctl_daemon_up 1 when memctl daemon wrote these figures.\n"
+		      "# TYPE memctl_daemon_up gauge\nmemctl_daemon_up 0\n", f);
+}
+
+int metrics_write_file(const char *path,
+		       void (*fill)(FILE *f, void *arg), void *arg)
+{
+	char tmp[1100];
+	FILE *f;
+	int err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
+	    (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	fill(f, arg);
+	if (fflush(f) || ferror(f))
+		err = errno ? -errno : -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && chmod(tmp, 0644))
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+struct metrics_cmd {
+	struct mw_nl *nl;
+	struct metrics_buf b;
+	unsigned int top;
+	const char *daemon_file;
+	int err;
+};
+
+static void metrics_cmd_fill(FILE *f, void *arg)
+{
+	struct metrics_cmd *c = arg;
+
+	c->err = metrics_module(f, c->nl, &c->b, c->top);
+	metrics_daemon_file(f, c->daemon_file);
+}
+
+int cmd_metrics(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "top", required_argument, NULL, 'n' },
+		{ "daemon-metrics", required_argument, NULL, 1 },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct metrics_cmd c = { .top = METRICS_DEFAULT_TOP,
+				 .daemon_file = METRICS_DAEMON_FILE };
+	const char *output = NULL;
+	struct mw_nl nl;
+	int opt, err;
+	long v;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "o:n:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			if (!*optarg)
+				return cli_usage_error("metrics", "--output takes a file name");
+			output = optarg;
+			break;
+		case 'n':
+			if (cli_parse_long(optarg, 0, 1000, &v))
+				return cli_usage_error("metrics", "--top takes a number from 0 to 1000, not '%s'",
+						       optarg);
+			c.top = (unsigned int)v;
+			break;
+		case 1:
+			c.daemon_file = optarg;
+			break;
+		case 'h':
+			fputs(metrics_usage, stdout);
+			return EXIT_OK;
+		default:
+			return cli_bad_option("metrics", argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("metrics", "unexpected argument '%s'",
+				       argv[optind]);
+
+	err = mw_nl_open(&nl);
+	if (err == -ENOENT)
+		fprintf(stderr, "memctl: " MW_NOT_LOADED_MSG "\n");
+	else if (err)
+		fprintf(stderr, "memctl: cannot open generic netlink: %s\n",
+			strerror(-err));
+	c.nl = err ? NULL : &nl;
+	if (output) {
+		err = metrics_write_file(output, metrics_cmd_fill, &c);
+		if (err)
+			fprintf(stderr, "memctl: cannot write %s: %s\n", output,
+				strerror(-err));
+	} else {
+		metrics_cmd_fill(stdout, &c);
+		fflush(stdout);
+		err = 0;
+	}
+	if (c.nl) {
+		if (c.err)
+			mw_nl_perror(&nl, "metrics");
+		mw_nl_close(&nl);
+	}
+	free(c.b.policies.v);
+	free(c.b.procs.v);
+	return err || c.err ? EXIT_FAIL : EXIT_OK;
+}
+
+/* The daemon's writer: a thread of its own, off the action path. */
+static struct {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool running, stop;
+	char path[1024];
+	unsigned int interval_ms, top;
+	struct mw_nl nl;
+	bool connected;
+	struct metrics_buf b;
+} mt = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+};
+
+static void metrics_daemon_fill(FILE *f, void *arg)
+{
+	(void)arg;
+	if (!mt.connected)
+		mt.connected = !mw_nl_open(&mt.nl);
+	if (metrics_module(f, mt.connected ? &mt.nl : NULL, &mt.b, mt.top) &&
+	    mt.connected) {
+		/* The module went away, or the socket broke: reconnect. */
+		mw_nl_close(&mt.nl);
+		mt.connected = false;
+	}
+	dstats_write(f);
+}
+
+static void *metrics_thread(void *arg)
+{
+	struct timespec deadline;
+	int last_err = 0;
+
+	(void)arg;
+	pthread_mutex_lock(&mt.lock);
+	while (!mt.stop) {
+		int err;
+
+		pthread_mutex_unlock(&mt.lock);
+		err = metrics_write_file(mt.path, metrics_daemon_fill, NULL);
+		if (err && err != last_err)
+			fprintf(stderr, "memctl daemon: cannot write %s: %s\n",
+				mt.path, strerror(-err));
+		last_err = err;
+		pthread_mutex_lock(&mt.lock);
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += mt.interval_ms / 1000;
+		deadline.tv_nsec += (long)(mt.interval_ms % 1000) * 1000000L;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+		while (!mt.stop &&
+		       pthread_cond_timedwait(&mt.cond, &mt.lock, &deadline) !=
+		       ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&mt.lock);
+	return NULL;
+}
+
+int metrics_start(const char *path, unsigned int interval_ms,
+		  unsigned int top)
+{
+	pthread_condattr_t ca;
+	pthread_attr_t ta;
+	int err;
+
+	if (!path || !*path)
+		return 0;
+	snprintf(mt.path, sizeof(mt.path), "%s", path);
+	mt.interval_ms = interval_ms;
+	mt.top = top;
+	mt.stop = false;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_destroy(&mt.cond);
+	pthread_cond_init(&mt.cond, &ca);
+	pthread_condattr_destroy(&ca);
+	/* A small stack: under mlockall every byte of it stays resident. */
+	pthread_attr_init(&ta);
+	pthread_attr_setstacksize(&ta, 256 << 10);
+	err = pthread_create(&mt.thread, &ta, metrics_thread, NULL);
+	pthread_attr_destroy(&ta);
+	if (err)
+		return -err;
+	mt.running = true;
+	return 0;
+}
+
+void metrics_stop(void)
+{
+	if (!mt.running)
+		return;
+	pthread_mutex_lock(&mt.lock);
+	mt.stop = true;
+	pthread_cond_signal(&mt.cond);
+	pthread_mutex_unlock(&mt.lock);
+	pthread_join(mt.thread, NULL);
+	mt.running = false;
+	/* Figures of a daemon that stopped would mislead: take them away
+	 * (memctl metrics then says memctl_daemon_up 0). */
+	unlink(mt.path);
+	if (mt.connected)
+		mw_nl_close(&mt.nl);
+	mt.connected = false;
+	free(mt.b.policies.v);
+	free(mt.b.procs.v);
+	memset(&mt.b, 0, sizeof(mt.b));
+}
