@@ -1,0 +1,158 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The systemd unit, as an operator meets it: in a guest booted with
+# systemd as init (scripts/vm-run --systemd; `make check` runs this there
+# after the suite), install, write a configuration, enable and start
+# memctl.service, watch it act on a leaking batch.service from
+# inside its sandbox, reload, survive a crash, stop cleanly, uninstall.
+# TAP on stdout; what a person would look at is printed as comments.
+set -u
+repo=$(cd "$(dirname "$0")/.." && pwd)
+hog=${MEMWATCH_HOG:-$repo/selftests/memwatch_hog}
+go=/run/memctl-unit.go
+batch=/sys/fs/cgroup/system.slice/batch.service
+n=0 failed=0
+
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n $2"
+	fi
+}
+fail() { echo "# FAIL: $*"; return 1; }
+show() { "$@" 2>&1 | sed 's/^/#   /'; }
+# Poll until "$@" succeeds, for up to $1 tenths of a second.
+until_ok() {
+	local i tries=$1
+	shift
+	for ((i = 0; i < tries; i++)); do
+		"$@" > /dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	"$@" > /dev/null 2>&1
+}
+journal() { journalctl -q -o cat -u memctl.service --no-pager; }
+
+echo "TAP version 13"
+if [ "$(cat /proc/1/comm)" != systemd ] || [ ! -d /run/memwatch-vm ]; then
+	echo "1..0 # SKIP needs memwatch's guest booted with systemd (scripts/vm-run --systemd)"
+	exit 4
+fi
+echo "1..6"
+[ -d /sys/module/memwatch ] && rmmod memwatch
+
+# 1. Install, as the README says; the unit is there and verifies.
+(
+	set -e
+	"$repo/scripts/install" > /dev/null || fail "scripts/install"
+	systemd-analyze verify memctl.service || fail "systemd-analyze verify"
+	[ "$(systemctl show -P LoadState memctl.service)" = loaded ] || fail "memctl.service not loaded"
+	[ "$(systemctl show -P FragmentPath memctl.service)" = /usr/local/lib/systemd/system/memctl.service ]
+)
+ok $? "install: memctl.service loaded from /usr/local/lib/systemd/system and verified"
+
+# 2. A batch job under a memory limit, then the daemon.
+(
+	set -e
+	mkfifo $go
+	systemd-run -q --unit=batch.service -p MemoryMax=256M /bin/bash -c \
+		"'$hog' --hold 60M --name innocent & read -r _ < $go; '$hog' --leak 1M --max 400M --name leaker & wait"
+	until_ok 200 bash -c "[ \"\$(cat $batch/memory.current 2> /dev/null)\" -gt $((55 << 20)) ]" ||
+		fail "batch.service never held 60M"
+	# What an administrator writes into the installed configuration.
+	cat > /etc/memctl/memctl.conf <<-EOF
+	[daemon]
+	avoid = ^(sshd|systemd|systemd-.*|dbus-daemon|memctl)$
+	[cgroup /system.slice/batch.service]
+	notify = 40%
+	reclaim = 50%
+	throttle = 60%
+	freeze = 64%
+	kill = 80%
+	EOF
+	systemctl enable --now memctl.service 2>&1 | sed 's/^/#   /'
+	until_ok 200 bash -c 'journalctl -q -o cat -u memctl.service | grep -q "memctl daemon: ready"' ||
+		{ show journal; fail "the daemon never said ready"; }
+	[ "$(systemctl is-active memctl.service)" = active ] || fail "not active"
+	[ "$(systemctl is-enabled memctl.service)" = enabled ] || fail "not enabled"
+	[ -d /sys/module/memwatch ] || fail "ExecStartPre did not load memwatch"
+	"$repo/userspace/memctl" policy list | grep -q '^/system.slice/batch.service' ||
+		{ show "$repo/userspace/memctl" policy list; fail "the config's policy is not in the module"; }
+	show systemctl status --no-pager -n 0 memctl.service
+)
+ok $? "enable --now: active and enabled, the module loaded by ExecStartPre, the config's policy set"
+
+# 3. The ladder, from inside the sandbox: cgroup files written, leaker killed.
+(
+	set -e
+	echo go > $go
+	until_ok 1800 grep -q '"action":"kill".*"comm":"leaker"' /var/log/memctl/actions.jsonl ||
+		{ show journal; fail "no kill of the leaker in /var/log/memctl/actions.jsonl"; }
+	until_ok 100 bash -c '! pgrep -x leaker' || fail "the leaker is still there"
+	pgrep -x innocent > /dev/null || fail "the innocent was killed"
+	oom=$(awk '$1 == "oom_kill" { print $2 }' $batch/memory.events)
+	[ "$oom" = 0 ] || fail "kernel OOM kills in batch.service: $oom"
+	order=$(grep -o '"action":"[a-z]*"' /var/log/memctl/actions.jsonl | cut -d'"' -f4 |
+		awk '!seen[$0]++' | tr '\n' ' ')
+	echo "# first appearance of each action: $order"
+	case $order in
+	"notify reclaim throttle freeze kill "*) ;;
+	*) fail "actions not in ladder order: $order" ;;
+	esac
+	! grep '"result":"error' /var/log/memctl/actions.jsonl || fail "an action failed in the sandbox"
+	until_ok 100 grep -qx 0 $batch/cgroup.freeze || fail "batch.service left frozen"
+	show bash -c 'journalctl -q -o cat -u memctl.service | grep "batch.service" | head -n 12'
+)
+ok $? "the daemon acts from its sandbox: notify, reclaim, throttle, freeze, kill the leaker; innocent alive, 0 OOM kills"
+
+# 4. Reload, metrics, and a crash the unit restarts from.
+(
+	set -e
+	systemctl reload memctl.service
+	until_ok 100 bash -c 'journalctl -q -o cat -u memctl.service | grep -q "memctl daemon: reloaded /etc/memctl/memctl.conf"' ||
+		fail "reload not logged"
+	until_ok 200 grep -q '^memctl_daemon_up 1' /run/memctl/metrics.prom || fail "no /run/memctl/metrics.prom"
+	# Rewritten every 15 s: the kill shows at the latest in the next one.
+	until_ok 300 grep -q '^memctl_daemon_actions_total{action="kill",result="ok"} [1-9]' /run/memctl/metrics.prom ||
+		fail "the kill is not in the metrics"
+	pid=$(systemctl show -P MainPID memctl.service)
+	kill -9 "$pid"
+	until_ok 150 bash -c "[ \"\$(systemctl show -P MainPID memctl.service)\" != $pid ] &&
+		[ \"\$(systemctl show -P MainPID memctl.service)\" != 0 ] &&
+		[ \"\$(systemctl is-active memctl.service)\" = active ]" || fail "not restarted after SIGKILL"
+	[ "$(systemctl show -P NRestarts memctl.service)" -ge 1 ]
+	until_ok 200 bash -c '[ "$(journalctl -q -o cat -u memctl.service | grep -c "memctl daemon: ready")" -ge 2 ]' ||
+		fail "the restarted daemon never said ready"
+)
+ok $? "reload logged, metrics written with the kill counted, restarted after SIGKILL (Restart=on-failure)"
+
+# 5. Stop: clean exit, nothing left behind.
+(
+	set -e
+	systemctl stop memctl.service
+	[ "$(systemctl show -P ExecMainStatus memctl.service)" = 0 ] || fail "exit status not 0"
+	[ "$(systemctl is-active memctl.service)" = inactive ] || fail "still active"
+	[ ! -e /run/memctl/metrics.prom ] || fail "metrics file left"
+	[ "$(cat $batch/cgroup.freeze)" = 0 ] && [ "$(cat $batch/memory.high)" = max ] ||
+		fail "batch.service left frozen or throttled"
+	journal | grep -q 'memctl daemon: stopped' || fail "no 'stopped' line"
+)
+ok $? "stop: exit 0, metrics file removed, batch.service neither frozen nor throttled"
+
+# 6. Uninstall.
+(
+	set -e
+	systemctl stop batch.service 2> /dev/null || true
+	systemctl disable memctl.service 2> /dev/null
+	"$repo/scripts/install" --uninstall > /dev/null
+	[ "$(systemctl show -P LoadState memctl.service)" = not-found ] || fail "the unit is still known"
+)
+ok $? "disable and uninstall: systemd no longer knows memctl.service"
+
+rm -f $go
+echo "# $((n - failed)) passed, $failed failed"
+[ $failed -eq 0 ]
