@@ -6,21 +6,15 @@
 # nothing reaches the host), where modprobe's index, man, bash completion
 # and systemd-analyze see what was installed. Runs last: it leaves nothing.
 set -u
-repo=$(cd "$(dirname "$0")/.." && pwd)
+# -P: the runner starts tests from a link to this directory.
+repo=$(cd -P "$(dirname "$0")/.." && pwd)
+# shellcheck source=selftests/memwatch_lib.sh
+. "$repo/selftests/memwatch_lib.sh"
 kver=$(uname -r)
 scratch=$(mktemp -d)
 n=0 failed=0
 trap 'rm -rf "$scratch"' EXIT
 
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n $2"
-	fi
-}
 # Runs "$@"; on failure prints its output and the reason.
 check() {
 	local why=$1 out

@@ -7,7 +7,10 @@
 # thresholds), the daemon counts the events and actions it saw, and a
 # missing module or a bad argument is said clearly.
 set -u
-repo=$(cd "$(dirname "$0")/.." && pwd)
+# -P: the runner starts tests from a link to this directory.
+repo=$(cd -P "$(dirname "$0")/.." && pwd)
+# shellcheck source=selftests/memwatch_lib.sh
+. "$repo/selftests/memwatch_lib.sh"
 memctl=${MEMCTL:-$repo/userspace/memctl}
 hog=${MEMWATCH_HOG:-$repo/selftests/memwatch_hog}
 ko=${MEMWATCH_KO:-$repo/module/memwatch.ko}
@@ -26,16 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n $2"
-	fi
-}
-fail() { echo "# FAIL: $*"; return 1; }
 
 # Every sample line is NAME{LABELS} VALUE, with a # TYPE for its family
 # before it; every # TYPE is gauge or counter and counters end in _total.
@@ -64,16 +57,6 @@ value() {
 	v=$(awk -v k="$2 " 'index($0, k) == 1 { print $NF }' "$1")
 	[ "$(wc -l <<< "$v")" -eq 1 ] && [ -n "$v" ] || { echo "# no single sample '$2' in $1" >&2; return 1; }
 	echo "$v"
-}
-# Poll until "$@" succeeds, for up to $1 tenths of a second.
-until_ok() {
-	local i tries=$1
-	shift
-	for ((i = 0; i < tries; i++)); do
-		"$@" > /dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	"$@"
 }
 
 echo "TAP version 13"

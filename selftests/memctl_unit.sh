@@ -8,33 +8,16 @@
 # inside its sandbox, reload, survive a crash, stop cleanly, uninstall.
 # TAP on stdout; what a person would look at is printed as comments.
 set -u
-repo=$(cd "$(dirname "$0")/.." && pwd)
+# -P: the runner starts tests from a link to this directory.
+repo=$(cd -P "$(dirname "$0")/.." && pwd)
+# shellcheck source=selftests/memwatch_lib.sh
+. "$repo/selftests/memwatch_lib.sh"
 hog=${MEMWATCH_HOG:-$repo/selftests/memwatch_hog}
 go=/run/memctl-unit.go
 batch=/sys/fs/cgroup/system.slice/batch.service
 n=0 failed=0
 
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n $2"
-	fi
-}
-fail() { echo "# FAIL: $*"; return 1; }
 show() { "$@" 2>&1 | sed 's/^/#   /'; }
-# Poll until "$@" succeeds, for up to $1 tenths of a second.
-until_ok() {
-	local i tries=$1
-	shift
-	for ((i = 0; i < tries; i++)); do
-		"$@" > /dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	"$@" > /dev/null 2>&1
-}
 journal() { journalctl -q -o cat -u memctl.service --no-pager; }
 
 echo "TAP version 13"
