@@ -423,7 +423,7 @@ static uint64_t numa_maps_anon(pid_t pid, int node)
 	return pages * 4096;
 }
 
-TEST_F(track, figures_match_numa_maps)
+TEST_F_TIMEOUT(track, figures_match_numa_maps, 180)
 {
 	const struct rec *r;
 	struct mw_sync s;

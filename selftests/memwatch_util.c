@@ -16,10 +16,12 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <sched.h>
 #include <linux/genetlink.h>
 #include <linux/mempolicy.h>
+#include <linux/memwatch.h>
 
 #include "memwatch_util.h"
 
@@ -385,6 +387,27 @@ int mw_nl_next(int fd, uint8_t cmd, int timeout_ms, char *buf)
 		len = h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
 		memcpy(buf, (char *)g + GENL_HDRLEN, len);
 		return len;
+	}
+}
+
+int mw_nl_next_of(int fd, uint64_t cgid, int timeout_ms, char *buf)
+{
+	struct timespec t0, t;
+	int left = timeout_ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int len = mw_nl_next(fd, MEMWATCH_CMD_EVENT, left, buf);
+		if (len > 0 &&
+		    mw_nla_u64(buf, len, MEMWATCH_A_EVENT_CGROUP_ID) == cgid)
+			return len;
+		if (len == 0 || (len < 0 && len != -ENOBUFS))
+			return len;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = timeout_ms - (int)((t.tv_sec - t0.tv_sec) * 1000 +
+					  (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0)
+			return 0;
 	}
 }
 

@@ -112,6 +112,12 @@ int mw_nl_events_open(uint32_t group);
  * buf (MW_NL_BUFSZ), their length returned; 0 on timeout, -errno.
  */
 int mw_nl_next(int fd, uint8_t cmd, int timeout_ms, char *buf);
+/*
+ * The next event about cgroup cgid within timeout_ms, as mw_nl_next():
+ * events of other cgroups (an earlier test's, still being sent) are
+ * skipped, and so is an overflow of the socket they caused (-ENOBUFS).
+ */
+int mw_nl_next_of(int fd, uint64_t cgid, int timeout_ms, char *buf);
 
 /* Become the user "nobody" (no groups, no capabilities): 0 or -errno. */
 int mw_become_nobody(void);
