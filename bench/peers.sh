@@ -9,7 +9,10 @@ cgname=bench-peer
 cgdir=/sys/fs/cgroup/$cgname
 tools="none memctl-sample memctl-tuned earlyoom-default earlyoom-tuned nohang-default nohang-tuned"
 scenarios="fast slow burst children"
-[ -n "$quick" ] && { tools="none memctl-tuned earlyoom-default"; scenarios="fast children"; }
+# Host-wide, the kernel alone ends a fast leak only after minutes of
+# thrashing under emulation (366 s in one run): one scenario shows it.
+host_none_scenarios="fast"
+[ -n "$quick" ] && { tools="none memctl-tuned earlyoom-default"; scenarios="fast children"; host_none_scenarios=; }
 
 # Prefix each line with the time since boot, as /proc/uptime says it.
 stamp() { awk '{ getline u < "/proc/uptime"; close("/proc/uptime"); split(u, a, " "); print a[1], $0; fflush() }'; }
@@ -40,7 +43,8 @@ tool_start() {
 	earlyoom-*)
 		local args=()
 		[ "$tool" = earlyoom-tuned ] && args=(-m 20,10 -r 0)
-		"$peers/usr/bin/earlyoom" "${args[@]}" > >(stamp >> "$raw/peer.log") 2>&1 &
+		# stdbuf: its report goes to a pipe; each line is stamped as it comes.
+		stdbuf -oL "$peers/usr/bin/earlyoom" "${args[@]}" > >(stamp >> "$raw/peer.log") 2>&1 &
 		tool_pid=$!
 		sleep 1
 		;;
@@ -51,7 +55,7 @@ tool_start() {
 				s/^hard_threshold_min_mem *=.*/hard_threshold_min_mem = 10 %/;
 				s/^max_sleep *=.*/max_sleep = 0.5/' "$raw/nohang.conf"
 		fi
-		python3 -W ignore "$peers/usr/sbin/nohang" --monitor --config "$raw/nohang.conf" \
+		python3 -u -W ignore "$peers/usr/sbin/nohang" --monitor --config "$raw/nohang.conf" \
 			> >(stamp >> "$raw/peer.log") 2>&1 &
 		tool_pid=$!
 		for _ in $(seq 300); do grep -qi 'monitoring has started' "$raw/peer.log" && break; sleep 0.1; done
@@ -76,7 +80,9 @@ first_action() {
 			t=$(jq -rs '[.[] | select(.action != "notify" and .action != "oom") | .ts_ns] | min // empty' "$raw/peer.jsonl" |
 			    awk '{ printf "%.3f", $1 / 1e9 }') ;;
 	earlyoom-*|nohang-*)
-		t=$(grep -im1 'sending sig' "$raw/peer.log" | cut -d' ' -f1) ;;
+		# "sending SIGTERM to process ..." (earlyoom), "Sending SIGTERM to the
+		# victim" (nohang); not earlyoom's "sending SIGTERM when mem <= ...".
+		t=$(grep -im1 'sending sig[a-z]* to' "$raw/peer.log" | cut -d' ' -f1) ;;
 	esac
 	[ -n "$t" ] && awk -v t="$t" -v t0="$t0" 'BEGIN { printf "%.1f", t - t0 }' || echo -
 }
@@ -178,6 +184,8 @@ md "60/70/80/90/95%, and its default graces); **memctl-tuned** (40/50/60/64/80%,
 md "**earlyoom-default** (\`earlyoom\`: SIGTERM under 10% MemAvailable); **earlyoom-tuned** (\`-m 20,10\`);"
 md "**nohang-default** (Debian's nohang.conf: SIGTERM under 5% available); **nohang-tuned** (20% / 10%, 0.5 s polls)."
 md "earlyoom and nohang watch the whole host only: in a cgroup with a limit they never act, by design."
+md "Host-wide, the kernel alone (**none**) runs the fast leak only: under emulation it thrashes for minutes"
+md "before its OOM killer acts, and each further scenario would add as many to the run."
 md ""
 md "Columns: kernel OOM kills; whether the innocent survived; seconds to the tool's first action"
 md "(memctl: its first reclaim, throttle, freeze or kill; the others: their first signal); seconds until the"
@@ -190,6 +198,7 @@ echo -e "scope\tscenario\ttool\toom_kills\tinnocent_alive\tfirst_oom_s\tstopped_
 for scope in cgroup host; do
 	for scen in $scenarios; do
 		for tool in $tools; do
+			[ $scope-$tool = host-none ] && [[ " $host_none_scenarios " != *" $scen "* ]] && continue
 			run_case $scope $scen $tool
 		done
 	done
