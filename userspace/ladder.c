@@ -257,15 +257,20 @@ static void ladder_throttle(struct lcg *c, uint64_t high)
 		if (!err) {
 			char val[32];
 
+			/* Written ahead: a daemon killed between the two
+			 * writes leaves a state its successor can undo.
+			 */
+			c->throttled = true;
+			ladder_save_state();
 			snprintf(val, sizeof(val), "%" PRIu64, high);
 			err = cg_write(c->path, "memory.high", val);
 		}
 	}
+	c->throttled = !err;
+	ladder_save_state();
 	snprintf(why, sizeof(why), "memory.high %s -> %" PRIu64,
 		 c->orig_high, high);
 	ladder_log(c, MEMWATCH_LEVEL_THROTTLE, "throttle", high, err, why);
-	c->throttled = !err;
-	ladder_save_state();
 }
 
 static void ladder_unthrottle(struct lcg *c, const char *reason)
@@ -276,9 +281,9 @@ static void ladder_unthrottle(struct lcg *c, const char *reason)
 		return;
 	if (!ladder_conf.dry_run)
 		err = cg_write(c->path, "memory.high", c->orig_high);
-	ladder_log(c, MEMWATCH_LEVEL_THROTTLE, "unthrottle", 0, err, reason);
 	c->throttled = false;
 	ladder_save_state();
+	ladder_log(c, MEMWATCH_LEVEL_THROTTLE, "unthrottle", 0, err, reason);
 }
 
 static void ladder_freeze(struct lcg *c, unsigned int level,
@@ -288,14 +293,18 @@ static void ladder_freeze(struct lcg *c, unsigned int level,
 
 	if (c->frozen)
 		return;
+	/* Written ahead, as for throttle; the log line comes after. */
+	c->frozen = true;
+	ladder_save_state();
 	if (!ladder_conf.dry_run)
 		err = cg_write(c->path, "cgroup.freeze", "1");
+	if (err) {
+		c->frozen = false;
+		ladder_save_state();
+	}
 	ladder_log(c, level, "freeze", 0, err, reason);
-	if (err)
-		return;
-	c->frozen = true;
-	c->thaw_at = now_ns() + ladder_conf.s->freeze_grace_ms * MS;
-	ladder_save_state();
+	if (!err)
+		c->thaw_at = now_ns() + ladder_conf.s->freeze_grace_ms * MS;
 }
 
 static void ladder_thaw(struct lcg *c, unsigned int level, const char *reason)
@@ -306,9 +315,9 @@ static void ladder_thaw(struct lcg *c, unsigned int level, const char *reason)
 		return;
 	if (!ladder_conf.dry_run)
 		err = cg_write(c->path, "cgroup.freeze", "0");
-	ladder_log(c, level, "thaw", 0, err, reason);
 	c->frozen = false;
 	ladder_save_state();
+	ladder_log(c, level, "thaw", 0, err, reason);
 }
 
 static void ladder_settle(struct lcg *c, unsigned int ms)
