@@ -506,10 +506,14 @@ TEST_F(daemon, dry_run_acts_on_nothing)
 	EXPECT_LE(1, cg_key(self->name, "memory.events", "oom_kill"));
 	EXPECT_TRUE(wait_log(self, "\"oom\"", 5000));
 	EXPECT_EQ(0, log_jq(self, ladder_order));
+	/* A pretended kill leaves the leaker running: on a slow kernel the
+	 * daemon "kills" it again at the kill level, never anyone else.
+	 */
 	snprintf(filter, sizeof(filter),
 		 "all(.[]; .dry_run == true and"
 		 " (.result == \"dry-run\" or .action == \"oom\"))"
-		 " and ([.[] | select(.action == \"kill\") | .pid] | . == [%d])",
+		 " and ([.[] | select(.action == \"kill\") | .pid] |"
+		 " length >= 1 and all(. == %d))",
 		 leaker);
 	EXPECT_EQ(0, log_jq(self, filter));
 	EXPECT_FALSE(file_has(self->state, "frozen"));

@@ -10,7 +10,10 @@ set -u
 repo=$(cd -P "$(dirname "$0")/.." && pwd)
 # shellcheck source=selftests/memwatch_lib.sh
 . "$repo/selftests/memwatch_lib.sh"
-kver=$(uname -r)
+# The kernel make install and DKMS target (the newest with headers): the
+# one running in make check; under make check-debug, Debian's beside the
+# running debug kernel. modinfo and modprobe are asked about that one.
+kver=$("$repo/scripts/kver")
 scratch=$(mktemp -d)
 n=0 failed=0
 trap 'rm -rf "$scratch"' EXIT
@@ -114,8 +117,8 @@ ok $? "install: a bad argument is one line, status 2, and installs nothing"
 	check "install" "$repo/scripts/install"
 	installed ""
 	check "modprobe finds updates/memwatch.ko" \
-		bash -c "[ \"\$(/sbin/modinfo -n memwatch)\" = /lib/modules/$kver/updates/memwatch.ko ]"
-	check "modprobe would load it" /sbin/modprobe -n memwatch
+		bash -c "[ \"\$(/sbin/modinfo -k '$kver' -n memwatch)\" = /lib/modules/$kver/updates/memwatch.ko ]"
+	check "modprobe would load it" /sbin/modprobe -S "$kver" -n memwatch
 	# Debian's /usr/local/man is a link to /usr/local/share/man: man may
 	# name the page by either path.
 	check "man memctl(8)" bash -c '[ "$(readlink -f "$(man -w 8 memctl)")" = /usr/local/share/man/man8/memctl.8 ]'
@@ -133,7 +136,7 @@ ok $? "install: modprobe, man, bash completion and systemd-analyze verify see it
 	set -e
 	check "uninstall" "$repo/scripts/install" --uninstall
 	removed ""
-	check "modprobe no longer finds memwatch" bash -c '! /sbin/modinfo -n memwatch'
+	check "modprobe no longer finds memwatch" bash -c "! /sbin/modinfo -k '$kver' -n memwatch"
 	check "man no longer finds memctl" bash -c '! man -w 8 memctl'
 )
 ok $? "uninstall: the guest's root as it was"
@@ -144,14 +147,14 @@ ok $? "uninstall: the guest's root as it was"
 	check "dkms install" "$repo/scripts/dkms"
 	check "dkms status" bash -c "dkms status memwatch | grep -q 'installed'"
 	check "modprobe finds the DKMS build" \
-		bash -c "[ \"\$(/sbin/modinfo -n memwatch)\" = /lib/modules/$kver/updates/dkms/memwatch.ko ]"
+		bash -c "[ \"\$(/sbin/modinfo -k '$kver' -n memwatch)\" = /lib/modules/$kver/updates/dkms/memwatch.ko ]"
 	check "the DKMS build is this version" \
-		bash -c "[ \"\$(/sbin/modinfo -F version memwatch)\" = \"\$(cat /sys/module/memwatch/version 2>/dev/null || /sbin/modinfo -F version '$repo/module/memwatch.ko')\" ]"
+		bash -c "[ \"\$(/sbin/modinfo -k '$kver' -F version memwatch)\" = \"\$(cat /sys/module/memwatch/version 2>/dev/null || /sbin/modinfo -F version '$repo/module/memwatch.ko')\" ]"
 	check "dkms uninstall" "$repo/scripts/dkms" --uninstall
 	check "dkms forgot it" bash -c '! dkms status memwatch | grep -q .'
-	check "modprobe no longer finds memwatch" bash -c '! /sbin/modinfo -n memwatch'
+	check "modprobe no longer finds memwatch" bash -c "! /sbin/modinfo -k '$kver' -n memwatch"
 )
-ok $? "dkms: builds, installs and removes memwatch for the running kernel"
+ok $? "dkms: builds, installs and removes memwatch for the kernel with headers"
 
 echo "# $((n - failed)) passed, $failed failed"
 [ $failed -eq 0 ]

@@ -535,29 +535,58 @@ TEST_F(track, bad_filters_are_refused)
 
 TEST_F(track, rate_follows_growth)
 {
+	volatile unsigned long *done;	/* the child's pages, shared */
+	unsigned long before, after;
+	struct timespec t0, t1;
 	const struct rec *r;
+	double secs, pace;
 	struct mw_sync s;
 	pid_t child;
 	int i;
 
+	done = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, done);
+	*done = 0;
 	ASSERT_EQ(0, mw_sync_init(&s));
 	child = fork();
 	ASSERT_LE(0, child);
 	if (!child) {
-		/* About 40 MiB/s for 2 s, then nothing. */
-		for (i = 0; i < 40; i++) {
+		/* 2 MiB every 50 ms (about 40 MiB/s, slower on a debug
+		 * kernel) until told to stop, then nothing.
+		 */
+		for (i = 0; i < 200 && !done[1]; i++) {
 			if (!mw_alloc_on(2 * MIB, -1))
 				_exit(10);
+			__atomic_add_fetch(&done[0], 2 * MIB / 4096,
+					   __ATOMIC_RELAXED);
 			usleep(50000);
 		}
 		mw_sync_child(&s);
 		_exit(0);
 	}
-	usleep(1500000);
+	/* The module's rate is over the last second: compare it with the
+	 * child's own pace over the 1.2 s before the dump.
+	 */
+	usleep(300000);
+	before = done[0];
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	usleep(1200000);
 	ASSERT_EQ(0, dump(self, child, 0));
+	after = done[0];
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	done[1] = 1;
 	ASSERT_EQ(1, self->recs.n);
 	r = &self->recs.v[0];
-	EXPECT_LE(5 * MIB, r->rate) TH_LOG("rate %lu KiB/s", r->rate / 1024);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	pace = (after - before) * 4096.0 / secs;
+	ASSERT_LT(0, after - before) TH_LOG("the child allocated nothing");
+	EXPECT_LE(pace / 3, (double)r->rate)
+		TH_LOG("rate %lu KiB/s, the child's pace %.0f KiB/s",
+		       r->rate / 1024, pace / 1024);
+	EXPECT_GE(pace * 3, (double)r->rate)
+		TH_LOG("rate %lu KiB/s, the child's pace %.0f KiB/s",
+		       r->rate / 1024, pace / 1024);
 	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("child: %d", reap(child));
 	/* Idle for over a second: the rate falls to 0. */
 	for (i = 0; i < 30; i++) {
@@ -569,6 +598,7 @@ TEST_F(track, rate_follows_growth)
 	}
 	EXPECT_EQ(0, self->recs.v[0].rate);
 	reap(child);
+	munmap((void *)done, 4096);
 }
 
 /* A full process table: new processes go to [overflow], and it is said. */
