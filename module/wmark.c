@@ -4,13 +4,18 @@
  * throttle, freeze, kill), each a percentage of the cgroup's effective
  * limit or a number of bytes, and the highest level its usage has crossed.
  *
+ * A policy on the root cgroup watches the whole host: its usage is all
+ * RAM less MemAvailable (memwatch_usage()), its limit all RAM.
+ *
  * Detection runs where usage changes: after every successful charge and at
  * every uncharge of a tracked page (acct.c), for the memcg and each of its
- * ancestors, and every 200 ms from a worker as a safety net (a limit
- * lowered by hand changes no usage). Crossing up happens at the threshold;
- * crossing down only below it by a margin, so usage wobbling around a level
- * sends one event, not a storm. The level moves by cmpxchg: of the CPUs
- * that see the same crossing, one reports it.
+ * ancestors (the root's at most once a jiffy), and every 200 ms from a
+ * worker as a safety net (a limit lowered by hand changes no usage; the
+ * host's usage also moves with kernel allocations no charge sees).
+ * Crossing up happens at the threshold; crossing down only below it by a
+ * margin, so usage wobbling around a level sends one event, not a storm.
+ * The level moves by cmpxchg: of the CPUs that see the same crossing, one
+ * reports it.
  *
  * Locking: policies live in an RCU hash keyed by the memcg. Probe handlers
  * read it under RCU; netlink commands and the worker change it under
@@ -52,6 +57,7 @@ static unsigned int memwatch_max_policies;
 static atomic64_t memwatch_refused;	/* POLICY_SETs the full table refused */
 static struct delayed_work memwatch_wmark_work;
 static bool memwatch_wmark_ticking;
+static unsigned long memwatch_host_checked;	/* jiffies, see _check() */
 
 static struct memwatch_policy *memwatch_policy_find(struct mem_cgroup *memcg)
 {
@@ -75,6 +81,27 @@ static unsigned long memwatch_limit(struct mem_cgroup *memcg)
 			return max;
 	}
 	return totalram_pages();
+}
+
+/*
+ * The usage a policy measures, in pages. A cgroup's is its page counter.
+ * The root's means the whole host, and 6.1 keeps no page counter for the
+ * root memcg: it is what the host cannot get back without killing, all
+ * RAM less MemAvailable (si_mem_available(): free pages over the
+ * watermarks, plus the reclaimable halves of page cache and slab).
+ */
+static unsigned long memwatch_host_usage(void)
+{
+	unsigned long total = totalram_pages(), avail = si_mem_available();
+
+	return avail < total ? total - avail : 0;
+}
+
+static unsigned long memwatch_usage(struct mem_cgroup *memcg)
+{
+	if (parent_mem_cgroup(memcg))
+		return page_counter_read(&memcg->memory);
+	return memwatch_host_usage();
 }
 
 /* A level's threshold in pages, 0 when the level is off. */
@@ -146,7 +173,7 @@ static int memwatch_level_of(const struct memwatch_policy *p, int cur,
 
 static void memwatch_policy_check(struct memwatch_policy *p)
 {
-	unsigned long usage = page_counter_read(&p->memcg->memory);
+	unsigned long usage = memwatch_usage(p->memcg);
 	unsigned long limit = memwatch_limit(p->memcg);
 	int cur = atomic_read(&p->level), new, l;
 	u64 now;
@@ -177,8 +204,22 @@ void memwatch_wmark_check(struct mem_cgroup *memcg)
 	rcu_read_lock();
 	for (; memcg; memcg = parent_mem_cgroup(memcg)) {
 		p = memwatch_policy_find(memcg);
-		if (p)
-			memwatch_policy_check(p);
+		if (!p)
+			continue;
+		/*
+		 * The host's usage sums counters over every zone: every
+		 * charge anywhere comes here, so it is measured once a
+		 * jiffy, by the first CPU to charge in it.
+		 */
+		if (!parent_mem_cgroup(memcg)) {
+			unsigned long last = READ_ONCE(memwatch_host_checked);
+			unsigned long now = jiffies;
+
+			if (last == now ||
+			    cmpxchg(&memwatch_host_checked, last, now) != last)
+				continue;
+		}
+		memwatch_policy_check(p);
 	}
 	rcu_read_unlock();
 }
@@ -203,13 +244,14 @@ void memwatch_wmark_oom(struct oom_control *oc)
 	rcu_read_lock();
 	if (memcg) {
 		e.cgroup_id = cgroup_id(memcg->css.cgroup);
-		e.usage = (u64)page_counter_read(&memcg->memory) << PAGE_SHIFT;
+		e.usage = (u64)memwatch_usage(memcg) << PAGE_SHIFT;
 		e.limit = (u64)memwatch_limit(memcg) << PAGE_SHIFT;
 		for (; memcg && !e.wmark_fired; memcg = parent_mem_cgroup(memcg)) {
 			p = memwatch_policy_find(memcg);
 			e.wmark_fired = p && atomic_read(&p->level);
 		}
 	} else {
+		e.usage = (u64)memwatch_host_usage() << PAGE_SHIFT;
 		e.limit = (u64)totalram_pages() << PAGE_SHIFT;
 		hash_for_each_rcu(memwatch_policies, bkt, p, node)
 			if (atomic_read(&p->level))
@@ -246,12 +288,6 @@ int memwatch_wmark_set(u64 cgroup_id,
 	if (IS_ERR(cgrp)) {
 		NL_SET_ERR_MSG(extack, "no cgroup has this id");
 		return -ENOENT;
-	}
-	if (!cgroup_parent(cgrp)) {
-		cgroup_put(cgrp);
-		NL_SET_ERR_MSG(extack,
-			       "watermarks on the root cgroup are not supported yet");
-		return -EINVAL;
 	}
 	css = cgroup_get_e_css(cgrp, &memory_cgrp_subsys);
 	if (!css || css->cgroup != cgrp) {
@@ -352,8 +388,7 @@ int memwatch_wmark_get(unsigned int index, struct memwatch_policy_view *v)
 			continue;
 		v->cgroup_id = p->cgroup_id;
 		v->level = atomic_read(&p->level);
-		v->usage = (u64)page_counter_read(&p->memcg->memory) <<
-			   PAGE_SHIFT;
+		v->usage = (u64)memwatch_usage(p->memcg) << PAGE_SHIFT;
 		v->limit = (u64)memwatch_limit(p->memcg) << PAGE_SHIFT;
 		memcpy(v->spec, p->spec, sizeof(v->spec));
 		for (l = 0; l <= MEMWATCH_NR_LEVELS; l++)

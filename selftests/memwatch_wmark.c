@@ -73,6 +73,18 @@ FIXTURE(wmark) {
 
 static int policies(struct _test_data_wmark *self);
 
+/* POLICY_DEL for cgid: 0 or -errno. */
+static int del_policy(struct _test_data_wmark *self, uint64_t cgid)
+{
+	char attrs[64];
+	size_t len = 0;
+
+	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_POLICY_CGROUP_ID,
+		   &cgid, sizeof(cgid));
+	return mw_nl_xfer(self->fd, self->id, MEMWATCH_CMD_POLICY_DEL, 0,
+			  attrs, len, &self->r);
+}
+
 FIXTURE_SETUP(wmark)
 {
 	uint32_t version, grp;
@@ -97,6 +109,9 @@ FIXTURE_SETUP(wmark)
 
 FIXTURE_TEARDOWN(wmark)
 {
+	/* A failed host test must not leave the root's policy behind. */
+	del_policy(self, 1);
+	mw_cgroup_remove("mw-wmark-host");
 	mw_cgroup_remove(self->name);
 	close(self->evfd);
 	close(self->fd);
@@ -344,8 +359,6 @@ TEST_F(wmark, bad_inputs_get_errno_and_message)
 	EXPECT_NE(0, strlen(self->r.extack));
 	EXPECT_EQ(-EINVAL, set_policy(self, self->cgid, 0, fine));
 	EXPECT_NE(0, strlen(self->r.extack));
-	EXPECT_EQ(-EINVAL, set_policy(self, 1, 1, fine));	/* the root */
-	EXPECT_NE(0, strlen(self->r.extack));
 	/* Clearing what is not there. */
 	len = 0;
 	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_POLICY_CGROUP_ID,
@@ -415,6 +428,78 @@ TEST_F(wmark, kernel_oom_kill_is_an_event)
 	}
 	EXPECT_TRUE(notified);
 	EXPECT_TRUE(oom);
+}
+
+/* MemTotal and MemAvailable from /proc/meminfo, in bytes. */
+static void meminfo(uint64_t *total, uint64_t *avail)
+{
+	unsigned long long v;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	*total = *avail = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemTotal: %llu kB", &v) == 1)
+			*total = v << 10;
+		else if (sscanf(line, "MemAvailable: %llu kB", &v) == 1)
+			*avail = v << 10;
+	}
+	fclose(f);
+}
+
+/*
+ * A policy on the root cgroup is the whole host: usage is MemTotal less
+ * MemAvailable, the limit MemTotal. A process in a cgroup with no limit
+ * takes it over a level 100 MiB above where the host is, and back.
+ */
+TEST_F(wmark, root_policy_watches_the_whole_host)
+{
+	const char *cg = "mw-wmark-host";
+	uint64_t total, avail, host, root = 1;
+	struct mw_sync s;
+	struct ev e;
+	pid_t child;
+	int level[1][2] = { { 1, 0 } };
+	int k, set;
+
+	meminfo(&total, &avail);
+	ASSERT_LT(avail, total);
+	host = total - avail;
+	level[0][1] = (int)((host + 100 * MIB) * 100 / total) + 1;
+	ASSERT_GT(90, level[0][1]) TH_LOG("the host is too full already");
+	ASSERT_NE(0, mw_cgroup_make(cg, "max"));
+	set = set_policy(self, root, 1, level);
+	ASSERT_EQ(0, set) TH_LOG("%s", self->r.extack);
+	/* The dump shows it with the host's figures. */
+	ASSERT_EQ(1, policies(self));
+
+	ASSERT_EQ(0, mw_sync_init(&s));
+	child = stepper(cg, &s, 5 * MIB, 60);	/* 300 MiB */
+	ASSERT_LT(0, child);
+	ASSERT_EQ(1, next_event(self->evfd, 10000, &e)) TH_LOG("no up event");
+	EXPECT_EQ(root, e.cgid);
+	EXPECT_EQ(MEMWATCH_DIR_UP, e.dir);
+	EXPECT_EQ(1, e.level);
+	/* MemTotal is totalram in kB: the limit, exactly. */
+	EXPECT_EQ(total, e.limit);
+	EXPECT_EQ((total >> 12) * level[0][1] / 100 << 12, e.threshold);
+	EXPECT_LE(e.threshold, e.usage);
+	EXPECT_GT(e.threshold + 64 * MIB, e.usage);
+	for (k = 0; k < e.ntop && e.top[k] != (uint32_t)child; k++)
+		;
+	EXPECT_LT(k, e.ntop) TH_LOG("the child is not among the offenders");
+	ASSERT_TRUE(mw_sync_wait(&s));
+	mw_sync_go(&s);
+	ASSERT_EQ(1, next_event(self->evfd, 10000, &e)) TH_LOG("no down event");
+	EXPECT_EQ(root, e.cgid);
+	EXPECT_EQ(MEMWATCH_DIR_DOWN, e.dir);
+	EXPECT_GT(e.threshold, e.usage);
+	ASSERT_TRUE(mw_sync_wait(&s));
+	mw_sync_go(&s);
+	waitpid(child, NULL, 0);
+	EXPECT_EQ(0, del_policy(self, root));
 }
 
 TEST_HARNESS_MAIN

@@ -107,7 +107,9 @@
  *        ...
  *
  * The effective limit is the cgroup's memory.max, else its nearest limited
- * ancestor's, else total RAM. Thresholds must rise with the level. Errors:
+ * ancestor's, else total RAM. On the root cgroup (id 1 on the cgroup2 root)
+ * the policy is the whole host's: usage is total RAM less MemAvailable
+ * (si_mem_available()), the limit total RAM. Thresholds must rise with the level. Errors:
  * -ENOENT (no such cgroup), -EINVAL (a bad level or threshold), -ENOSPC
  * (the policy table is full), -EPERM; each with an extack message.
  *
