@@ -34,6 +34,7 @@ FIXTURE(daemon) {
 	pid_t daemon;
 	pid_t hog[MAX_HOGS];
 	int nhogs;
+	bool host;		/* the test set a policy on "/" */
 };
 
 static long ms_since(const struct timespec *t0)
@@ -111,6 +112,7 @@ FIXTURE_SETUP(daemon)
 	ASSERT_NE(0, mw_cgroup_make(self->name, LIMIT));
 	self->daemon = 0;
 	self->nhogs = 0;
+	self->host = false;
 }
 
 static void stop_daemon(FIXTURE_DATA(daemon) *self)
@@ -137,6 +139,13 @@ FIXTURE_TEARDOWN(daemon)
 	for (i = 0; i < self->nhogs; i++) {
 		kill(self->hog[i], SIGKILL);
 		waitpid(self->hog[i], NULL, 0);
+	}
+	/* The module keeps policies: the root's must not outlive the test. */
+	if (self->host) {
+		static char out[MW_OUTSZ], err[MW_OUTSZ];
+
+		if (mw_memctl(out, err, "policy", "clear", "/", MW_END))
+			fprintf(stderr, "# policy clear /: %s", err);
 	}
 	mw_cgroup_remove(self->name);
 	/* The daemon's own account, for whoever reads a failure. */
@@ -757,6 +766,66 @@ TEST_F(daemon, bad_arguments_are_one_line_and_status_2)
 	EXPECT_EQ(2, mw_memctl(out, err, "daemon", "--config", self->conf,
 			       MW_END));
 	EXPECT_NE(NULL, strstr(err, ":2: notify takes a percentage")) TH_LOG("%s", err);
+}
+
+/* oom_kill from /proc/vmstat: the host's kernel OOM kills since boot. */
+static long long host_oom_kills(void)
+{
+	char line[128];
+	long long v = -1;
+	FILE *f = fopen("/proc/vmstat", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "oom_kill %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/*
+ * (11) The whole host, with no cgroup limit anywhere: a policy on "/"
+ * (usage MemTotal - MemAvailable). An innocent holds 200M, a leaker takes
+ * 8M every 20 ms: the daemon kills the leaker before the kernel's OOM
+ * killer has to, and says it cannot throttle or freeze the root.
+ */
+TEST_F_TIMEOUT(daemon, host_policy_stops_a_leak_with_no_limit, 180)
+{
+	char max[96], filter[512];
+	long long oom0 = host_oom_kills();
+	pid_t innocent, leaker;
+	int status;
+
+	snprintf(max, sizeof(max), "/sys/fs/cgroup/%s/memory.max", self->name);
+	ASSERT_EQ(0, put_file(max, "max"));
+	ASSERT_EQ(0, put_file(self->conf,
+		"[daemon]\nfreeze-grace = 1s\nkill-grace = 2s\nsettle = 3s\n"
+		"[cgroup /]\nnotify = 50%\nreclaim = 60%\nthrottle = 65%\n"
+		"freeze = 70%\nkill = 80%\n"));
+	ASSERT_LE(0, oom0);
+	self->host = true;
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
+	innocent = spawn_hog(self, "--hold", "200M", "--name", "innocent",
+			     MW_END);
+	ASSERT_LT(0, innocent);
+	leaker = spawn_hog(self, "--leak", "8M", "--every", "20", "--name",
+			   "leaker", MW_END);
+	ASSERT_LT(0, leaker);
+
+	status = wait_end(leaker, 120000);
+	EXPECT_NE(-1, status) TH_LOG("the leaker was not stopped in 120 s");
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_TRUE(alive(innocent));
+	EXPECT_EQ(oom0, host_oom_kills()) TH_LOG("the kernel OOM killer ran");
+	EXPECT_TRUE(wait_log(self, "\"kill\"", 5000));
+	snprintf(filter, sizeof(filter),
+		 "[.[] | select(.action == \"kill\")] as $k | ($k | length) >= 1"
+		 " and all($k[]; .cgroup == \"/\" and .pid == %d and .result == \"ok\")"
+		 " and any(.[]; .cgroup == \"/\" and .action == \"notify\")"
+		 " and all(.[]; .action != \"throttle\" or .result == \"skipped\")",
+		 leaker);
+	EXPECT_EQ(0, log_jq(self, filter));
 }
 
 TEST_HARNESS_MAIN

@@ -68,10 +68,32 @@ int cg_write(const char *cg, const char *file, const char *val)
 	return err;
 }
 
+/* The host's usage as memwatch measures it: MemTotal - MemAvailable. */
+static uint64_t host_usage(void)
+{
+	unsigned long long total = 0, avail = 0, v;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemTotal: %llu kB", &v) == 1)
+			total = v;
+		else if (sscanf(line, "MemAvailable: %llu kB", &v) == 1)
+			avail = v;
+	}
+	fclose(f);
+	return total > avail ? (total - avail) << 10 : 0;
+}
+
 uint64_t cg_usage(const char *cg)
 {
 	char buf[32];
 
+	/* The root cgroup has no memory.current: it is the whole host. */
+	if (!strcmp(cg, "/"))
+		return host_usage();
 	return cg_read(cg, "memory.current", buf, sizeof(buf)) ? 0 :
 	       strtoull(buf, NULL, 10);
 }

@@ -18,7 +18,8 @@
 int cg_read(const char *cg, const char *file, char *buf, size_t size);
 /* Write val to it: 0 or -errno. */
 int cg_write(const char *cg, const char *file, const char *val);
-/* memory.current of CG in bytes, or 0 if it cannot be read. */
+/* memory.current of CG in bytes, or 0 if it cannot be read; for "/",
+ * the host's: MemTotal - MemAvailable. */
 uint64_t cg_usage(const char *cg);
 
 /* pidfd_open, pidfd_send_signal, process_mrelease: 0/fd or -errno. */

@@ -15,7 +15,7 @@ static const char *const dstats_actions[] = {
 #define N_ACTIONS (sizeof(dstats_actions) / sizeof(dstats_actions[0]))
 /* How an action ended: the word before the first ':' of its result. */
 static const char *const dstats_results[] = {
-	"ok", "partial", "error", "dry-run", "no victim", "other",
+	"ok", "partial", "error", "dry-run", "no victim", "skipped", "other",
 };
 #define N_RESULTS (sizeof(dstats_results) / sizeof(dstats_results[0]))
 #define N_LEVELS (MEMWATCH_LEVEL_OOM + 1)

@@ -12,6 +12,12 @@
  *   kill      the offender (victim.c): SIGTERM, process_mrelease when the
  *             signal is fatal, thaw the survivors, SIGKILL after kill-grace
  *
+ * A policy on the root cgroup ("/") is the whole host: its usage is
+ * MemTotal - MemAvailable, and the root has neither memory.high nor
+ * cgroup.freeze. There reclaim is memory.reclaim on the root (the whole
+ * host), throttle is skipped, freeze freezes nothing but still starts the
+ * freeze grace (the kill after it), and kill chooses among every process.
+ *
  * After a kill, nothing more is killed in that cgroup until the victims
  * are gone and their memory came back (half their live bytes), or for
  * settle at the longest: then, if the cgroup is still over a level, the
@@ -41,9 +47,12 @@
 #define LADDER_BASE 64
 #define LADDER_POLICIES 1024
 #define MS (1000000ULL)
+/* ladder_log()'s err for a step that does not apply (host-wide). */
+#define LADDER_SKIPPED 1
 
 struct lcg {
 	bool used;
+	bool host;			/* the root cgroup: the whole host */
 	uint64_t id;
 	char path[256];
 	unsigned int level;		/* as the module's events say */
@@ -93,6 +102,8 @@ static void ladder_log(const struct lcg *c, unsigned int level,
 
 	if (ladder_conf.dry_run)
 		snprintf(result, sizeof(result), "dry-run");
+	else if (err == LADDER_SKIPPED)
+		snprintf(result, sizeof(result), "skipped");
 	else if (err)
 		snprintf(result, sizeof(result), "error: %s", strerror(-err));
 	else
@@ -146,6 +157,7 @@ static struct lcg *ladder_get(uint64_t id, const char *path,
 	c->used = true;
 	c->id = id;
 	snprintf(c->path, sizeof(c->path), "%s", path);
+	c->host = !strcmp(path, "/");
 	if (r)
 		ladder_set_policy(c, r);
 	else
@@ -174,7 +186,7 @@ static void ladder_save_state(void)
 			continue;
 		if (c->throttled)
 			fprintf(f, "throttled %s %s\n", c->orig_high, c->path);
-		if (c->frozen)
+		if (c->frozen && !c->host)
 			fprintf(f, "frozen %s\n", c->path);
 	}
 	if (fclose(f) || rename(tmp, path))
@@ -240,6 +252,12 @@ static void ladder_throttle(struct lcg *c, uint64_t high)
 
 	if (c->throttled)
 		return;
+	if (c->host) {
+		ladder_log(c, MEMWATCH_LEVEL_THROTTLE, "throttle", 0,
+			   LADDER_SKIPPED,
+			   "the root cgroup has no memory.high: host-wide, freeze and kill follow");
+		return;
+	}
 	high &= ~4095ULL;
 	snprintf(c->orig_high, sizeof(c->orig_high), "max");
 	if (!ladder_conf.dry_run) {
@@ -293,6 +311,14 @@ static void ladder_freeze(struct lcg *c, unsigned int level,
 
 	if (c->frozen)
 		return;
+	if (c->host) {
+		/* Nothing to freeze: the grace still runs, then the kill. */
+		c->frozen = true;
+		c->thaw_at = now_ns() + ladder_conf.s->freeze_grace_ms * MS;
+		ladder_log(c, level, "freeze", 0, LADDER_SKIPPED,
+			   "the root cgroup cannot be frozen: the kill waits the freeze grace");
+		return;
+	}
 	/* Written ahead, as for throttle; the log line comes after. */
 	c->frozen = true;
 	ladder_save_state();
@@ -313,6 +339,10 @@ static void ladder_thaw(struct lcg *c, unsigned int level, const char *reason)
 
 	if (!c->frozen)
 		return;
+	if (c->host) {	/* nothing was frozen */
+		c->frozen = false;
+		return;
+	}
 	if (!ladder_conf.dry_run)
 		err = cg_write(c->path, "cgroup.freeze", "0");
 	c->frozen = false;

@@ -32,6 +32,8 @@ static const char policy_usage[] =
 "\n"
 "CGROUP is a path under the cgroup2 root (/a/b) or a full path\n"
 "(/sys/fs/cgroup/a/b); the memory controller must be enabled for it.\n"
+"CGROUP / is the whole host: usage is MemTotal - MemAvailable (what the\n"
+"host cannot get back without killing), the limit total RAM.\n"
 "Policies live in the module: they outlive memctl, and go with the\n"
 "cgroup or the module. set and clear need CAP_SYS_ADMIN.\n"
 "\n"
