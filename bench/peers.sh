@@ -28,10 +28,14 @@ tool_start() {
 	rm -f "$raw/peer.jsonl" "$raw/peer.state"
 	case $tool in
 	memctl-*)
-		[ "$scope" = host ] && return 1	# whole-host policies: issue 9
+		# Host-wide: a policy on the root cgroup, the whole host.
+		local cg=/$cgname
+		[ "$scope" = host ] && cg=/
 		if [ "$tool" = memctl-sample ]; then
 			# userspace/memctl.conf's levels and the daemon's defaults
-			printf '[cgroup /%s]\nnotify = 60%%\nreclaim = 70%%\nthrottle = 80%%\nfreeze = 90%%\nkill = 95%%\n' $cgname
+			printf '[cgroup %s]\nnotify = 60%%\nreclaim = 70%%\nthrottle = 80%%\nfreeze = 90%%\nkill = 95%%\n' $cg
+		elif [ "$scope" = host ]; then
+			printf '[daemon]\nfreeze-grace = 1s\nkill-grace = 1s\nsettle = 3s\n[cgroup /]\nnotify = 50%%\nreclaim = 60%%\nthrottle = 65%%\nfreeze = 70%%\nkill = 80%%\n'
 		else
 			printf '[daemon]\nfreeze-grace = 1s\nkill-grace = 1s\nsettle = 3s\n[cgroup /%s]\nnotify = 40%%\nreclaim = 50%%\nthrottle = 60%%\nfreeze = 64%%\nkill = 80%%\n' $cgname
 		fi > "$raw/peer.conf"
@@ -69,6 +73,9 @@ tool_stop() {
 	kill "$tool_pid" 2>/dev/null
 	wait "$tool_pid" 2>/dev/null
 	tool_pid=
+	# The module keeps policies; a cgroup's go with it, the root's not.
+	"$memctl" policy clear / > /dev/null 2>&1
+	true
 }
 
 # Seconds after t0 of the tool's first action, or "-".
@@ -101,11 +108,7 @@ run_case() {
 	if [ "$scope" = cgroup ]; then limit=256M timeout=40 innocent_mb=60; else limit=max timeout=45 innocent_mb=200; fi
 	mkdir -p $cgdir
 	echo "$limit" > $cgdir/memory.max
-	if ! tool_start "$tool" "$scope"; then
-		rmdir $cgdir
-		echo "| $scope | $scen | $tool | n/a: whole-host policies are issue 9 | | | | |" >&3
-		return
-	fi
+	tool_start "$tool" "$scope"
 	in_cg --hold ${innocent_mb}M --work "$raw/work" --name innocent
 	kid=$!
 	sleep 1.5
@@ -180,7 +183,9 @@ md "cgroup: memory.max 256M, innocent 60M, at most 40 s. host: no limit on the c
 md "$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB and no swap, innocent 200M, at most 45 s."
 md ""
 md "Tools: **none** (the kernel alone); **memctl-sample** (\`memctl daemon\` with \`userspace/memctl.conf\`'s levels,"
-md "60/70/80/90/95%, and its default graces); **memctl-tuned** (40/50/60/64/80%, 1 s graces, as \`make demo\`);"
+md "60/70/80/90/95%, and its default graces); **memctl-tuned** (40/50/60/64/80%, 1 s graces, as \`make demo\`;"
+md "host-wide 50/60/65/70/80% of RAM). Host-wide, memctl's policy is on the root cgroup \`/\`: usage is"
+md "MemTotal - MemAvailable, throttle and freeze do not apply (the root has neither), the kill chooses among every process;"
 md "**earlyoom-default** (\`earlyoom\`: SIGTERM under 10% MemAvailable); **earlyoom-tuned** (\`-m 20,10\`);"
 md "**nohang-default** (Debian's nohang.conf: SIGTERM under 5% available); **nohang-tuned** (20% / 10%, 0.5 s polls)."
 md "earlyoom and nohang watch the whole host only: in a cgroup with a limit they never act, by design."
