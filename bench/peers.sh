@@ -14,8 +14,15 @@ scenarios="fast slow burst children"
 host_none_scenarios="fast"
 [ -n "$quick" ] && { tools="none memctl-tuned earlyoom-default"; scenarios="fast children"; host_none_scenarios=; }
 
-# Prefix each line with the time since boot, as /proc/uptime says it.
-stamp() { awk '{ getline u < "/proc/uptime"; close("/proc/uptime"); split(u, a, " "); print a[1], $0; fflush() }'; }
+# Prefix each line with the time since boot, as /proc/uptime says it, as
+# the line comes (not awk: mawk reads a pipe in blocks).
+stamp() {
+	local line up _
+	while IFS= read -r line; do
+		read -r up _ < /proc/uptime
+		printf '%s %s\n' "$up" "$line"
+	done
+}
 
 # In the bench cgroup, with the OOM killer allowed to pick it. Disowned:
 # its death by SIGKILL is the point, not news for the log ($! stays valid).
