@@ -16,6 +16,7 @@
 #include "acct.h"
 #include "pfn.h"
 #include "proc.h"
+#include "node.h"
 #include "wmark.h"
 
 void memwatch_acct_charge_entry(struct memwatch_charge_data *d,
@@ -77,6 +78,7 @@ void memwatch_acct_charge_return(struct memwatch_charge_data *d,
 	rcu_read_lock();
 	memwatch_wmark_check(folio_memcg(folio));
 	rcu_read_unlock();
+	memwatch_node_check(nid);
 }
 
 void memwatch_acct_uncharge(struct pt_regs *regs)
@@ -96,6 +98,7 @@ void memwatch_acct_uncharge(struct pt_regs *regs)
 	rcu_read_lock();
 	memwatch_wmark_check(folio_memcg(folio));
 	rcu_read_unlock();
+	memwatch_node_check(nid);
 }
 
 void memwatch_acct_migrate(struct pt_regs *regs)

@@ -10,6 +10,7 @@ struct memwatch_event {
 	u64 cgroup_id;
 	u64 usage, limit, threshold;	/* bytes */
 	u64 ts_ns;			/* CLOCK_MONOTONIC at detection */
+	int node;			/* a node's level, else NUMA_NO_NODE */
 	u8 level;			/* enum memwatch_level */
 	u8 direction;			/* enum memwatch_direction */
 	u8 wmark_fired;			/* OOM: a watermark was crossed */

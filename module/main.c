@@ -11,6 +11,7 @@
 #include "events.h"
 #include "pfn.h"
 #include "proc.h"
+#include "node.h"
 #include "wmark.h"
 
 static bool memwatch_track = true;
@@ -47,9 +48,12 @@ static int __init memwatch_init(void)
 	err = memwatch_proc_init(memwatch_max_procs);
 	if (err)
 		goto err_pfn;
-	err = memwatch_wmark_init(memwatch_max_policies);
+	err = memwatch_node_init();
 	if (err)
 		goto err_proc;
+	err = memwatch_wmark_init(memwatch_max_policies);
+	if (err)
+		goto err_node;
 	err = memwatch_genl_init();
 	if (err)
 		goto err_wmark;
@@ -68,6 +72,8 @@ err_genl:
 	memwatch_genl_exit();
 err_wmark:
 	memwatch_wmark_exit();
+err_node:
+	memwatch_node_exit();
 err_proc:
 	memwatch_proc_exit();
 err_pfn:
@@ -81,6 +87,7 @@ static void __exit memwatch_exit(void)
 	memwatch_events_exit();
 	memwatch_genl_exit();
 	memwatch_wmark_exit();
+	memwatch_node_exit();
 	memwatch_proc_exit();
 	memwatch_pfn_exit();
 	pr_info("unloaded\n");

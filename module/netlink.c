@@ -18,6 +18,7 @@
 #include "events.h"
 #include "pfn.h"
 #include "proc.h"
+#include "node.h"
 #include "wmark.h"
 
 static struct genl_family memwatch_genl_family;
@@ -88,6 +89,9 @@ static int memwatch_put_tables(struct sk_buff *skb)
 	    memwatch_put_table(skb, "policies", memwatch_wmark_count(),
 			       memwatch_wmark_capacity(),
 			       memwatch_wmark_bytes(), memwatch_wmark_refused()) ||
+	    memwatch_put_table(skb, "node-policies", memwatch_node_count(),
+			       memwatch_node_capacity(), memwatch_node_bytes(),
+			       0) ||
 	    memwatch_put_table(skb, "procs", memwatch_proc_used(),
 			       memwatch_proc_capacity(), memwatch_proc_bytes(),
 			       memwatch_proc_full_hits()) ||
@@ -439,6 +443,38 @@ static int memwatch_admin(struct sk_buff *skb, struct genl_info *info)
 		mw_missing_;						\
 	})
 
+/*
+ * A node's policy is the host's: with POLICY_NODE, a CGROUP_ID may only
+ * name the root. NUMA_NO_NODE without POLICY_NODE, the node id with it, or
+ * -EINVAL with the attribute named.
+ */
+static int memwatch_node_of(struct genl_info *info)
+{
+	struct nlattr *node = info->attrs[MEMWATCH_A_POLICY_NODE];
+	struct nlattr *id = info->attrs[MEMWATCH_A_POLICY_CGROUP_ID];
+	struct cgroup *cgrp;
+	bool root;
+
+	if (!node)
+		return NUMA_NO_NODE;
+	if (id) {
+		cgrp = cgroup_get_from_id(nla_get_u64(id));
+		root = !IS_ERR(cgrp) && !cgroup_parent(cgrp);
+		if (!IS_ERR(cgrp))
+			cgroup_put(cgrp);
+		if (!root) {
+			NL_SET_ERR_MSG_ATTR(info->extack, id,
+					    "a node's policy is the host's: no cgroup id, or the root's");
+			return -EINVAL;
+		}
+	}
+	if (nla_get_u32(node) >= nr_node_ids) {
+		NL_SET_ERR_MSG_ATTR(info->extack, node, "no node has this id");
+		return -EINVAL;
+	}
+	return nla_get_u32(node);
+}
+
 static int memwatch_policy_set_doit(struct sk_buff *skb,
 				    struct genl_info *info)
 {
@@ -449,11 +485,15 @@ static int memwatch_policy_set_doit(struct sk_buff *skb,
 	err = memwatch_admin(skb, info);
 	if (err)
 		return err;
-	if (memwatch_require(info, MEMWATCH_A_POLICY_CGROUP_ID,
-			     "missing attribute: the cgroup id") ||
+	if ((!info->attrs[MEMWATCH_A_POLICY_NODE] &&
+	     memwatch_require(info, MEMWATCH_A_POLICY_CGROUP_ID,
+			      "missing attribute: the cgroup id")) ||
 	    memwatch_require(info, MEMWATCH_A_POLICY_WMARKS,
 			     "missing attribute: the watermarks"))
 		return -EINVAL;
+	err = memwatch_node_of(info);
+	if (err < NUMA_NO_NODE)
+		return err;
 	nla_for_each_nested(w, info->attrs[MEMWATCH_A_POLICY_WMARKS], rem) {
 		if (nla_type(w) != MEMWATCH_A_POLICY_WMARK) {
 			NL_SET_ERR_MSG_ATTR(info->extack, w,
@@ -471,6 +511,14 @@ static int memwatch_policy_set_doit(struct sk_buff *skb,
 				    "no watermark given");
 		return -EINVAL;
 	}
+	if (info->attrs[MEMWATCH_A_POLICY_NODE]) {
+		err = memwatch_node_set(nla_get_u32(info->attrs[MEMWATCH_A_POLICY_NODE]),
+					spec, info->extack);
+		if (err && !info->extack->bad_attr)
+			NL_SET_BAD_ATTR(info->extack,
+					info->attrs[MEMWATCH_A_POLICY_NODE]);
+		return err;
+	}
 	err = memwatch_wmark_set(nla_get_u64(info->attrs[MEMWATCH_A_POLICY_CGROUP_ID]),
 				 spec, info->extack);
 	if (err && !info->extack->bad_attr)
@@ -486,6 +534,17 @@ static int memwatch_policy_del_doit(struct sk_buff *skb,
 
 	if (err)
 		return err;
+	if (info->attrs[MEMWATCH_A_POLICY_NODE]) {
+		err = memwatch_node_of(info);
+		if (err < NUMA_NO_NODE)
+			return err;
+		err = memwatch_node_del(nla_get_u32(info->attrs[MEMWATCH_A_POLICY_NODE]),
+					info->extack);
+		if (err)
+			NL_SET_BAD_ATTR(info->extack,
+					info->attrs[MEMWATCH_A_POLICY_NODE]);
+		return err;
+	}
 	if (memwatch_require(info, MEMWATCH_A_POLICY_CGROUP_ID,
 			     "missing attribute: the cgroup id"))
 		return -EINVAL;
@@ -517,7 +576,9 @@ static int memwatch_put_policy(struct sk_buff *skb, struct netlink_callback *cb,
 	    nla_put_u64_64bit(skb, MEMWATCH_A_POLICY_USAGE, v->usage,
 			      MEMWATCH_A_POLICY_PAD) ||
 	    nla_put_u64_64bit(skb, MEMWATCH_A_POLICY_LIMIT, v->limit,
-			      MEMWATCH_A_POLICY_PAD))
+			      MEMWATCH_A_POLICY_PAD) ||
+	    (v->node != NUMA_NO_NODE &&
+	     nla_put_u32(skb, MEMWATCH_A_POLICY_NODE, v->node)))
 		goto cancel;
 	wmarks = nla_nest_start(skb, MEMWATCH_A_POLICY_WMARKS);
 	if (!wmarks)
@@ -546,9 +607,10 @@ cancel:
 	return -EMSGSIZE;
 }
 
-/* POLICY_GET dump state, in cb->ctx: the next index, a path buffer. */
+/* POLICY_GET dump state, in cb->ctx: the next indexes, a path buffer. */
 struct memwatch_policy_dump {
-	unsigned int index;
+	unsigned int index;	/* cgroup policies, then */
+	unsigned int nindex;	/* node policies */
 	char *path;
 };
 
@@ -558,6 +620,7 @@ static int memwatch_policy_get_start(struct netlink_callback *cb)
 
 	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
 	ctx->index = 0;
+	ctx->nindex = 0;
 	ctx->path = kmalloc(PATH_MAX, GFP_KERNEL);
 	return ctx->path ? 0 : -ENOMEM;
 }
@@ -578,23 +641,42 @@ static int memwatch_policy_get_dumpit(struct sk_buff *skb,
 
 	while (!memwatch_wmark_get(ctx->index, &v)) {
 		if (memwatch_put_policy(skb, cb, &v, ctx->path))
-			break;
+			return skb->len;
 		ctx->index++;
+	}
+	while (!memwatch_node_get(ctx->nindex, &v)) {
+		if (memwatch_put_policy(skb, cb, &v, ctx->path))
+			break;
+		ctx->nindex++;
 	}
 	return skb->len;
 }
 
+/* Attributes of replies (path, level, usage, limit) are rejected in a
+ * request: strict validation refuses an NLA_UNSPEC entry, with a message.
+ */
 static const struct nla_policy
-memwatch_policy_policy[MEMWATCH_A_POLICY_WMARKS + 1] = {
+memwatch_policy_policy[MEMWATCH_A_POLICY_NODE + 1] = {
 	[MEMWATCH_A_POLICY_PAD] = { .type = NLA_REJECT },
 	[MEMWATCH_A_POLICY_CGROUP_ID] = { .type = NLA_U64 },
 	[MEMWATCH_A_POLICY_WMARKS] = { .type = NLA_NESTED },
+	[MEMWATCH_A_POLICY_NODE] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy
+memwatch_policy_del_policy[MEMWATCH_A_POLICY_NODE + 1] = {
+	[MEMWATCH_A_POLICY_PAD] = { .type = NLA_REJECT },
+	[MEMWATCH_A_POLICY_CGROUP_ID] = { .type = NLA_U64 },
+	[MEMWATCH_A_POLICY_NODE] = { .type = NLA_U32 },
 };
 
 #define MEMWATCH_EVENT_TOP 5
 
-/* The processes of the event's cgroup subtree holding the most. */
-static int memwatch_put_top(struct sk_buff *skb, u64 cgroup_id)
+/*
+ * The processes of the event's cgroup subtree holding the most, or for a
+ * node's event (nid not NUMA_NO_NODE), holding the most on that node.
+ */
+static int memwatch_put_top(struct sk_buff *skb, u64 cgroup_id, int nid)
 {
 	unsigned int slots = memwatch_proc_capacity() + MEMWATCH_SLOT_FIRST;
 	unsigned int top[MEMWATCH_EVENT_TOP], n = 0, s, i;
@@ -611,7 +693,7 @@ static int memwatch_put_top(struct sk_buff *skb, u64 cgroup_id)
 
 		if (!p || p->state != MEMWATCH_PROC_ALIVE)
 			continue;
-		l = memwatch_proc_live(s, NUMA_NO_NODE);
+		l = memwatch_proc_live(s, nid);
 		if (l <= 0 || (n == MEMWATCH_EVENT_TOP && l <= live[n - 1]))
 			continue;
 		if (ancestor && !memwatch_proc_in_cgroup(p, ancestor))
@@ -685,8 +767,11 @@ static struct sk_buff *memwatch_event_msg(const struct memwatch_event *e,
 	if (e->level == MEMWATCH_LEVEL_OOM &&
 	    nla_put_u8(msg, MEMWATCH_A_EVENT_WMARK_FIRED, e->wmark_fired))
 		goto err;
+	if (e->node != NUMA_NO_NODE &&
+	    nla_put_u32(msg, MEMWATCH_A_EVENT_NODE, e->node))
+		goto err;
 	if (full &&
-	    (memwatch_put_top(msg, e->cgroup_id) ||
+	    (memwatch_put_top(msg, e->cgroup_id, e->node) ||
 	     (e->level == MEMWATCH_LEVEL_OOM &&
 	      (nla_put_u32(msg, MEMWATCH_A_EVENT_VICTIM_PID, e->victim) ||
 	       nla_put_string(msg, MEMWATCH_A_EVENT_VICTIM_COMM,
@@ -771,14 +856,14 @@ static const struct genl_ops memwatch_genl_ops[] = {
 		.cmd = MEMWATCH_CMD_POLICY_SET,
 		.doit = memwatch_policy_set_doit,
 		.policy = memwatch_policy_policy,
-		.maxattr = MEMWATCH_A_POLICY_WMARKS,
+		.maxattr = MEMWATCH_A_POLICY_NODE,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = MEMWATCH_CMD_POLICY_DEL,
 		.doit = memwatch_policy_del_doit,
-		.policy = memwatch_policy_policy,
-		.maxattr = MEMWATCH_A_POLICY_CGROUP_ID,
+		.policy = memwatch_policy_del_policy,
+		.maxattr = MEMWATCH_A_POLICY_NODE,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{

@@ -37,6 +37,7 @@
 #include <uapi/linux/memwatch.h>
 
 #include "events.h"
+#include "node.h"
 #include "wmark.h"
 
 #define MEMWATCH_WMARK_TICK_MS	200
@@ -105,8 +106,8 @@ static unsigned long memwatch_usage(struct mem_cgroup *memcg)
 }
 
 /* A level's threshold in pages, 0 when the level is off. */
-static unsigned long memwatch_threshold(const struct memwatch_wmark_spec *s,
-					unsigned long limit)
+unsigned long memwatch_threshold(const struct memwatch_wmark_spec *s,
+				 unsigned long limit)
 {
 	switch (s->kind) {
 	case MEMWATCH_WMARK_PERCENT:
@@ -134,6 +135,7 @@ static void memwatch_report(const struct memwatch_policy *p, int level,
 {
 	struct memwatch_event e = {
 		.cgroup_id = p->cgroup_id,
+		.node = NUMA_NO_NODE,
 		.usage = (u64)usage << PAGE_SHIFT,
 		.limit = (u64)limit << PAGE_SHIFT,
 		.threshold = (u64)memwatch_threshold(&p->spec[level], limit)
@@ -146,15 +148,15 @@ static void memwatch_report(const struct memwatch_policy *p, int level,
 	memwatch_event_push(&e);
 }
 
-/* The level usage puts the policy at, starting from cur. */
-static int memwatch_level_of(const struct memwatch_policy *p, int cur,
-			     unsigned long usage, unsigned long limit)
+/* The level usage puts a policy of spec at, starting from cur. */
+int memwatch_level_of(const struct memwatch_wmark_spec *spec, int cur,
+		      unsigned long usage, unsigned long limit)
 {
 	unsigned long margin = memwatch_margin(limit);
 	int l, up = 0;
 
 	for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
-		unsigned long t = memwatch_threshold(&p->spec[l], limit);
+		unsigned long t = memwatch_threshold(&spec[l], limit);
 
 		if (t && usage >= t)
 			up = l;
@@ -163,7 +165,7 @@ static int memwatch_level_of(const struct memwatch_policy *p, int cur,
 		return up;
 	/* Down, one enabled level at a time, each past its margin. */
 	for (l = cur; l > up; l--) {
-		unsigned long t = memwatch_threshold(&p->spec[l], limit);
+		unsigned long t = memwatch_threshold(&spec[l], limit);
 
 		if (t && usage + margin >= t)
 			return l;
@@ -178,7 +180,7 @@ static void memwatch_policy_check(struct memwatch_policy *p)
 	int cur = atomic_read(&p->level), new, l;
 	u64 now;
 
-	new = memwatch_level_of(p, cur, usage, limit);
+	new = memwatch_level_of(p->spec, cur, usage, limit);
 	if (new == cur || atomic_cmpxchg(&p->level, cur, new) != cur)
 		return;
 	now = ktime_get_ns();
@@ -233,6 +235,7 @@ void memwatch_wmark_oom(struct oom_control *oc)
 		.direction = MEMWATCH_DIR_UP,
 		.ts_ns = ktime_get_ns(),
 		.cgroup_id = 1,		/* the root cgroup's */
+		.node = NUMA_NO_NODE,
 	};
 	struct memwatch_policy *p;
 	int bkt;
@@ -387,6 +390,7 @@ int memwatch_wmark_get(unsigned int index, struct memwatch_policy_view *v)
 		if (i++ != index)
 			continue;
 		v->cgroup_id = p->cgroup_id;
+		v->node = NUMA_NO_NODE;
 		v->level = atomic_read(&p->level);
 		v->usage = (u64)memwatch_usage(p->memcg) << PAGE_SHIFT;
 		v->limit = (u64)memwatch_limit(p->memcg) << PAGE_SHIFT;
@@ -444,6 +448,7 @@ static void memwatch_wmark_tick(struct work_struct *work)
 		rcu_read_unlock();
 	}
 	mutex_unlock(&memwatch_wmark_mutex);
+	memwatch_node_tick();
 	if (n) {
 		synchronize_rcu();
 		for (i = 0; i < n; i++)

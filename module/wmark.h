@@ -23,6 +23,7 @@ struct memwatch_wmark_spec {
 /* A policy as the dump shows it; index 0 of the arrays is unused. */
 struct memwatch_policy_view {
 	u64 cgroup_id;
+	int node;		/* a node's policy, else NUMA_NO_NODE */
 	u8 level;
 	u64 usage, limit;	/* bytes */
 	struct memwatch_wmark_spec spec[MEMWATCH_NR_LEVELS + 1];
@@ -49,5 +50,13 @@ unsigned int memwatch_wmark_capacity(void);
 /* POLICY_SETs refused with -ENOSPC since load. */
 u64 memwatch_wmark_refused(void);
 size_t memwatch_wmark_bytes(void);
+
+/* For node.c: a level's threshold in pages (0: off), and the level usage
+ * puts a policy at from cur, with the hysteresis margin.
+ */
+unsigned long memwatch_threshold(const struct memwatch_wmark_spec *s,
+				 unsigned long limit);
+int memwatch_level_of(const struct memwatch_wmark_spec *spec, int cur,
+		      unsigned long usage, unsigned long limit);
 
 #endif /* _MEMWATCH_WMARK_H */

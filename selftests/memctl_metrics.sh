@@ -85,7 +85,7 @@ read -r -n 1 < "$tmp/ready"
 		fail "memwatch_info does not carry /sys/module/memwatch/version"
 	hits=$(value "$tmp/m" 'memwatch_hook_hits_total{hook="__mem_cgroup_charge"}')
 	[ "$hits" -gt 16384 ] || fail "charge hits $hits, the hog alone charged 16384 pages"
-	for t in procs pages policies events; do
+	for t in procs pages policies node-policies events; do
 		[ "$(value "$tmp/m" "memwatch_table_capacity{table=\"$t\"}")" -gt 0 ] ||
 			fail "table $t has no capacity"
 	done

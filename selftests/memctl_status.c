@@ -68,7 +68,7 @@ TEST_F(memctl, status_json_when_loaded)
 		" and (.kind == \"kprobe\" or .kind == \"kretprobe\")"
 		" and (.hits | type) == \"number\")"
 		" and ([.tables[].name] | sort) =="
-		" [\"events\", \"pages\", \"policies\", \"procs\"]"
+		" [\"events\", \"node-policies\", \"pages\", \"policies\", \"procs\"]"
 		" and all(.tables[]; .capacity > 0 and .bytes > 0)"
 		" and (.events_sent | type) == \"number\""
 		" and (.events_dropped | type) == \"number\"";

@@ -22,6 +22,7 @@
 
 struct ev {
 	uint64_t cgid, usage, limit, threshold, ts;
+	int node;			/* -1: no EVENT_NODE */
 	uint8_t level, dir, fired;
 	uint32_t victim;
 	int ntop;
@@ -46,6 +47,8 @@ static int next_event(int fd, int ms, struct ev *e)
 	e->level = mw_nla_u8(buf, len, MEMWATCH_A_EVENT_LEVEL);
 	e->dir = mw_nla_u8(buf, len, MEMWATCH_A_EVENT_DIRECTION);
 	e->fired = mw_nla_u8(buf, len, MEMWATCH_A_EVENT_WMARK_FIRED);
+	p = mw_nla_find(buf, len, MEMWATCH_A_EVENT_NODE);
+	e->node = p ? (int)*(const uint32_t *)mw_nla_data(p) : -1;
 	p = mw_nla_find(buf, len, MEMWATCH_A_EVENT_VICTIM_PID);
 	e->victim = p ? *(const uint32_t *)mw_nla_data(p) : 0;
 	top = mw_nla_find(buf, len, MEMWATCH_A_EVENT_TOP);
@@ -72,6 +75,46 @@ FIXTURE(wmark) {
 };
 
 static int policies(struct _test_data_wmark *self);
+
+/* POLICY_SET (cgid 0: none) or, with lp NULL, POLICY_DEL for node. */
+static int node_policy(struct _test_data_wmark *self, uint64_t cgid,
+		       uint32_t node, int n, const int (*lp)[2])
+{
+	char attrs[512];
+	size_t len = 0;
+	int nest, i;
+
+	if (cgid)
+		mw_nla_put(attrs, sizeof(attrs), &len,
+			   MEMWATCH_A_POLICY_CGROUP_ID, &cgid, sizeof(cgid));
+	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_POLICY_NODE, &node,
+		   sizeof(node));
+	if (!lp)
+		return mw_nl_xfer(self->fd, self->id, MEMWATCH_CMD_POLICY_DEL,
+				  0, attrs, len, &self->r);
+	nest = mw_nla_nest_start(attrs, sizeof(attrs), &len,
+				 MEMWATCH_A_POLICY_WMARKS);
+	for (i = 0; i < n; i++) {
+		uint8_t level = lp[i][0];
+		uint32_t pct = lp[i][1];
+		int w = mw_nla_nest_start(attrs, sizeof(attrs), &len,
+					  MEMWATCH_A_POLICY_WMARK);
+
+		mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_LEVEL,
+			   &level, sizeof(level));
+		mw_nla_put(attrs, sizeof(attrs), &len,
+			   MEMWATCH_A_WMARK_PERCENT, &pct, sizeof(pct));
+		mw_nla_nest_end(attrs, w, len);
+	}
+	mw_nla_nest_end(attrs, nest, len);
+	return mw_nl_xfer(self->fd, self->id, MEMWATCH_CMD_POLICY_SET, 0, attrs,
+			  len, &self->r);
+}
+
+static int del_node_policy(struct _test_data_wmark *self, uint32_t node)
+{
+	return node_policy(self, 0, node, 0, NULL);
+}
 
 /* POLICY_DEL for cgid: 0 or -errno. */
 static int del_policy(struct _test_data_wmark *self, uint64_t cgid)
@@ -109,8 +152,9 @@ FIXTURE_SETUP(wmark)
 
 FIXTURE_TEARDOWN(wmark)
 {
-	/* A failed host test must not leave the root's policy behind. */
+	/* A failed host or node test must not leave its policy behind. */
 	del_policy(self, 1);
+	del_node_policy(self, 1);
 	mw_cgroup_remove("mw-wmark-host");
 	mw_cgroup_remove(self->name);
 	close(self->evfd);
@@ -500,6 +544,116 @@ TEST_F(wmark, root_policy_watches_the_whole_host)
 	mw_sync_go(&s);
 	waitpid(child, NULL, 0);
 	EXPECT_EQ(0, del_policy(self, root));
+}
+
+/* The usage and limit the dump gives a node's policy (else left 0). */
+static void node_usage_of(const void *attrs, int len, void *arg)
+{
+	uint64_t *ul = arg;
+
+	if (!mw_nla_find(attrs, len, MEMWATCH_A_POLICY_NODE))
+		return;
+	ul[0] = mw_nla_u64(attrs, len, MEMWATCH_A_POLICY_USAGE);
+	ul[1] = mw_nla_u64(attrs, len, MEMWATCH_A_POLICY_LIMIT);
+}
+
+/* Node nid's MemTotal and MemFree (its sysfs meminfo), in bytes. */
+static void node_meminfo(int nid, uint64_t *total, uint64_t *free)
+{
+	unsigned long long v;
+	char path[96], line[160];
+	FILE *f;
+	int n;
+
+	*total = *free = 0;
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo",
+		 nid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d MemTotal: %llu kB", &n, &v) == 2)
+			*total = v << 10;
+		else if (sscanf(line, "Node %d MemFree: %llu kB", &n, &v) == 2)
+			*free = v << 10;
+	}
+	fclose(f);
+}
+
+/*
+ * A NUMA node's policy: a child binds 200 MiB to node 1, 100 MiB past
+ * where the node is; the up event names node 1 (cgroup 1, the host) and
+ * the child as the top offender on it, and freeing brings the down event.
+ * Bad node requests are refused with a message and change nothing.
+ */
+TEST_F(wmark, node_policy_names_the_node_and_its_offenders)
+{
+	static const int fine[][2] = { { 1, 50 } };
+	uint64_t total, free, ul[2] = { 0, 0 };
+	int level[1][2] = { { 1, 0 } };
+	struct mw_sync s;
+	int k, before;
+	struct ev e;
+	pid_t child;
+
+	if (access("/sys/devices/system/node/node1", F_OK))
+		SKIP(return, "one NUMA node: memwatch's guest has two");
+	before = policies(self);
+	EXPECT_EQ(-EINVAL, node_policy(self, 0, 4000, 1, fine));
+	EXPECT_NE(NULL, strstr(self->r.extack, "node"));
+	EXPECT_EQ(-EINVAL, node_policy(self, self->cgid, 1, 1, fine));
+	EXPECT_NE(NULL, strstr(self->r.extack, "host"));
+	EXPECT_EQ(-ENOENT, del_node_policy(self, 1));
+	EXPECT_NE(0, strlen(self->r.extack));
+	EXPECT_EQ(before, policies(self));
+
+	node_meminfo(1, &total, &free);
+	ASSERT_LT(300 * MIB, free) TH_LOG("node 1 has %lu MiB free",
+					  (unsigned long)(free / MIB));
+	/* Where node 1 is by the module's measure, from a policy at 99%. */
+	level[0][1] = 99;
+	ASSERT_EQ(0, node_policy(self, 1, 1, 1, level))
+		TH_LOG("%s", self->r.extack);
+	ASSERT_EQ(before + 1, policies(self));
+	ASSERT_EQ(0, mw_nl_dump(self->fd, self->id, MEMWATCH_CMD_POLICY_GET,
+				NULL, 0, node_usage_of, ul, &self->r));
+	ASSERT_LT(0, ul[1]);
+	/* The node's managed memory: its MemTotal in sysfs. */
+	EXPECT_EQ(total, ul[1]);
+	level[0][1] = (int)((ul[0] + 100 * MIB) * 100 / ul[1]) + 1;
+	ASSERT_EQ(0, node_policy(self, 1, 1, 1, level))
+		TH_LOG("%s", self->r.extack);
+	ASSERT_EQ(before + 1, policies(self));
+	ASSERT_EQ(0, mw_sync_init(&s));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		void *m = mw_alloc_on(200 * MIB, 1);
+
+		if (!m || !mw_sync_child(&s))
+			_exit(10);
+		munmap(m, 200 * MIB);
+		mw_sync_child(&s);
+		_exit(0);
+	}
+	ASSERT_EQ(1, next_event(self->evfd, 10000, &e)) TH_LOG("no up event");
+	EXPECT_EQ(1, e.cgid);
+	EXPECT_EQ(1, e.node);
+	EXPECT_EQ(MEMWATCH_DIR_UP, e.dir);
+	EXPECT_LE(e.threshold, e.usage);
+	for (k = 0; k < e.ntop && e.top[k] != (uint32_t)child; k++)
+		;
+	EXPECT_LT(k, e.ntop) TH_LOG("the child is not among node 1's offenders");
+	ASSERT_TRUE(mw_sync_wait(&s));
+	mw_sync_go(&s);
+	ASSERT_EQ(1, next_event(self->evfd, 10000, &e)) TH_LOG("no down event");
+	EXPECT_EQ(1, e.node);
+	EXPECT_EQ(MEMWATCH_DIR_DOWN, e.dir);
+	ASSERT_TRUE(mw_sync_wait(&s));
+	mw_sync_go(&s);
+	waitpid(child, NULL, 0);
+	EXPECT_EQ(0, del_node_policy(self, 1));
+	EXPECT_EQ(before, policies(self));
 }
 
 TEST_HARNESS_MAIN

@@ -49,8 +49,10 @@
  *                                      full, or no memory to send one
  *
  * The tables: "policies" (a watermark set per cgroup; OVERFLOWS counts
- * POLICY_SETs refused with -ENOSPC), "procs" (a record per process; when
- * it is full, a new process's pages go to the "[overflow]" record),
+ * POLICY_SETs refused with -ENOSPC), "node-policies" (a watermark set per
+ * NUMA node: one per node at most, so OVERFLOWS stays 0), "procs" (a
+ * record per process; when it is full, a new process's pages go to the
+ * "[overflow]" record),
  * "pages" (an owner entry per page frame; ENTRIES counts the live pages
  * memwatch tracks) and "events" (the queue of events waiting to be sent;
  * OVERFLOWS counts events dropped).
@@ -96,9 +98,11 @@
  *
  * Permission: CAP_SYS_ADMIN (and CAP_NET_ADMIN, which generic netlink's
  * admin flag checks first, with no message). Sets the watermarks of one
- * cgroup, replacing any it had (levels not given are off):
+ * cgroup, or of one NUMA node, replacing any it had (levels not given are
+ * off):
  *
- *    MEMWATCH_A_POLICY_CGROUP_ID: NLA_U64, required
+ *    MEMWATCH_A_POLICY_CGROUP_ID: NLA_U64, required without POLICY_NODE
+ *    MEMWATCH_A_POLICY_NODE: NLA_U32, a node's policy: the node's id
  *    MEMWATCH_A_POLICY_WMARKS: NLA_NESTED, required
  *        MEMWATCH_A_POLICY_WMARK: NLA_NESTED, one per level
  *            MEMWATCH_A_WMARK_LEVEL: NLA_U8, enum memwatch_level, NOTIFY..KILL
@@ -109,15 +113,20 @@
  * The effective limit is the cgroup's memory.max, else its nearest limited
  * ancestor's, else total RAM. On the root cgroup (id 1 on the cgroup2 root)
  * the policy is the whole host's: usage is total RAM less MemAvailable
- * (si_mem_available()), the limit total RAM. Thresholds must rise with the level. Errors:
- * -ENOENT (no such cgroup), -EINVAL (a bad level or threshold), -ENOSPC
- * (the policy table is full), -EPERM; each with an extack message.
+ * (si_mem_available()), the limit total RAM. A node's policy (POLICY_NODE;
+ * CGROUP_ID absent or the root's) watches that node: its limit is the
+ * node's managed memory, its usage that less what is available on it (free
+ * over the low watermarks, and half its page cache). Thresholds must rise
+ * with the level. Errors: -ENOENT (no such cgroup), -EINVAL (a bad level or
+ * threshold, no such node), -ENOSPC (the policy table is full), -EPERM;
+ * each with an extack message.
  *
  * MEMWATCH_CMD_POLICY_DEL
  * -----------------------
  *
  * Permission: as POLICY_SET. MEMWATCH_A_POLICY_CGROUP_ID: the cgroup whose
- * policy goes (-ENOENT if it has none).
+ * policy goes, or MEMWATCH_A_POLICY_NODE: the node whose policy goes
+ * (-ENOENT if it has none).
  *
  * MEMWATCH_CMD_POLICY_GET
  * -----------------------
@@ -131,6 +140,8 @@
  *    MEMWATCH_A_POLICY_LIMIT: NLA_U64, bytes, the effective limit
  *    MEMWATCH_A_POLICY_WMARKS: NLA_NESTED, as set, each with
  *        MEMWATCH_A_WMARK_THRESHOLD: NLA_U64, bytes, resolved now
+ *    MEMWATCH_A_POLICY_NODE: NLA_U32, a node's policy only (its cgroup is
+ *                            the root)
  *
  * MEMWATCH_CMD_EVENT (multicast on MEMWATCH_MCGRP_EVENTS and _PUBLIC)
  * -------------------------------------------------------------------
@@ -158,6 +169,9 @@
  *    MEMWATCH_A_EVENT_VICTIM_COMM: NLA_NUL_STRING, OOM only
  *    MEMWATCH_A_EVENT_WMARK_FIRED: NLA_U8, OOM only: 1 if a watermark of the
  *                                  cgroup or an ancestor was crossed
+ *    MEMWATCH_A_EVENT_NODE: NLA_U32, a node's level only: the node; its
+ *                           EVENT_TOP holds the processes with the most
+ *                           live bytes on that node
  *
  * On MEMWATCH_MCGRP_PUBLIC the same events come without EVENT_TOP,
  * EVENT_VICTIM_PID and EVENT_VICTIM_COMM: a multicast cannot be filtered
@@ -299,6 +313,7 @@ enum memwatch_attr_policy {
 	MEMWATCH_A_POLICY_LEVEL,
 	MEMWATCH_A_POLICY_USAGE,
 	MEMWATCH_A_POLICY_LIMIT,
+	MEMWATCH_A_POLICY_NODE,
 	__MEMWATCH_A_POLICY_MAX
 };
 
@@ -332,6 +347,7 @@ enum memwatch_attr_event {
 	MEMWATCH_A_EVENT_VICTIM_PID,
 	MEMWATCH_A_EVENT_VICTIM_COMM,
 	MEMWATCH_A_EVENT_WMARK_FIRED,
+	MEMWATCH_A_EVENT_NODE,
 	__MEMWATCH_A_EVENT_MAX
 };
 

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-NUMA-node watermarks. A node's policy has the same five levels as a
+ * cgroup's; its limit is the node's managed memory and its usage that less
+ * what is available on the node: free pages over the zones' low
+ * watermarks, and half the node's page cache (the per-node counterpart of
+ * MemAvailable). A node can run dry while another has room: the event
+ * names the node and the processes with the most live memory on it, so
+ * memctl can move them (migrate_pages) before reclaim or a kill.
+ *
+ * Detection: on every charge and release of a page on the node, at most
+ * once a jiffy per node (a cmpxchg on the jiffy, as for the host), and
+ * from the watermark worker's tick.
+ *
+ * Locking: one RCU pointer per node (nr_node_ids of them, so the table's
+ * ceiling is one policy per node). Probe handlers read under RCU; netlink
+ * commands change them under memwatch_node_mutex and free after a grace
+ * period.
+ */
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/mutex.h>
+#include <linux/nodemask.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/vmstat.h>
+#include <net/netlink.h>
+#include <uapi/linux/memwatch.h>
+
+#include "events.h"
+#include "node.h"
+
+struct memwatch_node_policy {
+	struct memwatch_wmark_spec spec[MEMWATCH_NR_LEVELS + 1];
+	atomic_t level;
+	unsigned long checked;	/* jiffies of the last check from a probe */
+	struct rcu_head rcu;
+};
+
+static struct memwatch_node_policy __rcu **memwatch_node_pol;
+static DEFINE_MUTEX(memwatch_node_mutex);
+static unsigned int memwatch_nnode;	/* under the mutex */
+
+/* The node's managed memory, in pages: its policy's limit. */
+static unsigned long memwatch_node_limit(int nid)
+{
+	pg_data_t *pgdat = NODE_DATA(nid);
+	unsigned long pages = 0;
+	int z;
+
+	for (z = 0; z < MAX_NR_ZONES; z++)
+		pages += zone_managed_pages(&pgdat->node_zones[z]);
+	return pages;
+}
+
+/* Managed pages less free over the low watermarks and half the cache. */
+static unsigned long memwatch_node_usage(int nid, unsigned long limit)
+{
+	pg_data_t *pgdat = NODE_DATA(nid);
+	unsigned long free = 0, low = 0, avail;
+	long file;
+	int z;
+
+	for (z = 0; z < MAX_NR_ZONES; z++) {
+		struct zone *zone = &pgdat->node_zones[z];
+
+		free += zone_page_state(zone, NR_FREE_PAGES);
+		low += low_wmark_pages(zone);
+	}
+	/* node_page_state() is not exported: the node's counter itself. */
+	file = atomic_long_read(&pgdat->vm_stat[NR_ACTIVE_FILE]) +
+	       atomic_long_read(&pgdat->vm_stat[NR_INACTIVE_FILE]);
+	avail = (free > low ? free - low : 0) + (file > 0 ? file / 2 : 0);
+	return avail < limit ? limit - avail : 0;
+}
+
+static void memwatch_node_report(const struct memwatch_node_policy *p,
+				 int nid, int level, u8 dir,
+				 unsigned long usage, unsigned long limit,
+				 u64 now)
+{
+	struct memwatch_event e = {
+		.cgroup_id = 1,		/* the root cgroup's: the host */
+		.node = nid,
+		.usage = (u64)usage << PAGE_SHIFT,
+		.limit = (u64)limit << PAGE_SHIFT,
+		.threshold = (u64)memwatch_threshold(&p->spec[level], limit)
+			     << PAGE_SHIFT,
+		.ts_ns = now,
+		.level = level,
+		.direction = dir,
+	};
+
+	memwatch_event_push(&e);
+}
+
+static void memwatch_node_policy_check(struct memwatch_node_policy *p,
+				       int nid)
+{
+	unsigned long limit = memwatch_node_limit(nid);
+	unsigned long usage = memwatch_node_usage(nid, limit);
+	int cur = atomic_read(&p->level), new, l;
+	u64 now;
+
+	new = memwatch_level_of(p->spec, cur, usage, limit);
+	if (new == cur || atomic_cmpxchg(&p->level, cur, new) != cur)
+		return;
+	now = ktime_get_ns();
+	if (new > cur) {
+		for (l = cur + 1; l <= new; l++)
+			if (p->spec[l].kind)
+				memwatch_node_report(p, nid, l, MEMWATCH_DIR_UP,
+						     usage, limit, now);
+	} else {
+		for (l = cur; l > new; l--)
+			if (p->spec[l].kind)
+				memwatch_node_report(p, nid, l,
+						     MEMWATCH_DIR_DOWN, usage,
+						     limit, now);
+	}
+}
+
+void memwatch_node_check(int nid)
+{
+	struct memwatch_node_policy *p;
+	unsigned long last, now = jiffies;
+
+	if (!READ_ONCE(memwatch_nnode) || nid < 0 || nid >= nr_node_ids)
+		return;
+	rcu_read_lock();
+	p = rcu_dereference(memwatch_node_pol[nid]);
+	if (p) {
+		last = READ_ONCE(p->checked);
+		if (last != now && cmpxchg(&p->checked, last, now) == last)
+			memwatch_node_policy_check(p, nid);
+	}
+	rcu_read_unlock();
+}
+
+void memwatch_node_tick(void)
+{
+	struct memwatch_node_policy *p;
+	int nid;
+
+	if (!READ_ONCE(memwatch_nnode))
+		return;
+	rcu_read_lock();
+	for (nid = 0; nid < nr_node_ids; nid++) {
+		p = rcu_dereference(memwatch_node_pol[nid]);
+		if (p)
+			memwatch_node_policy_check(p, nid);
+	}
+	rcu_read_unlock();
+}
+
+int memwatch_node_set(int nid,
+		      const struct memwatch_wmark_spec spec[MEMWATCH_NR_LEVELS + 1],
+		      struct netlink_ext_ack *extack)
+{
+	struct memwatch_node_policy *p, *old;
+	unsigned long limit, prev = 0;
+	int l;
+
+	if (nid < 0 || nid >= nr_node_ids || !node_online(nid) ||
+	    !node_state(nid, N_MEMORY)) {
+		NL_SET_ERR_MSG(extack, "no online node with memory has this id");
+		return -EINVAL;
+	}
+	limit = memwatch_node_limit(nid);
+	for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
+		unsigned long t = memwatch_threshold(&spec[l], limit);
+
+		if (!t)
+			continue;
+		if (t <= prev) {
+			NL_SET_ERR_MSG(extack,
+				       "levels out of order: each threshold must be above the one of the level below");
+			return -EINVAL;
+		}
+		prev = t;
+	}
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p->spec, spec, sizeof(p->spec));
+	p->checked = jiffies - 1;
+
+	mutex_lock(&memwatch_node_mutex);
+	old = rcu_dereference_protected(memwatch_node_pol[nid],
+					lockdep_is_held(&memwatch_node_mutex));
+	rcu_assign_pointer(memwatch_node_pol[nid], p);
+	if (!old)
+		WRITE_ONCE(memwatch_nnode, memwatch_nnode + 1);
+	/* The node may be over a level already: say so now. */
+	rcu_read_lock();
+	memwatch_node_policy_check(p, nid);
+	rcu_read_unlock();
+	mutex_unlock(&memwatch_node_mutex);
+	if (old)
+		kfree_rcu(old, rcu);
+	return 0;
+}
+
+int memwatch_node_del(int nid, struct netlink_ext_ack *extack)
+{
+	struct memwatch_node_policy *old = NULL;
+
+	mutex_lock(&memwatch_node_mutex);
+	if (nid >= 0 && nid < nr_node_ids) {
+		old = rcu_dereference_protected(memwatch_node_pol[nid],
+						lockdep_is_held(&memwatch_node_mutex));
+		RCU_INIT_POINTER(memwatch_node_pol[nid], NULL);
+	}
+	if (old)
+		WRITE_ONCE(memwatch_nnode, memwatch_nnode - 1);
+	mutex_unlock(&memwatch_node_mutex);
+	if (!old) {
+		NL_SET_ERR_MSG(extack, "this node has no policy");
+		return -ENOENT;
+	}
+	kfree_rcu(old, rcu);
+	return 0;
+}
+
+int memwatch_node_get(unsigned int index, struct memwatch_policy_view *v)
+{
+	struct memwatch_node_policy *p;
+	unsigned int i = 0;
+	unsigned long limit;
+	int nid, l;
+
+	mutex_lock(&memwatch_node_mutex);
+	for (nid = 0; nid < nr_node_ids; nid++) {
+		p = rcu_dereference_protected(memwatch_node_pol[nid],
+					      lockdep_is_held(&memwatch_node_mutex));
+		if (!p || i++ != index)
+			continue;
+		limit = memwatch_node_limit(nid);
+		v->cgroup_id = 1;
+		v->node = nid;
+		v->level = atomic_read(&p->level);
+		v->usage = (u64)memwatch_node_usage(nid, limit) << PAGE_SHIFT;
+		v->limit = (u64)limit << PAGE_SHIFT;
+		memcpy(v->spec, p->spec, sizeof(v->spec));
+		for (l = 0; l <= MEMWATCH_NR_LEVELS; l++)
+			v->threshold[l] = (u64)memwatch_threshold(&p->spec[l],
+								  limit) << PAGE_SHIFT;
+		mutex_unlock(&memwatch_node_mutex);
+		return 0;
+	}
+	mutex_unlock(&memwatch_node_mutex);
+	return -ENOENT;
+}
+
+unsigned int memwatch_node_count(void)
+{
+	return READ_ONCE(memwatch_nnode);
+}
+
+unsigned int memwatch_node_capacity(void)
+{
+	return nr_node_ids;
+}
+
+size_t memwatch_node_bytes(void)
+{
+	return nr_node_ids * sizeof(*memwatch_node_pol) +
+	       memwatch_node_count() * sizeof(struct memwatch_node_policy);
+}
+
+int memwatch_node_init(void)
+{
+	memwatch_node_pol = kcalloc(nr_node_ids, sizeof(*memwatch_node_pol),
+				    GFP_KERNEL);
+	memwatch_nnode = 0;
+	return memwatch_node_pol ? 0 : -ENOMEM;
+}
+
+void memwatch_node_exit(void)
+{
+	struct memwatch_node_policy *p;
+	int nid;
+
+	if (!memwatch_node_pol)
+		return;
+	/* No probe, command or tick can reach a policy any more. */
+	synchronize_rcu();
+	for (nid = 0; nid < nr_node_ids; nid++) {
+		p = rcu_dereference_protected(memwatch_node_pol[nid], 1);
+		kfree(p);
+	}
+	/* kfree_rcu() callbacks of replaced policies may still be queued. */
+	rcu_barrier();
+	kfree(memwatch_node_pol);
+	memwatch_node_pol = NULL;
+	memwatch_nnode = 0;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _MEMWATCH_NODE_H
+#define _MEMWATCH_NODE_H
+
+#include <linux/types.h>
+
+#include "wmark.h"
+
+struct netlink_ext_ack;
+
+int memwatch_node_init(void);
+/* After the hooks, the family and the watermark worker are gone. */
+void memwatch_node_exit(void);
+
+/* Probe context: a page was charged or released on node nid. */
+void memwatch_node_check(int nid);
+/* The watermark worker's tick: every node's policy, from process context. */
+void memwatch_node_tick(void);
+
+/* Process context, from netlink: 0 or -errno with extack set. */
+int memwatch_node_set(int nid,
+		      const struct memwatch_wmark_spec spec[MEMWATCH_NR_LEVELS + 1],
+		      struct netlink_ext_ack *extack);
+int memwatch_node_del(int nid, struct netlink_ext_ack *extack);
+/* The index-th node policy: 0, or -ENOENT past the last. */
+int memwatch_node_get(unsigned int index, struct memwatch_policy_view *v);
+unsigned int memwatch_node_count(void);
+unsigned int memwatch_node_capacity(void);
+size_t memwatch_node_bytes(void);
+
+#endif /* _MEMWATCH_NODE_H */
