@@ -35,6 +35,7 @@ FIXTURE(daemon) {
 	pid_t hog[MAX_HOGS];
 	int nhogs;
 	bool host;		/* the test set a policy on "/" */
+	bool node;		/* the test set node 1's policy */
 };
 
 static long ms_since(const struct timespec *t0)
@@ -113,6 +114,7 @@ FIXTURE_SETUP(daemon)
 	self->daemon = 0;
 	self->nhogs = 0;
 	self->host = false;
+	self->node = false;
 }
 
 static void stop_daemon(FIXTURE_DATA(daemon) *self)
@@ -146,6 +148,12 @@ FIXTURE_TEARDOWN(daemon)
 
 		if (mw_memctl(out, err, "policy", "clear", "/", MW_END))
 			fprintf(stderr, "# policy clear /: %s", err);
+	}
+	if (self->node) {
+		static char out[MW_OUTSZ], err[MW_OUTSZ];
+
+		if (mw_memctl(out, err, "policy", "clear", "--node", "1", MW_END))
+			fprintf(stderr, "# policy clear --node 1: %s", err);
 	}
 	mw_cgroup_remove(self->name);
 	/* The daemon's own account, for whoever reads a failure. */
@@ -826,6 +834,68 @@ TEST_F_TIMEOUT(daemon, host_policy_stops_a_leak_with_no_limit, 180)
 		 " and all(.[]; .action != \"throttle\" or .result == \"skipped\")",
 		 leaker);
 	EXPECT_EQ(0, log_jq(self, filter));
+}
+
+/* Pages of pid on node nid, from /proc/PID/numa_maps: -1 if unreadable. */
+static long long pages_on_node(pid_t pid, int nid)
+{
+	char path[64], key[16], line[4096];
+	long long n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/numa_maps", pid);
+	snprintf(key, sizeof(key), " N%d=", nid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, key);
+
+		if (p)
+			n += atoll(p + strlen(key));
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * (12) A process on node 1's CPU fills node 1 while node 0 has room: at
+ * node 1's reclaim level the daemon moves its pages to node 0, named by
+ * the node's event; nothing is killed.
+ */
+TEST_F_TIMEOUT(daemon, node_short_of_memory_gets_its_offender_migrated, 180)
+{
+	char max[96], filter[512];
+	long long oom0 = host_oom_kills(), on0;
+	pid_t hog;
+
+	if (access("/sys/devices/system/node/node1", F_OK))
+		SKIP(return, "one NUMA node: memwatch's guest has two");
+	snprintf(max, sizeof(max), "/sys/fs/cgroup/%s/memory.max", self->name);
+	ASSERT_EQ(0, put_file(max, "max"));
+	ASSERT_EQ(0, put_file(self->conf,
+		"[daemon]\nsettle = 3s\n"
+		"[node 1]\nnotify = 40%\nreclaim = 60%\n"));
+	self->node = true;
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
+	hog = spawn_hog(self, "--node", "1", "--leak", "8M", "--every", "50",
+			"--max", "720M", "--name", "nodehog", MW_END);
+	ASSERT_LT(0, hog);
+	ASSERT_TRUE(wait_log(self, "\"migrate\"", 90000))
+		TH_LOG("node 1 was not relieved in 90 s");
+	/* The move is done in the reclaim thread: its log line says so. */
+	snprintf(filter, sizeof(filter),
+		 "[.[] | select(.action == \"migrate\")] as $m | ($m | length) >= 1"
+		 " and all($m[]; .pid == %d and .comm == \"nodehog\""
+		 " and (.result == \"ok\" or (.result | startswith(\"partial\")))"
+		 " and (.reason | contains(\"node 1 is short: to node 0\")))"
+		 " and any(.[]; .action == \"notify\" and (.reason | startswith(\"node 1\")))",
+		 hog);
+	EXPECT_EQ(0, log_jq(self, filter));
+	on0 = pages_on_node(hog, 0);
+	EXPECT_LE(64LL * 256, on0) TH_LOG("%lld pages on node 0", on0);
+	EXPECT_TRUE(alive(hog));
+	EXPECT_EQ(oom0, host_oom_kills());
 }
 
 TEST_HARNESS_MAIN

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,14 +22,47 @@
 static const char usage[] =
 "Usage: memwatch_hog [--hold SIZE] [--leak SIZE] [--every MS] [--max SIZE]\n"
 "                    [--children N] [--name NAME] [--oom-score-adj N]\n"
-"                    [--ready FD] [--work FILE]\n"
+"                    [--ready FD] [--work FILE] [--node N]\n"
 "\n"
 "Touch --hold bytes at once, then --leak bytes every --every ms (0: as\n"
 "fast as it can) until --max bytes in all, in --children processes if\n"
 "given (the parent waits for them), then stay until killed. SIZE takes\n"
 "K, M or G. --ready FD: write one byte to FD once the hold is touched.\n"
 "--work FILE: instead of leaking, write to every page of the hold over\n"
-"and over, and keep the number of passes done in FILE.\n";
+"and over, and keep the number of passes done in FILE.\n"
+"--node N: run on NUMA node N's CPUs only (so memory lands there first).\n";
+
+/* Run on node's CPUs (its sysfs cpulist, "0-3,8"): 0 or -1. */
+static int run_on_node(const char *node)
+{
+	char path[96], list[256], *p = list;
+	cpu_set_t set;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%s/cpulist",
+		 node);
+	f = fopen(path, "re");
+	if (!f || !fgets(list, sizeof(list), f)) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	CPU_ZERO(&set);
+	while (*p && *p != '\n') {
+		char *end;
+		long a = strtol(p, &end, 10), b = a;
+
+		if (end == p)
+			return -1;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		for (; a <= b && a < CPU_SETSIZE; a++)
+			CPU_SET(a, &set);
+		p = *end == ',' ? end + 1 : end;
+	}
+	return sched_setaffinity(0, sizeof(set), &set);
+}
 
 static size_t parse_size(const char *s)
 {
@@ -114,6 +148,7 @@ int main(int argc, char **argv)
 		{ "oom-score-adj", required_argument, NULL, 'o' },
 		{ "ready", required_argument, NULL, 'r' },
 		{ "work", required_argument, NULL, 'w' },
+		{ "node", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -132,6 +167,13 @@ int main(int argc, char **argv)
 		case 'n': prctl(PR_SET_NAME, optarg); break;
 		case 'o': adj = optarg; break;
 		case 'r': ready = atoi(optarg); break;
+		case 'N':
+			if (run_on_node(optarg)) {
+				fprintf(stderr, "memwatch_hog: --node %s: no such node\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'w':
 			work_fd = open(optarg, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 			if (work_fd < 0) {

@@ -15,6 +15,7 @@
 #include "actions.h"
 #include "actlog.h"
 #include "cgroup.h"
+#include "migrate.h"
 
 extern char **environ;
 
@@ -136,9 +137,12 @@ bool proc_catches(pid_t pid, int sig)
 #define RECLAIM_QUEUE 32
 
 struct reclaim_req {
-	char cg[256];
+	char cg[256];		/* for a migration: "/" */
 	unsigned int level;
 	uint64_t bytes, ts;
+	pid_t pid;		/* a migration of pid's pages, else 0 */
+	char comm[32];
+	int from, to;		/* its nodes */
 };
 
 static struct reclaim_req reclaim_q[RECLAIM_QUEUE];
@@ -181,6 +185,33 @@ static void reclaim_one(const struct reclaim_req *r)
 	}
 }
 
+static void migrate_one(const struct reclaim_req *r)
+{
+	char why[160], result[64];
+	uint64_t before = node_free(r->to);
+	long left = proc_migrate(r->pid, r->from, r->to);
+	uint64_t moved = node_free(r->to);
+	struct act a = {
+		.ts_ns = r->ts, .cgroup = r->cg, .level = r->level,
+		.action = "migrate", .pid = (uint32_t)r->pid, .comm = r->comm,
+		.bytes = r->bytes, .result = result, .reason = why,
+	};
+
+	moved = before > moved ? before - moved : 0;
+	if (left < 0)
+		snprintf(result, sizeof(result), "error: %s", strerror((int)-left));
+	else if (left)
+		snprintf(result, sizeof(result), "partial: %ld pages not moved",
+			 left);
+	else
+		snprintf(result, sizeof(result), "ok");
+	snprintf(why, sizeof(why),
+		 "node %d is short: to node %d, the roomiest; %llu MiB landed there in %llu ms",
+		 r->from, r->to, (unsigned long long)(moved >> 20),
+		 (unsigned long long)((now_ns() - r->ts) / 1000000));
+	act_log(&a);
+}
+
 static void *reclaim_main(void *arg)
 {
 	struct reclaim_req r;
@@ -196,7 +227,10 @@ static void *reclaim_main(void *arg)
 		reclaim_head = (reclaim_head + 1) % RECLAIM_QUEUE;
 		reclaim_len--;
 		pthread_mutex_unlock(&reclaim_lock);
-		reclaim_one(&r);
+		if (r.pid)
+			migrate_one(&r);
+		else
+			reclaim_one(&r);
 		pthread_mutex_lock(&reclaim_lock);
 	}
 	pthread_mutex_unlock(&reclaim_lock);
@@ -246,7 +280,40 @@ bool reclaim_request(const char *cg, unsigned int level, uint64_t bytes)
 	if (!r && reclaim_len < RECLAIM_QUEUE)
 		r = &reclaim_q[(reclaim_head + reclaim_len++) % RECLAIM_QUEUE];
 	if (r) {
+		memset(r, 0, sizeof(*r));
 		snprintf(r->cg, sizeof(r->cg), "%s", cg);
+		r->level = level;
+		r->bytes = bytes;
+		r->ts = now_ns();
+		pthread_cond_signal(&reclaim_cond);
+	}
+	pthread_mutex_unlock(&reclaim_lock);
+	return r != NULL;
+}
+
+bool migrate_request(pid_t pid, const char *comm, int from, int to,
+		     unsigned int level, uint64_t bytes)
+{
+	struct reclaim_req *r = NULL;
+	unsigned int i;
+
+	pthread_mutex_lock(&reclaim_lock);
+	for (i = 0; i < reclaim_len; i++) {
+		struct reclaim_req *q = &reclaim_q[(reclaim_head + i) %
+						   RECLAIM_QUEUE];
+
+		if (q->pid == pid && q->from == from)
+			r = q;
+	}
+	if (!r && reclaim_len < RECLAIM_QUEUE)
+		r = &reclaim_q[(reclaim_head + reclaim_len++) % RECLAIM_QUEUE];
+	if (r) {
+		memset(r, 0, sizeof(*r));
+		snprintf(r->cg, sizeof(r->cg), "/");
+		snprintf(r->comm, sizeof(r->comm), "%s", comm);
+		r->pid = pid;
+		r->from = from;
+		r->to = to;
 		r->level = level;
 		r->bytes = bytes;
 		r->ts = now_ns();

@@ -35,6 +35,10 @@ void reclaim_stop(void);
 /* Ask it to reclaim bytes from cg (level for the log); replaces a
  * request for cg still queued. False if the queue is full. */
 bool reclaim_request(const char *cg, unsigned int level, uint64_t bytes);
+/* Ask it to move pid's pages from node from to node to (bytes of them,
+ * for the log); replaces a request for the same still queued. */
+bool migrate_request(pid_t pid, const char *comm, int from, int to,
+		     unsigned int level, uint64_t bytes);
 
 /* Hooks: run "sh -c cmd" with env (NULL-terminated "K=V" strings added
  * to the daemon's environment), without waiting. 0 or -errno. */

@@ -227,6 +227,38 @@ static bool cfg_cgroup_empty(const struct cfg_cgroup *cg)
 	return true;
 }
 
+/* "[node N]": a NUMA node's policy, or -EINVAL. */
+static int config_node(struct config *c, const char *arg,
+		       struct cfg_cgroup **cur, char *why, size_t whysz)
+{
+	unsigned int i;
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || n < 0 || n > 1023) {
+		snprintf(why, whysz, "[node N] takes a node number (0 to 1023), not '%s'",
+			 arg);
+		return -EINVAL;
+	}
+	for (i = 0; i < c->n; i++) {
+		if (c->cg[i].node == n) {
+			snprintf(why, whysz, "node %ld has two sections", n);
+			return -EINVAL;
+		}
+	}
+	if (c->n == CFG_MAX_CGROUPS) {
+		snprintf(why, whysz, "more than %d sections", CFG_MAX_CGROUPS);
+		return -EINVAL;
+	}
+	*cur = &c->cg[c->n++];
+	memset(*cur, 0, sizeof(**cur));
+	snprintf((*cur)->path, sizeof((*cur)->path), "/");
+	(*cur)->node = (int)n;
+	return 0;
+}
+
 /* A "[...]" header: the section it opens, or -EINVAL. */
 static int config_section(struct config *c, char *hdr, struct cfg_cgroup **cur,
 			  char *why, size_t whysz)
@@ -244,9 +276,11 @@ static int config_section(struct config *c, char *hdr, struct cfg_cgroup **cur,
 	*cur = NULL;
 	if (!strcmp(name, "daemon"))
 		return 0;
+	if (!strncmp(name, "node", 4) && isspace((unsigned char)name[4]))
+		return config_node(c, trim(name + 4), cur, why, whysz);
 	if (strncmp(name, "cgroup", 6) || !isspace((unsigned char)name[6])) {
 		snprintf(why, whysz,
-			 "unknown section '[%s]' ([daemon] or [cgroup PATH])",
+			 "unknown section '[%s]' ([daemon], [cgroup PATH] or [node N])",
 			 name);
 		return -EINVAL;
 	}
@@ -256,7 +290,7 @@ static int config_section(struct config *c, char *hdr, struct cfg_cgroup **cur,
 		return -EINVAL;
 	}
 	for (i = 0; i < c->n; i++) {
-		if (!strcmp(c->cg[i].path, name)) {
+		if (c->cg[i].node < 0 && !strcmp(c->cg[i].path, name)) {
 			snprintf(why, whysz, "cgroup '%s' has two sections",
 				 name);
 			return -EINVAL;
@@ -269,6 +303,7 @@ static int config_section(struct config *c, char *hdr, struct cfg_cgroup **cur,
 	*cur = &c->cg[c->n++];
 	memset(*cur, 0, sizeof(**cur));
 	snprintf((*cur)->path, sizeof((*cur)->path), "%s", name);
+	(*cur)->node = -1;
 	return 0;
 }
 
@@ -337,8 +372,13 @@ int config_load(const char *path, struct config *c, char *why, size_t whysz)
 	fclose(f);
 	for (i = 0; !err && i < c->n; i++) {
 		if (cfg_cgroup_empty(&c->cg[i])) {
-			snprintf(msg, sizeof(msg), "[cgroup %s] sets no level",
-				 c->cg[i].path);
+			if (c->cg[i].node >= 0)
+				snprintf(msg, sizeof(msg), "[node %d] sets no level",
+					 c->cg[i].node);
+			else
+				snprintf(msg, sizeof(msg),
+					 "[cgroup %s] sets no level",
+					 c->cg[i].path);
 			lineno = 0;
 			err = -EINVAL;
 		}

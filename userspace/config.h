@@ -42,7 +42,8 @@ enum {
 
 /* A [cgroup PATH] section: its watermarks, as memctl policy set takes them. */
 struct cfg_cgroup {
-	char path[256];
+	char path[256];			/* "/" for a node */
+	int node;			/* a [node N] section, else -1 */
 	struct policy_level lv[MEMWATCH_NR_LEVELS + 1];
 };
 

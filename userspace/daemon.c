@@ -59,7 +59,8 @@ static const char daemon_usage[] =
 "            passed)\n"
 "\n"
 "Options:\n"
-"  -c, --config FILE     the [daemon] settings and [cgroup PATH] policies\n"
+"  -c, --config FILE     the [daemon] settings, [cgroup PATH] and [node N]\n"
+"                        policies\n"
 "                        (see Documentation/daemon.md); policies are set in\n"
 "                        the module at start and on SIGHUP, which reloads\n"
 "                        FILE. Without it, the policies already in the\n"
@@ -168,23 +169,42 @@ static void daemon_apply(const struct config *cfg, const struct config *old)
 
 	for (i = 0; old && i < old->n; i++) {
 		for (j = 0; j < cfg->n; j++)
-			if (!strcmp(old->cg[i].path, cfg->cg[j].path))
+			if (old->cg[i].node == cfg->cg[j].node &&
+			    !strcmp(old->cg[i].path, cfg->cg[j].path))
 				break;
-		if (j < cfg->n || cg_resolve(old->cg[i].path, &id, rel, sizeof(rel)))
+		if (j < cfg->n)
 			continue;
-		err = policy_request(&d.req, MEMWATCH_CMD_POLICY_DEL, id, NULL);
+		if (old->cg[i].node >= 0) {
+			err = policy_request(&d.req, MEMWATCH_CMD_POLICY_DEL, 0,
+					     old->cg[i].node, NULL);
+			say("memctl daemon: node %d: policy cleared (gone from the configuration)%s%s",
+			    old->cg[i].node, err ? ": " : "",
+			    err ? strerror(-err) : "");
+			continue;
+		}
+		if (cg_resolve(old->cg[i].path, &id, rel, sizeof(rel)))
+			continue;
+		err = policy_request(&d.req, MEMWATCH_CMD_POLICY_DEL, id, -1,
+				     NULL);
 		say("memctl daemon: %s: policy cleared (gone from the configuration)%s%s",
 		    rel, err ? ": " : "", err ? strerror(-err) : "");
 	}
 	for (i = 0; i < cfg->n; i++) {
+		if (cfg->cg[i].node >= 0) {
+			snprintf(rel, sizeof(rel), "node %d", cfg->cg[i].node);
+			err = policy_request(&d.req, MEMWATCH_CMD_POLICY_SET, 0,
+					     cfg->cg[i].node, cfg->cg[i].lv);
+			goto said;
+		}
 		err = cg_resolve(cfg->cg[i].path, &id, rel, sizeof(rel));
 		if (err) {
 			say("memctl daemon: %s: policy not set: not a cgroup: %s",
 			    cfg->cg[i].path, strerror(-err));
 			continue;
 		}
-		err = policy_request(&d.req, MEMWATCH_CMD_POLICY_SET, id,
+		err = policy_request(&d.req, MEMWATCH_CMD_POLICY_SET, id, -1,
 				     cfg->cg[i].lv);
+said:
 		if (err)
 			say("memctl daemon: %s: policy not set: %s%s%s", rel,
 			    strerror(-err), d.req.extack[0] ? ": " : "",
@@ -196,10 +216,12 @@ static void daemon_apply(const struct config *cfg, const struct config *old)
 
 static int daemon_on_event(struct nlattr **tb, void *arg)
 {
-	struct ladder_event e = { 0 };
+	struct ladder_event e = { .node = -1 };
 	struct nlattr *top = tb[MEMWATCH_A_EVENT_TOP];
 
 	(void)arg;
+	if (tb[MEMWATCH_A_EVENT_NODE])
+		e.node = (int)nla_get_u32(tb[MEMWATCH_A_EVENT_NODE]);
 	if (!tb[MEMWATCH_A_EVENT_CGROUP_ID] || !tb[MEMWATCH_A_EVENT_LEVEL])
 		return 0;
 	e.cgroup_id = nla_get_u64(tb[MEMWATCH_A_EVENT_CGROUP_ID]);
@@ -233,6 +255,8 @@ static int daemon_on_event(struct nlattr **tb, void *arg)
 			if (t[MEMWATCH_A_PROC_COMM])
 				snprintf(e.top_comm, sizeof(e.top_comm), "%s",
 					 nla_get_string(t[MEMWATCH_A_PROC_COMM]));
+			if (t[MEMWATCH_A_PROC_LIVE_BYTES])
+				e.top_live = nla_get_u64(t[MEMWATCH_A_PROC_LIVE_BYTES]);
 			break;
 		}
 	}
@@ -412,7 +436,10 @@ static void daemon_print_config(void)
 	       d.s.log_json, d.s.state, d.s.metrics,
 	       d.s.metrics_interval_ms, d.s.syslog ? "yes" : "no");
 	for (i = 0; i < d.cfg.n; i++) {
-		printf("\n[cgroup %s]\n", d.cfg.cg[i].path);
+		if (d.cfg.cg[i].node >= 0)
+			printf("\n[node %d]\n", d.cfg.cg[i].node);
+		else
+			printf("\n[cgroup %s]\n", d.cfg.cg[i].path);
 		for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
 			const struct policy_level *p = &d.cfg.cg[i].lv[l];
 

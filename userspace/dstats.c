@@ -10,7 +10,7 @@
 
 static const char *const dstats_actions[] = {
 	"notify", "reclaim", "throttle", "unthrottle", "freeze", "thaw",
-	"kill", "oom",
+	"kill", "oom", "migrate",
 };
 #define N_ACTIONS (sizeof(dstats_actions) / sizeof(dstats_actions[0]))
 /* How an action ended: the word before the first ':' of its result. */

@@ -18,6 +18,12 @@
  * host), throttle is skipped, freeze freezes nothing but still starts the
  * freeze grace (the kill after it), and kill chooses among every process.
  *
+ * A NUMA node's policy ([node N]) has one action: at reclaim and above,
+ * migrate the process with the most live memory on the node (the event
+ * names it) to the node with the most free memory, in the reclaim thread;
+ * notify logs as for a cgroup. The host's and the cgroups' own ladders do
+ * the rest if memory runs short everywhere.
+ *
  * After a kill, nothing more is killed in that cgroup until the victims
  * are gone and their memory came back (half their live bytes), or for
  * settle at the longest: then, if the cgroup is still over a level, the
@@ -40,6 +46,7 @@
 #include "actlog.h"
 #include "cli.h"
 #include "ladder.h"
+#include "migrate.h"
 #include "policy.h"
 #include "victim.h"
 
@@ -128,7 +135,8 @@ static void ladder_load_policy(struct lcg *c)
 	if (!ladder_policies.cap || policy_fetch(ladder_nl, &ladder_policies))
 		return;
 	for (i = 0; i < ladder_policies.n; i++)
-		if (ladder_policies.v[i].id == c->id)
+		if (ladder_policies.v[i].id == c->id &&
+		    ladder_policies.v[i].node < 0)
 			ladder_set_policy(c, &ladder_policies.v[i]);
 }
 
@@ -511,12 +519,65 @@ static void ladder_down(struct lcg *c, const struct ladder_event *e)
 	}
 }
 
+/* A node's level: notify, or move its top offender elsewhere. */
+static void ladder_node_event(const struct ladder_event *e)
+{
+	char where[32], why[128];
+	struct lcg n = { .level = e->level };
+	int to;
+
+	snprintf(where, sizeof(where), "node %d", e->node);
+	snprintf(n.path, sizeof(n.path), "/");
+	if (e->level == MEMWATCH_LEVEL_NOTIFY) {
+		snprintf(why, sizeof(why), "%s: usage crossed the notify level %s",
+			 where, e->up ? "up" : "down");
+		ladder_log(&n, e->level, "notify", 0, 0, why);
+		return;
+	}
+	if (!e->up)
+		return;
+	to = node_roomiest(e->node);
+	if (!e->top_pid || e->top_pid == (uint32_t)getpid() || to < 0) {
+		snprintf(why, sizeof(why), "%s: %s", where,
+			 to < 0 ? "no other node has free memory" :
+			 "no process to move");
+		ladder_log(&n, e->level, "migrate", 0, LADDER_SKIPPED, why);
+		return;
+	}
+	if (ladder_conf.dry_run) {
+		struct act a = {
+			.cgroup = "/", .level = e->level, .action = "migrate",
+			.pid = e->top_pid, .comm = e->top_comm,
+			.bytes = e->top_live, .result = "dry-run",
+			.reason = why,
+		};
+
+		snprintf(why, sizeof(why), "%s is short: to node %d, the roomiest",
+			 where, to);
+		act_log(&a);
+		return;
+	}
+	if (!migrate_request(e->top_pid, e->top_comm, e->node, to, e->level,
+			     e->top_live))
+		ladder_log(&n, e->level, "migrate", e->top_live, -EBUSY,
+			   "the action queue is full");
+}
+
 void ladder_event(const struct ladder_event *e)
 {
 	char u[16], l[16];
 	struct lcg *c;
 
 	ladder_hook(e);
+	if (e->node >= 0 && e->level >= MEMWATCH_LEVEL_NOTIFY &&
+	    e->level <= MEMWATCH_LEVEL_KILL) {
+		say("node %d: %s %s: usage %s of %s", e->node,
+		    cli_level_name(e->level), e->up ? "up" : "down",
+		    cli_bytes(e->usage, u, sizeof(u)),
+		    cli_bytes(e->limit, l, sizeof(l)));
+		ladder_node_event(e);
+		return;
+	}
 	if (e->level == MEMWATCH_LEVEL_OOM) {
 		struct act a = {
 			.cgroup = e->cgroup, .level = e->level, .action = "oom",
@@ -688,6 +749,9 @@ void ladder_resync(void)
 		struct lcg *c = NULL;
 		unsigned int l, from;
 
+		/* A node's: a crossing comes with its next event. */
+		if (r->node >= 0)
+			continue;
 		for (c = ladder_cg; c < ladder_cg + LADDER_CGROUPS; c++)
 			if (c->used && c->id == r->id)
 				break;

@@ -15,6 +15,9 @@
 struct ladder_event {
 	uint64_t cgroup_id;
 	char cgroup[256];
+	int node;			/* a node's level, else -1 */
+	uint64_t top_live;		/* the first offender's live bytes
+					 * (on the node, for a node's) */
 	unsigned int level;
 	bool up;
 	uint64_t usage, limit, threshold, ts_ns;

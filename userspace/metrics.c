@@ -150,10 +150,13 @@ static void metrics_status(FILE *f, const struct status *st)
 		(unsigned long long)st->events_dropped);
 }
 
+/* Node policies are not here: their series would clash with the root's. */
 static void metrics_cgroup_line(FILE *f, const char *name,
 				const struct policy_rec *r,
 				unsigned long long v)
 {
+	if (r->node >= 0)
+		return;
 	fprintf(f, "%s{cgroup=\"", name);
 	metrics_label(f, r->cgroup);
 	fprintf(f, "\"} %llu\n", v);
@@ -183,7 +186,7 @@ static void metrics_policies(FILE *f, const struct policy_list *pl)
 		     "Each level's threshold, resolved against the limit now.");
 	for (i = 0; i < pl->n; i++)
 		for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
-			if (!pl->v[i].w[l].threshold)
+			if (!pl->v[i].w[l].threshold || pl->v[i].node >= 0)
 				continue;
 			fputs("memwatch_cgroup_threshold_bytes{cgroup=\"", f);
 			metrics_label(f, pl->v[i].cgroup);

@@ -18,8 +18,9 @@
 static const char policy_usage[] =
 "Usage: memctl policy set CGROUP [--notify V] [--reclaim V] [--throttle V]\n"
 "                                [--freeze V] [--kill V]\n"
+"       memctl policy set --node N [LEVELS as above]\n"
 "       memctl policy list [--json]\n"
-"       memctl policy clear CGROUP\n"
+"       memctl policy clear CGROUP | --node N\n"
 "\n"
 "Watermarks of a cgroup: up to five levels, each a share of the cgroup's\n"
 "effective limit (its memory.max, else the nearest limited ancestor's,\n"
@@ -34,12 +35,19 @@ static const char policy_usage[] =
 "(/sys/fs/cgroup/a/b); the memory controller must be enabled for it.\n"
 "CGROUP / is the whole host: usage is MemTotal - MemAvailable (what the\n"
 "host cannot get back without killing), the limit total RAM.\n"
+"\n"
+"--node N sets the levels of NUMA node N instead: its limit is the node's\n"
+"memory, its usage that less what is available on it (free pages over\n"
+"the low watermarks and half its page cache). Its events name the node\n"
+"and the processes with the most memory on it; memctl daemon migrates\n"
+"them off the node (see memctl daemon --help).\n"
 "Policies live in the module: they outlive memctl, and go with the\n"
 "cgroup or the module. set and clear need CAP_SYS_ADMIN.\n"
 "\n"
 "Options:\n"
 "  --notify V, --reclaim V, --throttle V, --freeze V, --kill V\n"
 "                 the level's threshold (set)\n"
+"  -n, --node N   a NUMA node's policy, not a cgroup's (set, clear)\n"
 "  -j, --json     one JSON array (list)\n"
 "  -h, --help     show this help\n"
 "\n"
@@ -55,6 +63,22 @@ static int policy_cgroup(const char *cmd, const char *arg, uint64_t *id,
 		return cli_usage_error(cmd, "'%s' is not a cgroup: %s", arg,
 				       strerror(-err));
 	return 0;
+}
+
+/* --node N: the node, or -1 after a usage error. */
+static int policy_node(const char *cmd, const char *arg)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || n < 0 || n > 1023) {
+		cli_usage_error(cmd, "--node takes a node number (0 to 1023), not '%s'",
+				arg);
+		return -1;
+	}
+	return (int)n;
 }
 
 int policy_parse_value(const char *v, struct policy_level *out)
@@ -76,7 +100,7 @@ int policy_parse_value(const char *v, struct policy_level *out)
 	return 0;
 }
 
-int policy_request(struct mw_nl *nl, uint8_t cmd, uint64_t id,
+int policy_request(struct mw_nl *nl, uint8_t cmd, uint64_t id, int node,
 		   const struct policy_level *lv)
 {
 	struct nlattr *wmarks, *w;
@@ -84,7 +108,9 @@ int policy_request(struct mw_nl *nl, uint8_t cmd, uint64_t id,
 	unsigned int l;
 
 	msg = mw_nl_msg(nl, cmd, 0);
-	if (!msg || nla_put_u64(msg, MEMWATCH_A_POLICY_CGROUP_ID, id))
+	if (!msg || ((node < 0 || id) &&
+		     nla_put_u64(msg, MEMWATCH_A_POLICY_CGROUP_ID, id)) ||
+	    (node >= 0 && nla_put_u32(msg, MEMWATCH_A_POLICY_NODE, node)))
 		goto nomem;
 	if (lv) {
 		wmarks = nla_nest_start(msg, MEMWATCH_A_POLICY_WMARKS);
@@ -110,8 +136,8 @@ nomem:
 	return nl->err = -ENOMEM;
 }
 
-/* Connect, send the command for cgroup id (with levels for SET), ACK. */
-static int policy_send(uint8_t cmd, uint64_t id,
+/* Connect, send the command for cgroup id or node (with levels for SET). */
+static int policy_send(uint8_t cmd, uint64_t id, int node,
 		       const struct policy_level *lv, const char *what)
 {
 	struct mw_nl nl;
@@ -119,7 +145,7 @@ static int policy_send(uint8_t cmd, uint64_t id,
 
 	if (mw_nl_connect(&nl))
 		return EXIT_FAIL;
-	err = policy_request(&nl, cmd, id, lv);
+	err = policy_request(&nl, cmd, id, node, lv);
 	if (err)
 		mw_nl_perror(&nl, what);
 	mw_nl_close(&nl);
@@ -134,20 +160,26 @@ static int policy_set(int argc, char **argv)
 		{ "throttle", required_argument, NULL, 3 },
 		{ "freeze", required_argument, NULL, 4 },
 		{ "kill", required_argument, NULL, 5 },
+		{ "node", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct policy_level lv[MEMWATCH_NR_LEVELS + 1] = { 0 };
 	unsigned int n = 0;
-	char rel[4096];
-	uint64_t id;
-	int c, err;
+	uint64_t id = 0;
+	int c, node = -1;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(policy_usage, stdout);
 			return EXIT_OK;
+		}
+		if (c == 'n') {
+			node = policy_node("policy set", optarg);
+			if (node < 0)
+				return EXIT_USAGE;
+			continue;
 		}
 		if (c < 1 || c > MEMWATCH_NR_LEVELS)
 			return cli_bad_option("policy set", argv);
@@ -157,14 +189,22 @@ static int policy_set(int argc, char **argv)
 				cli_level_name(c), optarg);
 		n++;
 	}
-	if (optind != argc - 1)
-		return cli_usage_error("policy set", "give one CGROUP");
+	if (optind != argc - 1 && (node < 0 || optind != argc))
+		return cli_usage_error("policy set",
+				       node < 0 ? "give one CGROUP" :
+				       "with --node, give no CGROUP or /");
 	if (!n)
 		return cli_usage_error("policy set", "give at least one level");
-	err = policy_cgroup("policy set", argv[optind], &id, rel, sizeof(rel));
-	if (err)
-		return err;
-	return policy_send(MEMWATCH_CMD_POLICY_SET, id, lv, "policy set");
+	if (optind < argc) {
+		char rel[4096];
+		int err = policy_cgroup("policy set", argv[optind], &id, rel,
+					sizeof(rel));
+
+		if (err)
+			return err;
+	}
+	return policy_send(MEMWATCH_CMD_POLICY_SET, id, node, lv,
+			   "policy set");
 }
 
 static int policy_clear(int argc, char **argv)
@@ -177,12 +217,21 @@ static int policy_clear(int argc, char **argv)
 		fputs(policy_usage, stdout);
 		return EXIT_OK;
 	}
+	if (argc == 3 && (!strcmp(argv[1], "--node") || !strcmp(argv[1], "-n"))) {
+		int node = policy_node("policy clear", argv[2]);
+		if (node < 0)
+			return EXIT_USAGE;
+		return policy_send(MEMWATCH_CMD_POLICY_DEL, 0, node, NULL,
+				   "policy clear");
+	}
 	if (argc != 2 || argv[1][0] == '-')
-		return cli_usage_error("policy clear", "give one CGROUP");
+		return cli_usage_error("policy clear",
+				       "give one CGROUP, or --node N");
 	err = policy_cgroup("policy clear", argv[1], &id, rel, sizeof(rel));
 	if (err)
 		return err;
-	return policy_send(MEMWATCH_CMD_POLICY_DEL, id, NULL, "policy clear");
+	return policy_send(MEMWATCH_CMD_POLICY_DEL, id, -1, NULL,
+			   "policy clear");
 }
 
 #define POLICY_MAX 65536
@@ -205,6 +254,8 @@ static int policy_parse(struct nlattr **tb, void *arg)
 	}
 	r = &pl->v[pl->n++];
 	memset(r, 0, sizeof(*r));
+	r->node = tb[MEMWATCH_A_POLICY_NODE] ?
+		  (int)nla_get_u32(tb[MEMWATCH_A_POLICY_NODE]) : -1;
 	if (tb[MEMWATCH_A_POLICY_CGROUP_ID])
 		r->id = nla_get_u64(tb[MEMWATCH_A_POLICY_CGROUP_ID]);
 	if (tb[MEMWATCH_A_POLICY_CGROUP_PATH])
@@ -263,6 +314,8 @@ static void policy_print_json(const struct policy_list *pl)
 		json_begin_object(&j, NULL);
 		json_string(&j, "cgroup", r->cgroup);
 		json_u64(&j, "cgroup_id", r->id);
+		if (r->node >= 0)
+			json_u64(&j, "node", (uint64_t)r->node);
 		json_string(&j, "level", cli_level_name(r->level));
 		json_u64(&j, "usage_bytes", r->usage);
 		json_u64(&j, "limit_bytes", r->limit);
@@ -296,7 +349,11 @@ static void policy_print_text(const struct policy_list *pl)
 	for (i = 0; i < pl->n; i++) {
 		const struct policy_rec *r = &pl->v[i];
 
-		printf("%s: usage %s of %s, level %s\n", r->cgroup,
+		char node[16];
+
+		snprintf(node, sizeof(node), "node %d", r->node);
+		printf("%s: usage %s of %s, level %s\n",
+		       r->node >= 0 ? node : r->cgroup,
 		       cli_bytes(r->usage, a, sizeof(a)),
 		       cli_bytes(r->limit, b, sizeof(b)),
 		       cli_level_name(r->level));

@@ -19,15 +19,17 @@ int policy_parse_value(const char *v, struct policy_level *out);
 
 /*
  * POLICY_SET (lv[1..MEMWATCH_NR_LEVELS], a level with pct and bytes 0 is
- * off) or POLICY_DEL (lv NULL) for cgroup id: 0 or -errno, with the
- * kernel's message in nl->extack.
+ * off) or POLICY_DEL (lv NULL) for cgroup id, or for NUMA node node when
+ * node >= 0 (then id 0 sends no cgroup): 0 or -errno, with the kernel's
+ * message in nl->extack.
  */
-int policy_request(struct mw_nl *nl, uint8_t cmd, uint64_t id,
+int policy_request(struct mw_nl *nl, uint8_t cmd, uint64_t id, int node,
 		   const struct policy_level *lv);
 
 /* A policy as POLICY_GET dumps it; index 0 of w is unused. */
 struct policy_rec {
 	uint64_t id, usage, limit;
+	int node;			/* a node's policy, else -1 */
 	unsigned int level;
 	char cgroup[256];
 	struct {

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/memwatch.h>
 
@@ -11,6 +12,7 @@
 #include "commands.h"
 #include "json.h"
 #include "nl.h"
+#include "policy.h"
 #include "status.h"
 
 static const char status_usage[] =
@@ -21,7 +23,8 @@ static const char status_usage[] =
 "often the kernel missed it, and every table the module keeps: entries in\n"
 "use, its ceiling, the memory it holds, and how often an entry could not\n"
 "be had (a process went to the [overflow] record, or a page lay outside\n"
-"the page table).\n"
+"the page table); then each policy, a cgroup's or a NUMA node's, with the\n"
+"highest level crossed, usage and limit.\n"
 "\n"
 "Options:\n"
 "  -j, --json   print one JSON object instead of text\n"
@@ -122,7 +125,8 @@ const char *status_hook_kind_name(unsigned int kind)
 	return "unknown";
 }
 
-static void status_print_json(const struct status *st)
+static void status_print_json(const struct status *st,
+			      const struct policy_list *pl)
 {
 	struct json j;
 	unsigned int i;
@@ -159,11 +163,27 @@ static void status_print_json(const struct status *st)
 		json_end(&j, '}');
 	}
 	json_end(&j, ']');
+	json_begin_array(&j, "policies");
+	for (i = 0; i < pl->n; i++) {
+		const struct policy_rec *r = &pl->v[i];
+
+		json_begin_object(&j, NULL);
+		json_string(&j, "cgroup", r->cgroup);
+		if (r->node >= 0)
+			json_u64(&j, "node", (uint64_t)r->node);
+		json_string(&j, "level", cli_level_name(r->level));
+		json_u64(&j, "usage_bytes", r->usage);
+		json_u64(&j, "limit_bytes", r->limit);
+		json_end(&j, '}');
+	}
+	json_end(&j, ']');
 	json_end(&j, '}');
 }
 
-static void status_print_text(const struct status *st)
+static void status_print_text(const struct status *st,
+			      const struct policy_list *pl)
 {
+	char a[16], b[16], what[32];
 	unsigned int i;
 
 	printf("memwatch %s (netlink family \"%s\" version %u)\n",
@@ -195,6 +215,22 @@ static void status_print_text(const struct status *st)
 		       t->entries, t->capacity, (unsigned long long)t->bytes,
 		       (unsigned long long)t->overflows);
 	}
+	printf("\npolicies (memctl policy list has their levels):\n");
+	if (!pl->n)
+		printf("  (none)\n");
+	else
+		printf("  %-32s %10s %10s %14s\n", "CGROUP OR NODE", "LEVEL",
+		       "USAGE", "LIMIT");
+	for (i = 0; i < pl->n; i++) {
+		const struct policy_rec *r = &pl->v[i];
+
+		snprintf(what, sizeof(what), "node %d", r->node);
+		printf("  %-32s %10s %10s %14s\n",
+		       r->node >= 0 ? what : r->cgroup,
+		       cli_level_name(r->level),
+		       cli_bytes(r->usage, a, sizeof(a)),
+		       cli_bytes(r->limit, b, sizeof(b)));
+	}
 }
 
 int status_fetch(struct mw_nl *nl, struct status *st)
@@ -217,6 +253,7 @@ int cmd_status(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct status st;
+	struct policy_list pl = { 0 };
 	struct mw_nl nl;
 	bool json = false;
 	int c, err;
@@ -241,15 +278,19 @@ int cmd_status(int argc, char **argv)
 	if (mw_nl_connect(&nl))
 		return EXIT_FAIL;
 	err = status_fetch(&nl, &st);
+	if (!err)
+		err = policy_fetch(&nl, &pl);
 	if (err) {
 		mw_nl_perror(&nl, "status");
 		mw_nl_close(&nl);
+		free(pl.v);
 		return EXIT_FAIL;
 	}
 	mw_nl_close(&nl);
 	if (json)
-		status_print_json(&st);
+		status_print_json(&st, &pl);
 	else
-		status_print_text(&st);
+		status_print_text(&st, &pl);
+	free(pl.v);
 	return EXIT_OK;
 }
