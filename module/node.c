@@ -75,50 +75,17 @@ static unsigned long memwatch_node_usage(int nid, unsigned long limit)
 	return avail < limit ? limit - avail : 0;
 }
 
-static void memwatch_node_report(const struct memwatch_node_policy *p,
-				 int nid, int level, u8 dir,
-				 unsigned long usage, unsigned long limit,
-				 u64 now)
-{
-	struct memwatch_event e = {
-		.cgroup_id = 1,		/* the root cgroup's: the host */
-		.node = nid,
-		.usage = (u64)usage << PAGE_SHIFT,
-		.limit = (u64)limit << PAGE_SHIFT,
-		.threshold = (u64)memwatch_threshold(&p->spec[level], limit)
-			     << PAGE_SHIFT,
-		.ts_ns = now,
-		.level = level,
-		.direction = dir,
-	};
-
-	memwatch_event_push(&e);
-}
-
 static void memwatch_node_policy_check(struct memwatch_node_policy *p,
 				       int nid)
 {
 	unsigned long limit = memwatch_node_limit(nid);
-	unsigned long usage = memwatch_node_usage(nid, limit);
-	int cur = atomic_read(&p->level), new, l;
-	u64 now;
+	struct memwatch_event e = {
+		.cgroup_id = 1,		/* the root cgroup's: the host */
+		.node = nid,
+	};
 
-	new = memwatch_level_of(p->spec, cur, usage, limit);
-	if (new == cur || atomic_cmpxchg(&p->level, cur, new) != cur)
-		return;
-	now = ktime_get_ns();
-	if (new > cur) {
-		for (l = cur + 1; l <= new; l++)
-			if (p->spec[l].kind)
-				memwatch_node_report(p, nid, l, MEMWATCH_DIR_UP,
-						     usage, limit, now);
-	} else {
-		for (l = cur; l > new; l--)
-			if (p->spec[l].kind)
-				memwatch_node_report(p, nid, l,
-						     MEMWATCH_DIR_DOWN, usage,
-						     limit, now);
-	}
+	memwatch_crossing(p->spec, &p->level, memwatch_node_usage(nid, limit),
+			  limit, &e);
 }
 
 void memwatch_node_check(int nid)

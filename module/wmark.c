@@ -129,28 +129,9 @@ static unsigned long memwatch_margin(unsigned long limit)
 	return max(limit / 50, 64UL * num_online_cpus());
 }
 
-static void memwatch_report(const struct memwatch_policy *p, int level,
-			    u8 dir, unsigned long usage, unsigned long limit,
-			    u64 now)
-{
-	struct memwatch_event e = {
-		.cgroup_id = p->cgroup_id,
-		.node = NUMA_NO_NODE,
-		.usage = (u64)usage << PAGE_SHIFT,
-		.limit = (u64)limit << PAGE_SHIFT,
-		.threshold = (u64)memwatch_threshold(&p->spec[level], limit)
-			     << PAGE_SHIFT,
-		.ts_ns = now,
-		.level = level,
-		.direction = dir,
-	};
-
-	memwatch_event_push(&e);
-}
-
 /* The level usage puts a policy of spec at, starting from cur. */
-int memwatch_level_of(const struct memwatch_wmark_spec *spec, int cur,
-		      unsigned long usage, unsigned long limit)
+static int memwatch_level_of(const struct memwatch_wmark_spec *spec, int cur,
+			     unsigned long usage, unsigned long limit)
 {
 	unsigned long margin = memwatch_margin(limit);
 	int l, up = 0;
@@ -173,28 +154,46 @@ int memwatch_level_of(const struct memwatch_wmark_spec *spec, int cur,
 	return up;
 }
 
+/*
+ * Move *level to where usage puts it (one CPU wins the cmpxchg) and send
+ * an event for each enabled level crossed, from the template e (its
+ * cgroup id and node).
+ */
+void memwatch_crossing(const struct memwatch_wmark_spec *spec, atomic_t *level,
+		       unsigned long usage, unsigned long limit,
+		       struct memwatch_event *e)
+{
+	int cur = atomic_read(level), new, l, step;
+
+	new = memwatch_level_of(spec, cur, usage, limit);
+	if (new == cur || atomic_cmpxchg(level, cur, new) != cur)
+		return;
+	e->usage = (u64)usage << PAGE_SHIFT;
+	e->limit = (u64)limit << PAGE_SHIFT;
+	e->ts_ns = ktime_get_ns();
+	e->direction = new > cur ? MEMWATCH_DIR_UP : MEMWATCH_DIR_DOWN;
+	step = new > cur ? 1 : -1;
+	/* Up: cur+1..new; down: cur..new+1. */
+	for (l = new > cur ? cur + 1 : cur; l != (new > cur ? new + 1 : new);
+	     l += step) {
+		if (!spec[l].kind)
+			continue;
+		e->level = l;
+		e->threshold = (u64)memwatch_threshold(&spec[l], limit)
+			       << PAGE_SHIFT;
+		memwatch_event_push(e);
+	}
+}
+
 static void memwatch_policy_check(struct memwatch_policy *p)
 {
-	unsigned long usage = memwatch_usage(p->memcg);
-	unsigned long limit = memwatch_limit(p->memcg);
-	int cur = atomic_read(&p->level), new, l;
-	u64 now;
+	struct memwatch_event e = {
+		.cgroup_id = p->cgroup_id,
+		.node = NUMA_NO_NODE,
+	};
 
-	new = memwatch_level_of(p->spec, cur, usage, limit);
-	if (new == cur || atomic_cmpxchg(&p->level, cur, new) != cur)
-		return;
-	now = ktime_get_ns();
-	if (new > cur) {
-		for (l = cur + 1; l <= new; l++)
-			if (p->spec[l].kind)
-				memwatch_report(p, l, MEMWATCH_DIR_UP, usage,
-						limit, now);
-	} else {
-		for (l = cur; l > new; l--)
-			if (p->spec[l].kind)
-				memwatch_report(p, l, MEMWATCH_DIR_DOWN, usage,
-						limit, now);
-	}
+	memwatch_crossing(p->spec, &p->level, memwatch_usage(p->memcg),
+			  memwatch_limit(p->memcg), &e);
 }
 
 void memwatch_wmark_check(struct mem_cgroup *memcg)

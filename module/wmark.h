@@ -2,10 +2,12 @@
 #ifndef _MEMWATCH_WMARK_H
 #define _MEMWATCH_WMARK_H
 
+#include <linux/atomic.h>
 #include <linux/types.h>
 #include <uapi/linux/memwatch.h>
 
 struct mem_cgroup;
+struct memwatch_event;
 struct oom_control;
 struct netlink_ext_ack;
 
@@ -51,12 +53,14 @@ unsigned int memwatch_wmark_capacity(void);
 u64 memwatch_wmark_refused(void);
 size_t memwatch_wmark_bytes(void);
 
-/* For node.c: a level's threshold in pages (0: off), and the level usage
- * puts a policy at from cur, with the hysteresis margin.
- */
+/* For node.c: a level's threshold in pages (0: off). */
 unsigned long memwatch_threshold(const struct memwatch_wmark_spec *s,
 				 unsigned long limit);
-int memwatch_level_of(const struct memwatch_wmark_spec *spec, int cur,
-		      unsigned long usage, unsigned long limit);
+/* Move *level to where usage puts it; an event from template e for each
+ * enabled level crossed (any context).
+ */
+void memwatch_crossing(const struct memwatch_wmark_spec *spec, atomic_t *level,
+		       unsigned long usage, unsigned long limit,
+		       struct memwatch_event *e);
 
 #endif /* _MEMWATCH_WMARK_H */

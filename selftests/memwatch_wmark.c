@@ -76,13 +76,34 @@ FIXTURE(wmark) {
 
 static int policies(struct _test_data_wmark *self);
 
+/* The WMARKS nest of (level, percent) pairs, into attrs at *len. */
+static void put_wmarks(char *attrs, size_t size, size_t *len, int n,
+		       const int (*lp)[2])
+{
+	int nest = mw_nla_nest_start(attrs, size, len, MEMWATCH_A_POLICY_WMARKS);
+	int i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t level = lp[i][0];
+		uint32_t pct = lp[i][1];
+		int w = mw_nla_nest_start(attrs, size, len,
+					  MEMWATCH_A_POLICY_WMARK);
+
+		mw_nla_put(attrs, size, len, MEMWATCH_A_WMARK_LEVEL, &level,
+			   sizeof(level));
+		mw_nla_put(attrs, size, len, MEMWATCH_A_WMARK_PERCENT, &pct,
+			   sizeof(pct));
+		mw_nla_nest_end(attrs, w, *len);
+	}
+	mw_nla_nest_end(attrs, nest, *len);
+}
+
 /* POLICY_SET (cgid 0: none) or, with lp NULL, POLICY_DEL for node. */
 static int node_policy(struct _test_data_wmark *self, uint64_t cgid,
 		       uint32_t node, int n, const int (*lp)[2])
 {
 	char attrs[512];
 	size_t len = 0;
-	int nest, i;
 
 	if (cgid)
 		mw_nla_put(attrs, sizeof(attrs), &len,
@@ -92,21 +113,7 @@ static int node_policy(struct _test_data_wmark *self, uint64_t cgid,
 	if (!lp)
 		return mw_nl_xfer(self->fd, self->id, MEMWATCH_CMD_POLICY_DEL,
 				  0, attrs, len, &self->r);
-	nest = mw_nla_nest_start(attrs, sizeof(attrs), &len,
-				 MEMWATCH_A_POLICY_WMARKS);
-	for (i = 0; i < n; i++) {
-		uint8_t level = lp[i][0];
-		uint32_t pct = lp[i][1];
-		int w = mw_nla_nest_start(attrs, sizeof(attrs), &len,
-					  MEMWATCH_A_POLICY_WMARK);
-
-		mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_LEVEL,
-			   &level, sizeof(level));
-		mw_nla_put(attrs, sizeof(attrs), &len,
-			   MEMWATCH_A_WMARK_PERCENT, &pct, sizeof(pct));
-		mw_nla_nest_end(attrs, w, len);
-	}
-	mw_nla_nest_end(attrs, nest, len);
+	put_wmarks(attrs, sizeof(attrs), &len, n, lp);
 	return mw_nl_xfer(self->fd, self->id, MEMWATCH_CMD_POLICY_SET, 0, attrs,
 			  len, &self->r);
 }
@@ -168,25 +175,10 @@ static int set_policy(struct _test_data_wmark *self, uint64_t cgid, int n,
 {
 	char attrs[512];
 	size_t len = 0;
-	int nest, i;
 
 	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_POLICY_CGROUP_ID,
 		   &cgid, sizeof(cgid));
-	nest = mw_nla_nest_start(attrs, sizeof(attrs), &len,
-				 MEMWATCH_A_POLICY_WMARKS);
-	for (i = 0; i < n; i++) {
-		uint8_t level = lp[i][0];
-		uint32_t pct = lp[i][1];
-		int w = mw_nla_nest_start(attrs, sizeof(attrs), &len,
-					  MEMWATCH_A_POLICY_WMARK);
-
-		mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_LEVEL,
-			   &level, sizeof(level));
-		mw_nla_put(attrs, sizeof(attrs), &len,
-			   MEMWATCH_A_WMARK_PERCENT, &pct, sizeof(pct));
-		mw_nla_nest_end(attrs, w, len);
-	}
-	mw_nla_nest_end(attrs, nest, len);
+	put_wmarks(attrs, sizeof(attrs), &len, n, lp);
 	return mw_nl_xfer(self->fd, self->id, MEMWATCH_CMD_POLICY_SET, 0, attrs,
 			  len, &self->r);
 }

@@ -264,63 +264,55 @@ void reclaim_stop(void)
 	reclaim_running = false;
 }
 
-bool reclaim_request(const char *cg, unsigned int level, uint64_t bytes)
+/*
+ * Under reclaim_lock: the queued request like r (the same cgroup, or the
+ * same process and node to migrate from), else a new slot, else NULL.
+ * Filled from r, and the thread woken.
+ */
+static bool reclaim_enqueue(const struct reclaim_req *r)
 {
-	struct reclaim_req *r = NULL;
+	struct reclaim_req *q = NULL;
 	unsigned int i;
 
 	pthread_mutex_lock(&reclaim_lock);
 	for (i = 0; i < reclaim_len; i++) {
-		struct reclaim_req *q = &reclaim_q[(reclaim_head + i) %
+		struct reclaim_req *o = &reclaim_q[(reclaim_head + i) %
 						   RECLAIM_QUEUE];
 
-		if (!strcmp(q->cg, cg))
-			r = q;
+		if (o->pid == r->pid &&
+		    (r->pid ? o->from == r->from : !strcmp(o->cg, r->cg)))
+			q = o;
 	}
-	if (!r && reclaim_len < RECLAIM_QUEUE)
-		r = &reclaim_q[(reclaim_head + reclaim_len++) % RECLAIM_QUEUE];
-	if (r) {
-		memset(r, 0, sizeof(*r));
-		snprintf(r->cg, sizeof(r->cg), "%s", cg);
-		r->level = level;
-		r->bytes = bytes;
-		r->ts = now_ns();
+	if (!q && reclaim_len < RECLAIM_QUEUE)
+		q = &reclaim_q[(reclaim_head + reclaim_len++) % RECLAIM_QUEUE];
+	if (q) {
+		*q = *r;
+		q->ts = now_ns();
 		pthread_cond_signal(&reclaim_cond);
 	}
 	pthread_mutex_unlock(&reclaim_lock);
-	return r != NULL;
+	return q != NULL;
+}
+
+bool reclaim_request(const char *cg, unsigned int level, uint64_t bytes)
+{
+	struct reclaim_req r = { .level = level, .bytes = bytes };
+
+	snprintf(r.cg, sizeof(r.cg), "%s", cg);
+	return reclaim_enqueue(&r);
 }
 
 bool migrate_request(pid_t pid, const char *comm, int from, int to,
 		     unsigned int level, uint64_t bytes)
 {
-	struct reclaim_req *r = NULL;
-	unsigned int i;
+	struct reclaim_req r = {
+		.level = level, .bytes = bytes, .pid = pid, .from = from,
+		.to = to,
+	};
 
-	pthread_mutex_lock(&reclaim_lock);
-	for (i = 0; i < reclaim_len; i++) {
-		struct reclaim_req *q = &reclaim_q[(reclaim_head + i) %
-						   RECLAIM_QUEUE];
-
-		if (q->pid == pid && q->from == from)
-			r = q;
-	}
-	if (!r && reclaim_len < RECLAIM_QUEUE)
-		r = &reclaim_q[(reclaim_head + reclaim_len++) % RECLAIM_QUEUE];
-	if (r) {
-		memset(r, 0, sizeof(*r));
-		snprintf(r->cg, sizeof(r->cg), "/");
-		snprintf(r->comm, sizeof(r->comm), "%s", comm);
-		r->pid = pid;
-		r->from = from;
-		r->to = to;
-		r->level = level;
-		r->bytes = bytes;
-		r->ts = now_ns();
-		pthread_cond_signal(&reclaim_cond);
-	}
-	pthread_mutex_unlock(&reclaim_lock);
-	return r != NULL;
+	snprintf(r.cg, sizeof(r.cg), "/");
+	snprintf(r.comm, sizeof(r.comm), "%s", comm);
+	return reclaim_enqueue(&r);
 }
 
 /* The daemon's environment plus the event's, built without malloc. */
