@@ -25,6 +25,7 @@
 #define MAX_HOGS 4
 
 static char logbuf[4 * MW_OUTSZ];
+static char outbuf[MW_OUTSZ], errbuf[MW_OUTSZ];
 
 FIXTURE(daemon) {
 	bool was_loaded;
@@ -834,6 +835,9 @@ TEST_F_TIMEOUT(daemon, host_policy_stops_a_leak_with_no_limit, 180)
 		 " and all(.[]; .action != \"throttle\" or .result == \"skipped\")",
 		 leaker);
 	EXPECT_EQ(0, log_jq(self, filter));
+	EXPECT_EQ(0, mw_memctl(outbuf, errbuf, "status", "--json", MW_END));
+	EXPECT_EQ(0, mw_jq(outbuf, "any(.policies[]; .cgroup == \"/\" and (has(\"node\") | not))", ""))
+		TH_LOG("status: %s", outbuf);
 }
 
 /* Pages of pid on node nid, from /proc/PID/numa_maps: -1 if unreadable. */
@@ -892,6 +896,12 @@ TEST_F_TIMEOUT(daemon, node_short_of_memory_gets_its_offender_migrated, 180)
 		 " and any(.[]; .action == \"notify\" and (.reason | startswith(\"node 1\")))",
 		 hog);
 	EXPECT_EQ(0, log_jq(self, filter));
+	/* policy list and status show node 1's policy. */
+	EXPECT_EQ(0, mw_memctl(outbuf, errbuf, "status", "--json", MW_END));
+	EXPECT_EQ(0, mw_jq(outbuf, "any(.policies[]; .node == 1 and .cgroup == \"/\")", ""))
+		TH_LOG("status: %s", outbuf);
+	EXPECT_EQ(0, mw_memctl(outbuf, errbuf, "policy", "list", MW_END));
+	EXPECT_NE(NULL, strstr(outbuf, "node 1: usage"));
 	on0 = pages_on_node(hog, 0);
 	EXPECT_LE(64LL * 256, on0) TH_LOG("%lld pages on node 0", on0);
 	EXPECT_TRUE(alive(hog));

@@ -70,6 +70,7 @@ TEST_F(memctl, status_json_when_loaded)
 		" and ([.tables[].name] | sort) =="
 		" [\"events\", \"node-policies\", \"pages\", \"policies\", \"procs\"]"
 		" and all(.tables[]; .capacity > 0 and .bytes > 0)"
+		" and (.policies | type) == \"array\""
 		" and (.events_sent | type) == \"number\""
 		" and (.events_dropped | type) == \"number\"";
 	char version[32];
