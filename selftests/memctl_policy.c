@@ -84,9 +84,15 @@ TEST_F(policy, kernel_refusals_exit_1_with_the_reason)
 			       "--notify", "60%", "--reclaim", "50%", MW_END));
 	EXPECT_NE(NULL, strstr(err, "kernel reports: levels out of order"))
 		TH_LOG("%s", err);
-	EXPECT_EQ(1, mw_memctl(out, err, "policy", "set", "/", "--notify",
-			       "50%", MW_END));
-	EXPECT_NE(NULL, strstr(err, "kernel reports:")) TH_LOG("%s", err);
+	/* The guest has nodes 0 and 1. */
+	EXPECT_EQ(1, mw_memctl(out, err, "policy", "set", "--node", "7",
+			       "--notify", "50%", MW_END));
+	EXPECT_NE(NULL, strstr(err, "kernel reports: no node has this id"))
+		TH_LOG("%s", err);
+	EXPECT_EQ(1, mw_memctl(out, err, "policy", "clear", "--node", "1",
+			       MW_END));
+	EXPECT_NE(NULL, strstr(err, "kernel reports: this node has no policy"))
+		TH_LOG("%s", err);
 }
 
 TEST_F(policy, unprivileged_set_is_refused)
