@@ -216,11 +216,12 @@ said:
 
 static int daemon_on_event(struct nlattr **tb, void *arg)
 {
-	struct ladder_event e = { .node = -1 };
+	struct ladder_event e = { 0 };
 	struct nlattr *top = tb[MEMWATCH_A_EVENT_TOP];
 
 	(void)arg;
-	if (tb[MEMWATCH_A_EVENT_NODE])
+	e.is_node = tb[MEMWATCH_A_EVENT_NODE] != NULL;
+	if (e.is_node)
 		e.node = (int)nla_get_u32(tb[MEMWATCH_A_EVENT_NODE]);
 	if (!tb[MEMWATCH_A_EVENT_CGROUP_ID] || !tb[MEMWATCH_A_EVENT_LEVEL])
 		return 0;

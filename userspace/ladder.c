@@ -569,7 +569,7 @@ void ladder_event(const struct ladder_event *e)
 	struct lcg *c;
 
 	ladder_hook(e);
-	if (e->node >= 0 && e->level >= MEMWATCH_LEVEL_NOTIFY &&
+	if (e->is_node && e->level >= MEMWATCH_LEVEL_NOTIFY &&
 	    e->level <= MEMWATCH_LEVEL_KILL) {
 		say("node %d: %s %s: usage %s of %s", e->node,
 		    cli_level_name(e->level), e->up ? "up" : "down",
@@ -587,6 +587,20 @@ void ladder_event(const struct ladder_event *e)
 		};
 
 		act_log(&a);
+		/*
+		 * The kernel killed in a cgroup on the ladder: as after a
+		 * kill of its own, choose no one else before settle, while
+		 * the victim's memory comes back (on a slow kernel usage
+		 * stays over the kill level a while, and the next biggest
+		 * would be next).
+		 */
+		for (c = ladder_cg; c < ladder_cg + LADDER_CGROUPS; c++) {
+			if (!c->used || c->id != e->cgroup_id || c->nv_left)
+				continue;
+			ladder_settle(c, ladder_conf.s->settle_ms);
+			c->victims_live = 0;
+			c->usage_at_kill = 0;
+		}
 		return;
 	}
 	if (e->level < MEMWATCH_LEVEL_NOTIFY || e->level > MEMWATCH_LEVEL_KILL)

@@ -15,7 +15,8 @@
 struct ladder_event {
 	uint64_t cgroup_id;
 	char cgroup[256];
-	int node;			/* a node's level, else -1 */
+	bool is_node;			/* a NUMA node's level: */
+	int node;			/* that node */
 	uint64_t top_live;		/* the first offender's live bytes
 					 * (on the node, for a node's) */
 	unsigned int level;
