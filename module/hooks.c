@@ -69,6 +69,31 @@ static int memwatch_migrate_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
+/*
+ * probe_only=1: the same probes on the same functions, counting their
+ * hits and nothing else, so make bench can tell the kprobes' own cost
+ * from memwatch's work in them.
+ */
+static int memwatch_count_entry(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	memwatch_hit(MEMWATCH_HOOK_CHARGE);
+	return 0;
+}
+
+static int memwatch_count_return(struct kretprobe_instance *ri,
+				 struct pt_regs *regs)
+{
+	return 0;
+}
+
+static int memwatch_count_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	memwatch_hit(kp == &memwatch_hooks[MEMWATCH_HOOK_UNCHARGE].rp.kp ?
+		     MEMWATCH_HOOK_UNCHARGE : MEMWATCH_HOOK_MIGRATE);
+	return 0;
+}
+
 static int memwatch_oom_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	memwatch_hit(MEMWATCH_HOOK_OOM);
@@ -152,10 +177,21 @@ static void memwatch_hooks_release(unsigned int n)
 	}
 }
 
-int memwatch_hooks_init(bool attach)
+int memwatch_hooks_init(bool attach, bool probe_only)
 {
 	unsigned int i;
 	int err;
+
+	if (probe_only) {
+		memwatch_hooks[MEMWATCH_HOOK_CHARGE].rp.entry_handler =
+			memwatch_count_entry;
+		memwatch_hooks[MEMWATCH_HOOK_CHARGE].rp.handler =
+			memwatch_count_return;
+		memwatch_hooks[MEMWATCH_HOOK_UNCHARGE].rp.kp.pre_handler =
+			memwatch_count_pre;
+		memwatch_hooks[MEMWATCH_HOOK_MIGRATE].rp.kp.pre_handler =
+			memwatch_count_pre;
+	}
 
 	for (i = 0; i < MEMWATCH_NR_HOOKS; i++) {
 		memwatch_hooks[i].hits = alloc_percpu(u64);

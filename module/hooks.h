@@ -12,7 +12,7 @@ struct memwatch_hook_stat {
 	u64 missed;
 };
 
-int memwatch_hooks_init(bool attach);
+int memwatch_hooks_init(bool attach, bool probe_only);
 void memwatch_hooks_exit(void);
 int memwatch_hooks_stat(unsigned int i, struct memwatch_hook_stat *st);
 

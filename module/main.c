@@ -18,6 +18,11 @@ static bool memwatch_track = true;
 module_param_named(track, memwatch_track, bool, 0444);
 MODULE_PARM_DESC(track, "Attach the allocation hooks at load (default: 1)");
 
+static bool memwatch_probe_only;
+module_param_named(probe_only, memwatch_probe_only, bool, 0444);
+MODULE_PARM_DESC(probe_only,
+		 "Hooks count their hits and account nothing (default: 0)");
+
 static unsigned int memwatch_max_procs = 4096;
 module_param_named(max_procs, memwatch_max_procs, uint, 0444);
 MODULE_PARM_DESC(max_procs,
@@ -60,7 +65,7 @@ static int __init memwatch_init(void)
 	err = memwatch_events_init(memwatch_max_events);
 	if (err)
 		goto err_genl;
-	err = memwatch_hooks_init(memwatch_track);
+	err = memwatch_hooks_init(memwatch_track, memwatch_probe_only);
 	if (err)
 		goto err_events;
 	pr_info("loaded, version %s\n", MEMWATCH_VERSION);

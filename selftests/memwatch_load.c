@@ -239,4 +239,39 @@ TEST_F(module, track_parameter_is_reported)
 	ASSERT_STREQ("N\n", buf);
 }
 
+/*
+ * probe_only=1 (make bench's "probes only" row): the same hooks fire and
+ * count, and no process gets a record. Tracking on, the same faults give
+ * this process one: the check below is the one that tells them apart.
+ */
+TEST_F(module, probe_only_counts_hits_and_tracks_nothing)
+{
+	static char out[MW_OUTSZ], err[MW_OUTSZ];
+	const char *charged = ".hooks[] | select(.name == \"__mem_cgroup_charge\")"
+			      " | .hits >= 4096";
+	const char *none = ".tables[] | select(.name == \"procs\")"
+			   " | .entries == 0";
+	const size_t bytes = 16 << 20;
+	void *p;
+
+	ASSERT_EQ(0, mw_module_load("probe_only=1"));
+	p = mw_alloc_on(bytes, -1);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, mw_memctl(out, err, "status", "--json", MW_END))
+		TH_LOG("%s", err);
+	EXPECT_EQ(0, mw_jq(out, charged, NULL));
+	EXPECT_EQ(0, mw_jq(out, none, NULL));
+	munmap(p, bytes);
+
+	ASSERT_EQ(0, mw_module_unload());
+	ASSERT_EQ(0, mw_module_load(""));
+	p = mw_alloc_on(bytes, -1);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, mw_memctl(out, err, "status", "--json", MW_END))
+		TH_LOG("%s", err);
+	EXPECT_EQ(0, mw_jq(out, charged, NULL));
+	EXPECT_NE(0, mw_jq(out, none, NULL));
+	munmap(p, bytes);
+}
+
 TEST_HARNESS_MAIN
