@@ -22,7 +22,7 @@
 static const char usage[] =
 "Usage: memwatch_hog [--hold SIZE] [--leak SIZE] [--every MS] [--max SIZE]\n"
 "                    [--children N] [--name NAME] [--oom-score-adj N]\n"
-"                    [--ready FD] [--work FILE] [--node N]\n"
+"                    [--ready FD] [--work FILE] [--node N] [--deadline S]\n"
 "\n"
 "Touch --hold bytes at once, then --leak bytes every --every ms (0: as\n"
 "fast as it can) until --max bytes in all, in --children processes if\n"
@@ -30,7 +30,9 @@ static const char usage[] =
 "K, M or G. --ready FD: write one byte to FD once the hold is touched.\n"
 "--work FILE: instead of leaking, write to every page of the hold over\n"
 "and over, and keep the number of passes done in FILE.\n"
-"--node N: run on NUMA node N's CPUs only (so memory lands there first).\n";
+"--node N: run on NUMA node N's CPUs only (so memory lands there first).\n"
+"--deadline S: every process ends S seconds after the start (SIGALRM's\n"
+"default action: the kernel ends it even when the machine thrashes).\n";
 
 /* Run on node's CPUs (its sysfs cpulist, "0-3,8"): 0 or -1. */
 static int run_on_node(const char *node)
@@ -118,6 +120,18 @@ static void work(size_t hold, int fd)
 	}
 }
 
+/* Seconds left of deadline since start, at least 1 (alarm(0) cancels). */
+static unsigned int remaining(const struct timespec *start,
+			      unsigned int deadline)
+{
+	struct timespec now;
+	long left;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left = (long)deadline - (now.tv_sec - start->tv_sec);
+	return left > 1 ? (unsigned int)left : 1;
+}
+
 static void leak(size_t step, unsigned int every_ms, size_t max)
 {
 	struct timespec ts = {
@@ -149,11 +163,13 @@ int main(int argc, char **argv)
 		{ "ready", required_argument, NULL, 'r' },
 		{ "work", required_argument, NULL, 'w' },
 		{ "node", required_argument, NULL, 'N' },
+		{ "deadline", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	size_t hold = 0, step = 0, max = 0;
-	unsigned int every = 0, children = 0, i;
+	unsigned int every = 0, children = 0, deadline = 0, i;
+	struct timespec start = { 0 };
 	const char *adj = NULL;
 	int c, ready = -1, work_fd = -1;
 
@@ -167,6 +183,7 @@ int main(int argc, char **argv)
 		case 'n': prctl(PR_SET_NAME, optarg); break;
 		case 'o': adj = optarg; break;
 		case 'r': ready = atoi(optarg); break;
+		case 'd': deadline = (unsigned int)atoi(optarg); break;
 		case 'N':
 			if (run_on_node(optarg)) {
 				fprintf(stderr, "memwatch_hog: --node %s: no such node\n",
@@ -193,6 +210,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (deadline) {
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		alarm(deadline);
+	}
 	if (hold)
 		touch(hold);
 	if (ready >= 0) {
@@ -211,8 +232,12 @@ int main(int argc, char **argv)
 			perror("memwatch_hog: fork");
 			return 1;
 		}
-		if (!pid)
+		if (!pid) {
+			/* alarm() is not inherited: the rest of the time. */
+			if (deadline)
+				alarm(remaining(&start, deadline));
 			leak(step, every, max);
+		}
 	}
 	while (wait(NULL) > 0 || errno == EINTR)
 		;
