@@ -143,6 +143,8 @@ FIXTURE_TEARDOWN(daemon)
 		kill(self->hog[i], SIGKILL);
 		waitpid(self->hog[i], NULL, 0);
 	}
+	if (mw_reap_group())
+		fprintf(stderr, "# teardown: killed what the test left running\n");
 	/* The module keeps policies: the root's must not outlive the test. */
 	if (self->host) {
 		static char out[MW_OUTSZ], err[MW_OUTSZ];

@@ -33,6 +33,8 @@ FIXTURE_SETUP(policy)
 
 FIXTURE_TEARDOWN(policy)
 {
+	if (mw_reap_group())
+		fprintf(stderr, "# teardown: killed what the test left running\n");
 	mw_cgroup_remove(self->name);
 	mw_module_ensure(self->was_loaded);
 }

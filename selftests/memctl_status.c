@@ -42,6 +42,8 @@ FIXTURE_SETUP(memctl)
 
 FIXTURE_TEARDOWN(memctl)
 {
+	if (mw_reap_group())
+		fprintf(stderr, "# teardown: killed what the test left running\n");
 	mw_module_ensure(self->was_loaded);
 }
 

@@ -44,6 +44,8 @@ FIXTURE_TEARDOWN(top)
 {
 	kill(self->child, SIGKILL);
 	waitpid(self->child, NULL, 0);
+	if (mw_reap_group())
+		fprintf(stderr, "# teardown: killed what the test left running\n");
 	mw_module_ensure(self->was_loaded);
 }
 

@@ -644,6 +644,8 @@ FIXTURE_SETUP(fuzz)
 
 FIXTURE_TEARDOWN(fuzz)
 {
+	if (mw_reap_group())
+		fprintf(stderr, "# teardown: killed what the test left running\n");
 	kill(self->f.hidden, SIGKILL);
 	waitpid(self->f.hidden, NULL, 0);
 	close(self->f.fd);

@@ -63,6 +63,8 @@ FIXTURE_SETUP(limits)
 
 FIXTURE_TEARDOWN(limits)
 {
+	if (mw_reap_group())
+		fprintf(stderr, "# teardown: killed what the test left running\n");
 	if (self->fd >= 0)
 		close(self->fd);
 	mw_cgroup_remove(self->name);

@@ -42,6 +42,8 @@ FIXTURE_SETUP(module)
 
 FIXTURE_TEARDOWN(module)
 {
+	if (mw_reap_group())
+		fprintf(stderr, "# teardown: killed what the test left running\n");
 	mw_module_ensure(false);
 	if (self->was_loaded)
 		mw_module_ensure(true);

@@ -107,6 +107,8 @@ FIXTURE_TEARDOWN(priv)
 	kill(self->user_hog, SIGKILL);
 	waitpid(self->root_hog, NULL, 0);
 	waitpid(self->user_hog, NULL, 0);
+	if (mw_reap_group())
+		fprintf(stderr, "# teardown: killed what the test left running\n");
 	mw_cgroup_remove(self->name);
 	munmap(self->seen, sizeof(*self->seen));
 	close(self->fd);

@@ -49,6 +49,8 @@ FIXTURE_SETUP(race)
 
 FIXTURE_TEARDOWN(race)
 {
+	if (mw_reap_group())
+		fprintf(stderr, "# teardown: killed what the test left running\n");
 	mw_cgroup_remove(self->name);
 	close(self->fd);
 	mw_module_ensure(self->was_loaded);

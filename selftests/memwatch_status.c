@@ -93,6 +93,8 @@ FIXTURE_SETUP(family)
 
 FIXTURE_TEARDOWN(family)
 {
+	if (mw_reap_group())
+		fprintf(stderr, "# teardown: killed what the test left running\n");
 	close(self->fd);
 	mw_module_ensure(self->was_loaded);
 }

@@ -109,6 +109,8 @@ FIXTURE_SETUP(track)
 
 FIXTURE_TEARDOWN(track)
 {
+	if (mw_reap_group())
+		fprintf(stderr, "# teardown: killed what the test left running\n");
 	close(self->fd);
 	mw_module_ensure(self->was_loaded);
 }

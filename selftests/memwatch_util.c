@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,6 +278,17 @@ bool mw_sync_child(struct mw_sync *s)
 {
 	char c = 1;
 
+	/*
+	 * Drop the child's copies of the parent's ends, so that a parent
+	 * that dies (a failed assertion) is EOF here and EPIPE on the
+	 * write: the child ends instead of holding its memory and the
+	 * harness's output pipe for ever.
+	 */
+	if (s->to_child[1] >= 0) {
+		close(s->to_child[1]);
+		close(s->to_parent[0]);
+		s->to_child[1] = s->to_parent[0] = -1;
+	}
 	if (write(s->to_parent[1], &c, 1) != 1)
 		return false;
 	return read(s->to_child[0], &c, 1) == 1;
@@ -295,6 +307,64 @@ void mw_sync_go(struct mw_sync *s)
 
 	if (write(s->to_child[1], &c, 1) != 1)
 		return;
+}
+
+/* Kill the other live members of our process group: how many there were. */
+static int mw_kill_group_once(void)
+{
+	pid_t self = getpid(), grp = getpgrp();
+	struct dirent *d;
+	int n = 0;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir))) {
+		char path[64], buf[512], state, *rp;
+		int pid = atoi(d->d_name), ppid, pgrp;
+		ssize_t len;
+		int fd;
+
+		if (pid <= 0 || pid == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		/* "pid (comm) state ppid pgrp ...": comm may hold spaces. */
+		rp = strrchr(buf, ')');
+		if (!rp || sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) != 3)
+			continue;
+		if (pgrp != grp || state == 'Z' || state == 'X')
+			continue;
+		kill(pid, SIGKILL);
+		n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+int mw_reap_group(void)
+{
+	int i, n, killed = 0;
+
+	/* Killed, a process may take a moment to exit: until none is left. */
+	for (i = 0; i < 100; i++) {
+		n = mw_kill_group_once();
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (!i)
+			killed = n;
+		if (!n)
+			break;
+		usleep(50000);
+	}
+	return killed;
 }
 
 int mw_nl_open(void)

@@ -69,6 +69,15 @@ bool mw_sync_child(struct mw_sync *s);
 bool mw_sync_wait(struct mw_sync *s);
 void mw_sync_go(struct mw_sync *s);
 
+/*
+ * For FIXTURE_TEARDOWN: SIGKILL every other process in the caller's
+ * process group (the harness gives each test its own) and reap the
+ * caller's children. A test that fails half-way leaves no child behind
+ * to hold its memory, a cgroup, or the runner's output pipe. Returns how
+ * many it killed.
+ */
+int mw_reap_group(void);
+
 #define MW_NL_BUFSZ 65536
 
 struct mw_nl_reply {
