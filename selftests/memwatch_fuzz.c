@@ -644,10 +644,10 @@ FIXTURE_SETUP(fuzz)
 
 FIXTURE_TEARDOWN(fuzz)
 {
-	if (mw_reap_group())
-		fprintf(stderr, "# teardown: killed what the test left running\n");
 	kill(self->f.hidden, SIGKILL);
 	waitpid(self->f.hidden, NULL, 0);
+	if (mw_reap_group())
+		fprintf(stderr, "# teardown: killed what the test left running\n");
 	close(self->f.fd);
 	/* What fuzzing set goes with the module. */
 	mw_module_ensure(false);

@@ -209,6 +209,12 @@ TEST_F_TIMEOUT(module, load_unload_100_times_under_stress, 1200)
 		/* Each ran until killed: stress-ng was there. */
 		EXPECT_TRUE(WIFSIGNALED(status)) TH_LOG("helper %d", i);
 	}
+	/*
+	 * stress-ng's workers outlive a SIGKILL of their parent: they are
+	 * in this test's process group, end them too (else they go on
+	 * allocating under the tests that follow).
+	 */
+	mw_reap_group();
 	EXPECT_EQ(0, mw_cgroup_remove(name));
 	EXPECT_LT(0, seen->dumps);
 	EXPECT_LT(0, seen->events);

@@ -351,11 +351,12 @@ static int mw_kill_group_once(void)
 
 int mw_reap_group(void)
 {
-	int i, n, killed = 0;
+	int i, killed = 0;
 
 	/* Killed, a process may take a moment to exit: until none is left. */
 	for (i = 0; i < 100; i++) {
-		n = mw_kill_group_once();
+		int n = mw_kill_group_once();
+
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
 		if (!i)
