@@ -30,7 +30,9 @@ void memwatch_acct_charge_entry(struct memwatch_charge_data *d,
  * Who a charge is for: the faulting task itself; for a kernel thread or
  * a task working on another mm (khugepaged, ptrace), the mm's owner; for
  * a kernel thread with no mm (writeback, a kworker's readahead) or an
- * interrupt, nobody: the [kernel] record. Under rcu_read_lock().
+ * interrupt, nobody: the [kernel] record. Probe handlers run with
+ * preemption off, which is an RCU read-side section (mm->owner is
+ * RCU-protected): no rcu_read_lock() on the fault path.
  */
 static struct task_struct *memwatch_owner(struct mm_struct *mm)
 {
@@ -38,7 +40,8 @@ static struct task_struct *memwatch_owner(struct mm_struct *mm)
 		return NULL;
 	if (!(current->flags & PF_KTHREAD) && (!mm || mm == current->mm))
 		return current;
-	return mm ? rcu_dereference(mm->owner) : NULL;
+	return mm ? rcu_dereference_check(mm->owner,
+					  rcu_read_lock_any_held()) : NULL;
 }
 
 static void memwatch_acct_set(u16 *entry, u16 val, int nid, long nr)
@@ -69,15 +72,12 @@ void memwatch_acct_charge_return(struct memwatch_charge_data *d,
 		return;
 	nr = folio_nr_pages(folio);
 	remote = nid != numa_node_id();
-	rcu_read_lock();
 	slot = memwatch_proc_slot(memwatch_owner(d->mm));
-	rcu_read_unlock();
 	memwatch_acct_set(entry, slot | (remote ? MEMWATCH_PFN_REMOTE : 0),
 			  nid, nr);
 	memwatch_proc_charge(slot, nid, nr, remote);
-	rcu_read_lock();
+	/* A charged folio holds its memcg. */
 	memwatch_wmark_check(folio_memcg(folio));
-	rcu_read_unlock();
 	memwatch_node_check(nid);
 }
 
@@ -95,10 +95,58 @@ void memwatch_acct_uncharge(struct pt_regs *regs)
 	 * The usage drops when this uncharge batch ends: what is seen here
 	 * is the drop of the batches before it (and the worker's tick).
 	 */
-	rcu_read_lock();
 	memwatch_wmark_check(folio_memcg(folio));
-	rcu_read_unlock();
 	memwatch_node_check(nid);
+}
+
+/*
+ * hooks=tracepoint: mm_page_alloc. A user page counts from here: one
+ * with __GFP_HARDWALL, which GFP_USER and GFP_HIGHUSER* have and kernel
+ * allocations do not, and without __GFP_ACCOUNT, which pipe buffers have
+ * (the kernel charges those as kernel memory, and a pipe keeps a spare
+ * page after its writer has gone). That is what the kprobe mode counts:
+ * anonymous and page-cache pages. It counts for the allocating task
+ * ([kernel] for a kernel thread or an interrupt). Its memcg is not
+ * charged yet: the watermarks are checked against the usage of the
+ * allocating task's cgroup as it stands, which is at most the previous
+ * allocation's charge behind.
+ */
+void memwatch_acct_alloc(struct page *page, unsigned int order, gfp_t gfp)
+{
+	int nid = page_to_nid(page);
+	bool remote;
+	u16 *entry;
+	u16 slot;
+	long nr;
+
+	if ((gfp & (__GFP_HARDWALL | __GFP_ACCOUNT)) != __GFP_HARDWALL)
+		return;
+	entry = memwatch_pfn_entry(nid, page_to_pfn(page));
+	if (!entry)
+		return;
+	nr = 1L << order;
+	remote = nid != numa_node_id();
+	slot = memwatch_proc_slot(memwatch_owner(NULL));
+	memwatch_acct_set(entry, slot | (remote ? MEMWATCH_PFN_REMOTE : 0),
+			  nid, nr);
+	memwatch_proc_charge(slot, nid, nr, remote);
+	memwatch_wmark_check_current();
+	memwatch_node_check(nid);
+}
+
+/*
+ * hooks=tracepoint: mm_page_free, every page freed (any context). A
+ * cgroup's usage falling is seen by the worker's tick.
+ */
+void memwatch_acct_free(struct page *page, unsigned int order)
+{
+	int nid = page_to_nid(page);
+	u16 *entry;
+
+	entry = memwatch_pfn_entry(nid, page_to_pfn(page));
+	if (!entry || !READ_ONCE(*entry))
+		return;
+	memwatch_acct_set(entry, 0, nid, 1L << order);
 }
 
 void memwatch_acct_migrate(struct pt_regs *regs)

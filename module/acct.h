@@ -2,9 +2,11 @@
 #ifndef _MEMWATCH_ACCT_H
 #define _MEMWATCH_ACCT_H
 
+#include <linux/gfp.h>
 #include <linux/ptrace.h>
 
 struct folio;
+struct page;
 struct mm_struct;
 
 /* What the charge kretprobe keeps from entry to return. */
@@ -19,6 +21,8 @@ void memwatch_acct_charge_entry(struct memwatch_charge_data *d,
 void memwatch_acct_charge_return(struct memwatch_charge_data *d,
 				 struct pt_regs *regs);
 void memwatch_acct_uncharge(struct pt_regs *regs);
+void memwatch_acct_alloc(struct page *page, unsigned int order, gfp_t gfp);
+void memwatch_acct_free(struct page *page, unsigned int order);
 void memwatch_acct_migrate(struct pt_regs *regs);
 
 #endif /* _MEMWATCH_ACCT_H */

@@ -1,15 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The hook points: a kretprobe on __mem_cgroup_charge (a page is only
- * accounted once its charge succeeded), kprobes on uncharge_folio and
- * mem_cgroup_migrate, and one on oom_kill_process (its oom_control holds
- * the victim, referenced, at entry). All are ftrace-based: each sits on
+ * The hook points, in one of two modes chosen at load (hooks=):
+ *
+ * kprobe (the default): a kretprobe on __mem_cgroup_charge (a page is
+ * only accounted once its charge succeeded) and a kprobe on
+ * uncharge_folio: a page counts from its memcg charge to its uncharge.
+ *
+ * tracepoint: the page allocator's own tracepoints, mm_page_alloc for a
+ * user page (anonymous or page cache: its gfp has __GFP_HARDWALL and not
+ * __GFP_ACCOUNT; never a slab, page table, pipe buffer or kernel stack)
+ * and mm_page_free: a page counts from its allocation to its free. A tracepoint costs a
+ * direct call where a kprobe costs an ftrace trampoline saving every
+ * register, so this mode is the cheap one (make bench measures both).
+ *
+ * Both modes: a kprobe on mem_cgroup_migrate (the owner follows a page
+ * that moves) and one on oom_kill_process (its oom_control holds the
+ * victim, referenced, at entry). Kprobes are ftrace-based: each sits on
  * its function's ftrace entry. Handlers count their hits in per-CPU
  * counters and hand over to acct.c and wmark.c.
  */
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
 #include <linux/kernel.h>
+#include <linux/string.h>
+#include <linux/tracepoint.h>
 #include <uapi/linux/memwatch.h>
 
 #include "acct.h"
@@ -19,19 +33,30 @@
 enum {
 	MEMWATCH_HOOK_CHARGE,
 	MEMWATCH_HOOK_UNCHARGE,
+	MEMWATCH_HOOK_ALLOC,
+	MEMWATCH_HOOK_FREE,
 	MEMWATCH_HOOK_MIGRATE,
 	MEMWATCH_HOOK_OOM,
 	MEMWATCH_NR_HOOKS
 };
 
+#define MEMWATCH_IN_KPROBE	BIT(MEMWATCH_HOOKS_KPROBE)
+#define MEMWATCH_IN_TRACEPOINT	BIT(MEMWATCH_HOOKS_TRACEPOINT)
+
 struct memwatch_hook {
-	struct kretprobe rp;	/* rp.kp alone for a plain kprobe */
-	bool ret;
+	const char *name;
+	u8 kind;		/* enum memwatch_hook_kind */
+	u8 modes;		/* MEMWATCH_IN_*: the modes it is part of */
+	struct kretprobe rp;	/* kprobes: rp.kp alone for a plain one */
+	void *tp_probe;		/* tracepoints: the probe function */
+	struct tracepoint *tp;
 	bool attached;
 	u64 __percpu *hits;
 };
 
 static struct memwatch_hook memwatch_hooks[MEMWATCH_NR_HOOKS];
+static unsigned int memwatch_hook_mode;
+static bool memwatch_count_only;
 
 static void memwatch_hit(unsigned int hook)
 {
@@ -69,9 +94,26 @@ static int memwatch_migrate_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
+/* Tracepoint probes: preemption off, any context but NMI. */
+static void memwatch_alloc_tp(void *data, struct page *page,
+			      unsigned int order, gfp_t gfp, int migratetype)
+{
+	memwatch_hit(MEMWATCH_HOOK_ALLOC);
+	if (!memwatch_count_only)
+		memwatch_acct_alloc(page, order, gfp);
+}
+
+static void memwatch_free_tp(void *data, struct page *page,
+			     unsigned int order)
+{
+	memwatch_hit(MEMWATCH_HOOK_FREE);
+	if (!memwatch_count_only)
+		memwatch_acct_free(page, order);
+}
+
 /*
  * probe_only=1: the same probes on the same functions, counting their
- * hits and nothing else, so make bench can tell the kprobes' own cost
+ * hits and nothing else, so make bench can tell the hooks' own cost
  * from memwatch's work in them.
  */
 static int memwatch_count_entry(struct kretprobe_instance *ri,
@@ -89,8 +131,8 @@ static int memwatch_count_return(struct kretprobe_instance *ri,
 
 static int memwatch_count_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	memwatch_hit(kp == &memwatch_hooks[MEMWATCH_HOOK_UNCHARGE].rp.kp ?
-		     MEMWATCH_HOOK_UNCHARGE : MEMWATCH_HOOK_MIGRATE);
+	memwatch_hit(container_of(kp, struct memwatch_hook, rp.kp) -
+		     memwatch_hooks);
 	return 0;
 }
 
@@ -104,57 +146,102 @@ static int memwatch_oom_pre(struct kprobe *kp, struct pt_regs *regs)
 
 static struct memwatch_hook memwatch_hooks[MEMWATCH_NR_HOOKS] = {
 	[MEMWATCH_HOOK_CHARGE] = {
-		.ret = true,
+		.name = "__mem_cgroup_charge",
+		.kind = MEMWATCH_HOOK_KRETPROBE,
+		.modes = MEMWATCH_IN_KPROBE,
 		.rp = {
-			.kp.symbol_name = "__mem_cgroup_charge",
 			.entry_handler = memwatch_charge_entry,
 			.handler = memwatch_charge_return,
 			.data_size = sizeof(struct memwatch_charge_data),
 		},
 	},
 	[MEMWATCH_HOOK_UNCHARGE] = {
-		.rp.kp = {
-			.symbol_name = "uncharge_folio",
-			.pre_handler = memwatch_uncharge_pre,
-		},
+		.name = "uncharge_folio",
+		.kind = MEMWATCH_HOOK_KPROBE,
+		.modes = MEMWATCH_IN_KPROBE,
+		.rp.kp.pre_handler = memwatch_uncharge_pre,
+	},
+	[MEMWATCH_HOOK_ALLOC] = {
+		.name = "mm_page_alloc",
+		.kind = MEMWATCH_HOOK_TRACEPOINT,
+		.modes = MEMWATCH_IN_TRACEPOINT,
+		.tp_probe = memwatch_alloc_tp,
+	},
+	[MEMWATCH_HOOK_FREE] = {
+		.name = "mm_page_free",
+		.kind = MEMWATCH_HOOK_TRACEPOINT,
+		.modes = MEMWATCH_IN_TRACEPOINT,
+		.tp_probe = memwatch_free_tp,
 	},
 	[MEMWATCH_HOOK_MIGRATE] = {
-		.rp.kp = {
-			.symbol_name = "mem_cgroup_migrate",
-			.pre_handler = memwatch_migrate_pre,
-		},
+		.name = "mem_cgroup_migrate",
+		.kind = MEMWATCH_HOOK_KPROBE,
+		.modes = MEMWATCH_IN_KPROBE | MEMWATCH_IN_TRACEPOINT,
+		.rp.kp.pre_handler = memwatch_migrate_pre,
 	},
 	[MEMWATCH_HOOK_OOM] = {
-		.rp.kp = {
-			.symbol_name = "oom_kill_process",
-			.pre_handler = memwatch_oom_pre,
-		},
+		.name = "oom_kill_process",
+		.kind = MEMWATCH_HOOK_KPROBE,
+		.modes = MEMWATCH_IN_KPROBE | MEMWATCH_IN_TRACEPOINT,
+		.rp.kp.pre_handler = memwatch_oom_pre,
 	},
 };
 
+static bool memwatch_hook_used(const struct memwatch_hook *hook)
+{
+	return hook->modes & BIT(memwatch_hook_mode);
+}
+
+static void memwatch_tp_find(struct tracepoint *tp, void *priv)
+{
+	struct memwatch_hook *hook = priv;
+
+	if (!strcmp(tp->name, hook->name))
+		hook->tp = tp;
+}
+
 static void memwatch_hook_detach(struct memwatch_hook *hook)
 {
-	if (hook->attached && hook->ret)
+	if (!hook->attached)
+		return;
+	switch (hook->kind) {
+	case MEMWATCH_HOOK_KRETPROBE:
 		unregister_kretprobe(&hook->rp);
-	else if (hook->attached)
+		break;
+	case MEMWATCH_HOOK_KPROBE:
 		unregister_kprobe(&hook->rp.kp);
+		break;
+	case MEMWATCH_HOOK_TRACEPOINT:
+		tracepoint_probe_unregister(hook->tp, hook->tp_probe, NULL);
+		break;
+	}
 	hook->attached = false;
 }
 
 static int memwatch_hook_attach(struct memwatch_hook *hook)
 {
-	int err;
+	int err = 0;
 
-	if (hook->ret) {
+	switch (hook->kind) {
+	case MEMWATCH_HOOK_KRETPROBE:
+		hook->rp.kp.symbol_name = hook->name;
 		/* Charges sleep in reclaim: room for many at once. */
 		hook->rp.maxactive = max_t(int, 64, 4 * num_possible_cpus());
 		err = register_kretprobe(&hook->rp);
-	} else {
+		break;
+	case MEMWATCH_HOOK_KPROBE:
+		hook->rp.kp.symbol_name = hook->name;
 		err = register_kprobe(&hook->rp.kp);
+		break;
+	case MEMWATCH_HOOK_TRACEPOINT:
+		for_each_kernel_tracepoint(memwatch_tp_find, hook);
+		err = hook->tp ? tracepoint_probe_register(hook->tp,
+							   hook->tp_probe,
+							   NULL) : -ENOENT;
+		break;
 	}
 	if (err) {
-		pr_err("cannot attach to %s: %d\n", hook->rp.kp.symbol_name,
-		       err);
+		pr_err("cannot attach to %s: %d\n", hook->name, err);
 		return err;
 	}
 	hook->attached = true;
@@ -162,26 +249,37 @@ static int memwatch_hook_attach(struct memwatch_hook *hook)
 }
 
 /*
- * Detach first, all of them: unregistering waits for handlers still
- * running, so once this returns none is, and the counters can go.
+ * Detach first, all of them: unregistering a kprobe waits for handlers
+ * still running, a tracepoint's probes are waited for by
+ * tracepoint_synchronize_unregister(); then none is running, and the
+ * counters can go.
  */
 static void memwatch_hooks_release(unsigned int n)
 {
+	bool tracepoints = false;
 	unsigned int i;
 
-	for (i = n; i-- > 0;)
+	for (i = n; i-- > 0;) {
+		if (memwatch_hooks[i].attached &&
+		    memwatch_hooks[i].kind == MEMWATCH_HOOK_TRACEPOINT)
+			tracepoints = true;
 		memwatch_hook_detach(&memwatch_hooks[i]);
+	}
+	if (tracepoints)
+		tracepoint_synchronize_unregister();
 	for (i = n; i-- > 0;) {
 		free_percpu(memwatch_hooks[i].hits);
 		memwatch_hooks[i].hits = NULL;
 	}
 }
 
-int memwatch_hooks_init(bool attach, bool probe_only)
+int memwatch_hooks_init(bool attach, bool probe_only, unsigned int mode)
 {
 	unsigned int i;
 	int err;
 
+	memwatch_hook_mode = mode;
+	memwatch_count_only = probe_only;
 	if (probe_only) {
 		memwatch_hooks[MEMWATCH_HOOK_CHARGE].rp.entry_handler =
 			memwatch_count_entry;
@@ -201,6 +299,8 @@ int memwatch_hooks_init(bool attach, bool probe_only)
 		}
 	}
 	for (i = 0; attach && i < MEMWATCH_NR_HOOKS; i++) {
+		if (!memwatch_hook_used(&memwatch_hooks[i]))
+			continue;
 		err = memwatch_hook_attach(&memwatch_hooks[i]);
 		if (err) {
 			memwatch_hooks_release(MEMWATCH_NR_HOOKS);
@@ -215,22 +315,33 @@ void memwatch_hooks_exit(void)
 	memwatch_hooks_release(MEMWATCH_NR_HOOKS);
 }
 
+/* The i-th hook of the mode loaded (a hook of the other is not listed). */
 int memwatch_hooks_stat(unsigned int i, struct memwatch_hook_stat *st)
 {
-	const struct memwatch_hook *hook;
+	const struct memwatch_hook *hook = NULL;
+	unsigned int h;
 	int cpu;
 
-	if (i >= MEMWATCH_NR_HOOKS)
+	for (h = 0; h < MEMWATCH_NR_HOOKS; h++) {
+		if (!memwatch_hook_used(&memwatch_hooks[h]))
+			continue;
+		if (!i--) {
+			hook = &memwatch_hooks[h];
+			break;
+		}
+	}
+	if (!hook)
 		return -ENOENT;
-	hook = &memwatch_hooks[i];
-	st->name = hook->rp.kp.symbol_name;
-	st->kind = hook->ret ? MEMWATCH_HOOK_KRETPROBE : MEMWATCH_HOOK_KPROBE;
+	st->name = hook->name;
+	st->kind = hook->kind;
 	st->attached = hook->attached;
 	st->hits = 0;
 	for_each_possible_cpu(cpu)
 		st->hits += *per_cpu_ptr(hook->hits, cpu);
 	st->missed = 0;
-	if (hook->attached)
-		st->missed = hook->rp.kp.nmissed + (hook->ret ? hook->rp.nmissed : 0);
+	if (hook->attached && hook->kind != MEMWATCH_HOOK_TRACEPOINT)
+		st->missed = hook->rp.kp.nmissed;
+	if (hook->attached && hook->kind == MEMWATCH_HOOK_KRETPROBE)
+		st->missed += hook->rp.nmissed;
 	return 0;
 }

@@ -12,7 +12,13 @@ struct memwatch_hook_stat {
 	u64 missed;
 };
 
-int memwatch_hooks_init(bool attach, bool probe_only);
+/* hooks=: which hook points account pages (hooks.c says what each is). */
+enum {
+	MEMWATCH_HOOKS_KPROBE,
+	MEMWATCH_HOOKS_TRACEPOINT,
+};
+
+int memwatch_hooks_init(bool attach, bool probe_only, unsigned int mode);
 void memwatch_hooks_exit(void);
 int memwatch_hooks_stat(unsigned int i, struct memwatch_hook_stat *st);
 

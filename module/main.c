@@ -4,6 +4,7 @@
  * watermark events over generic netlink.
  */
 #include <linux/module.h>
+#include <linux/string.h>
 
 #include "memwatch.h"
 #include "hooks.h"
@@ -22,6 +23,11 @@ static bool memwatch_probe_only;
 module_param_named(probe_only, memwatch_probe_only, bool, 0444);
 MODULE_PARM_DESC(probe_only,
 		 "Hooks count their hits and account nothing (default: 0)");
+
+static char *memwatch_hooks_param = "kprobe";
+module_param_named(hooks, memwatch_hooks_param, charp, 0444);
+MODULE_PARM_DESC(hooks,
+		 "Hook mode: kprobe (memcg charge to uncharge) or tracepoint (page allocation to free, cheaper) (default: kprobe)");
 
 static unsigned int memwatch_max_procs = 4096;
 module_param_named(max_procs, memwatch_max_procs, uint, 0444);
@@ -45,8 +51,18 @@ MODULE_PARM_DESC(max_events,
  */
 static int __init memwatch_init(void)
 {
+	unsigned int mode;
 	int err;
 
+	if (sysfs_streq(memwatch_hooks_param, "kprobe")) {
+		mode = MEMWATCH_HOOKS_KPROBE;
+	} else if (sysfs_streq(memwatch_hooks_param, "tracepoint")) {
+		mode = MEMWATCH_HOOKS_TRACEPOINT;
+	} else {
+		pr_err("hooks=%s: not kprobe or tracepoint\n",
+		       memwatch_hooks_param);
+		return -EINVAL;
+	}
 	err = memwatch_pfn_init();
 	if (err)
 		return err;
@@ -65,7 +81,7 @@ static int __init memwatch_init(void)
 	err = memwatch_events_init(memwatch_max_events);
 	if (err)
 		goto err_genl;
-	err = memwatch_hooks_init(memwatch_track, memwatch_probe_only);
+	err = memwatch_hooks_init(memwatch_track, memwatch_probe_only, mode);
 	if (err)
 		goto err_events;
 	pr_info("loaded, version %s\n", MEMWATCH_VERSION);

@@ -148,8 +148,9 @@ u16 memwatch_proc_slot(struct task_struct *task)
 	leader = READ_ONCE(task->group_leader);
 	tgid = task->tgid;
 	start = leader->start_time;
-	s = memwatch_index_find(rcu_dereference(memwatch_index), tgid, start,
-				NULL);
+	s = memwatch_index_find(rcu_dereference_check(memwatch_index,
+						      rcu_read_lock_any_held()),
+				tgid, start, NULL);
 	if (s)
 		return s;
 

@@ -225,6 +225,17 @@ void memwatch_wmark_check(struct mem_cgroup *memcg)
 	rcu_read_unlock();
 }
 
+/* hooks=tracepoint: at a user page allocation, the allocating task's. */
+void memwatch_wmark_check_current(void)
+{
+	if (!READ_ONCE(memwatch_npolicies))
+		return;
+	rcu_read_lock();
+	memwatch_wmark_check(mem_cgroup_from_css(task_css(current,
+							  memory_cgrp_id)));
+	rcu_read_unlock();
+}
+
 void memwatch_wmark_oom(struct oom_control *oc)
 {
 	struct task_struct *victim = oc->chosen;

@@ -37,6 +37,8 @@ void memwatch_wmark_exit(void);
 
 /* Probe context: usage of memcg (and so of its ancestors) changed. */
 void memwatch_wmark_check(struct mem_cgroup *memcg);
+/* Probe context, hooks=tracepoint: the current task's memcg's. */
+void memwatch_wmark_check_current(void);
 /* Probe context: the kernel OOM killer chose oc->chosen. */
 void memwatch_wmark_oom(struct oom_control *oc);
 

@@ -73,10 +73,22 @@ bool mw_module_loaded(void)
 	return access("/sys/module/memwatch", F_OK) == 0;
 }
 
+/*
+ * $MEMWATCH_PARAMS goes before params: memwatch_tracepoint.sh runs whole
+ * suites with hooks=tracepoint, and a test that reloads keeps that mode.
+ */
 int mw_module_load(const char *params)
 {
+	const char *env = getenv("MEMWATCH_PARAMS");
+	char all[512];
 	int fd, err = 0;
 
+	if (env && *env) {
+		if ((size_t)snprintf(all, sizeof(all), "%s %s", env, params) >=
+		    sizeof(all))
+			return -E2BIG;
+		params = all;
+	}
 	fd = open(mw_module_path(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
