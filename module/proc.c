@@ -19,9 +19,10 @@
  * - Counters are atomics in the slot, but the fault path rarely touches
  *   them: each CPU batches the deltas of the last (slot, node) it saw and
  *   adds them to the atomics every MEMWATCH_PCP_BATCH pages, or when it
- *   sees another. A batch is changed with interrupts off, and the worker
- *   drains every CPU's by IPI before it judges a slot, and again before it
- *   frees one, so no delta is lost or lands on a reused slot. Readers see
+ *   sees another (one batch for task context, one for interrupts: see
+ *   memwatch_pcp_task), and the worker drains every CPU's by IPI before
+ *   it judges a slot, and again before it frees one, so no delta is lost
+ *   or lands on a reused slot. Readers see
  *   counters at most a batch per CPU behind.
  */
 #include <linux/cgroup.h>
@@ -71,11 +72,21 @@ static bool memwatch_proc_ticking;
 /* A CPU's pending deltas for one slot and node (slot 0: none). */
 struct memwatch_pcp {
 	u16 slot;
+	bool busy;	/* task batch: a probe is changing it */
 	int nid;
 	int live, allocated, released, remote;
 };
 
+/*
+ * Two batches per CPU. Interrupts (a page freed in softirq, say) change
+ * memwatch_pcp with interrupts off. Task context, the fault path, changes
+ * memwatch_pcp_task with preemption off and interrupts on (a probe): no
+ * one else on the CPU touches it but the drain's IPI, which leaves it be
+ * while busy is set and has the drain try again. That spares the fault
+ * path a local_irq_save()/restore() per page.
+ */
 static DEFINE_PER_CPU(struct memwatch_pcp, memwatch_pcp);
+static DEFINE_PER_CPU(struct memwatch_pcp, memwatch_pcp_task);
 
 static size_t memwatch_index_size(u32 entries)
 {
@@ -133,6 +144,66 @@ static bool memwatch_index_add(struct memwatch_index *idx, pid_t tgid, u16 s)
 	return false;
 }
 
+/*
+ * The process this CPU last found for the current task, in task context:
+ * a process faulting takes its slot from here, not from the index. Read
+ * and written by probes in task context with preemption off; cleared by
+ * IPI before reaped slots wait their grace period (memwatch_proc_free()),
+ * so no probe holds a reaped slot from here past it. ->task is written
+ * last and cleared first (the IPI is on this CPU: program order), and an
+ * entry counts only when the tgid and start time match too (a task_struct
+ * is reused).
+ */
+struct memwatch_slot_cache {
+	struct task_struct *task;
+	pid_t tgid;
+	u64 start;
+	u16 slot;
+};
+
+static DEFINE_PER_CPU(struct memwatch_slot_cache, memwatch_slot_cache);
+
+static void memwatch_slot_cache_put(struct task_struct *task, pid_t tgid,
+				    u64 start, u16 s)
+{
+	struct memwatch_slot_cache *c;
+
+	if (task != current || !in_task())
+		return;
+	c = this_cpu_ptr(&memwatch_slot_cache);
+	WRITE_ONCE(c->task, NULL);
+	barrier();
+	c->tgid = tgid;
+	c->start = start;
+	c->slot = s;
+	barrier();
+	WRITE_ONCE(c->task, task);
+}
+
+static u16 memwatch_slot_cache_get(struct task_struct *task, pid_t tgid,
+				   u64 start)
+{
+	struct memwatch_slot_cache *c = this_cpu_ptr(&memwatch_slot_cache);
+	u16 s;
+
+	if (task != current || !in_task() || READ_ONCE(c->task) != task)
+		return 0;
+	barrier();
+	s = READ_ONCE(c->slot);
+	if (READ_ONCE(c->tgid) != tgid || READ_ONCE(c->start) != start)
+		return 0;
+	return s;
+}
+
+static void memwatch_slot_cache_clear_this(void *info)
+{
+	struct memwatch_slot_cache *c = this_cpu_ptr(&memwatch_slot_cache);
+
+	WRITE_ONCE(c->task, NULL);
+	barrier();
+	c->slot = 0;
+}
+
 u16 memwatch_proc_slot(struct task_struct *task)
 {
 	struct task_struct *leader;
@@ -148,11 +219,16 @@ u16 memwatch_proc_slot(struct task_struct *task)
 	leader = READ_ONCE(task->group_leader);
 	tgid = task->tgid;
 	start = leader->start_time;
+	s = memwatch_slot_cache_get(task, tgid, start);
+	if (s)
+		return s;
 	s = memwatch_index_find(rcu_dereference_check(memwatch_index,
 						      rcu_read_lock_any_held()),
 				tgid, start, NULL);
-	if (s)
+	if (s) {
+		memwatch_slot_cache_put(task, tgid, start, s);
 		return s;
+	}
 
 	raw_spin_lock_irqsave(&memwatch_proc_lock, flags);
 	idx = rcu_dereference_protected(memwatch_index,
@@ -174,8 +250,10 @@ u16 memwatch_proc_slot(struct task_struct *task)
 	}
 out:
 	raw_spin_unlock_irqrestore(&memwatch_proc_lock, flags);
-	if (s)
+	if (s) {
+		memwatch_slot_cache_put(task, tgid, start, s);
 		return s;
+	}
 	atomic64_inc(&memwatch_full_hits);
 	return MEMWATCH_SLOT_OVERFLOW;
 }
@@ -185,7 +263,7 @@ static atomic_long_t *memwatch_live_of(u16 slot, int nid)
 	return &memwatch_live[(size_t)slot * nr_node_ids + nid];
 }
 
-/* With interrupts off. */
+/* Interrupts off, or the task batch while busy. */
 static void memwatch_pcp_flush(struct memwatch_pcp *c)
 {
 	struct memwatch_proc *p;
@@ -201,17 +279,18 @@ static void memwatch_pcp_flush(struct memwatch_pcp *c)
 		atomic_long_add(c->released, &p->released);
 	if (c->remote)
 		atomic_long_add(c->remote, &p->remote);
-	memset(c, 0, sizeof(*c));
+	c->slot = 0;
+	c->nid = 0;
+	c->live = 0;
+	c->allocated = 0;
+	c->released = 0;
+	c->remote = 0;
 }
 
-static void memwatch_pcp_add(u16 slot, int nid, int live, int allocated,
-			     int released, int remote)
+static void memwatch_pcp_update(struct memwatch_pcp *c, u16 slot, int nid,
+				int live, int allocated, int released,
+				int remote)
 {
-	struct memwatch_pcp *c;
-	unsigned long flags;
-
-	local_irq_save(flags);
-	c = this_cpu_ptr(&memwatch_pcp);
 	if (c->slot != slot || c->nid != nid) {
 		memwatch_pcp_flush(c);
 		c->slot = slot;
@@ -225,25 +304,66 @@ static void memwatch_pcp_add(u16 slot, int nid, int live, int allocated,
 	    c->allocated >= MEMWATCH_PCP_BATCH ||
 	    c->released >= MEMWATCH_PCP_BATCH)
 		memwatch_pcp_flush(c);
+}
+
+/* Probe context: preemption off. */
+static void memwatch_pcp_add(u16 slot, int nid, int live, int allocated,
+			     int released, int remote)
+{
+	struct memwatch_pcp *c;
+	unsigned long flags;
+
+	lockdep_assert_preemption_disabled();
+	if (in_task()) {
+		c = this_cpu_ptr(&memwatch_pcp_task);
+		WRITE_ONCE(c->busy, true);
+		barrier();	/* the IPI is on this CPU: program order */
+		memwatch_pcp_update(c, slot, nid, live, allocated, released,
+				    remote);
+		barrier();
+		WRITE_ONCE(c->busy, false);
+		return;
+	}
+	local_irq_save(flags);
+	memwatch_pcp_update(this_cpu_ptr(&memwatch_pcp), slot, nid, live,
+			    allocated, released, remote);
 	local_irq_restore(flags);
 }
 
 /* IPI handlers, interrupts off. */
 static bool memwatch_pcp_pending(int cpu, void *info)
 {
-	return READ_ONCE(per_cpu_ptr(&memwatch_pcp, cpu)->slot);
+	return READ_ONCE(per_cpu_ptr(&memwatch_pcp, cpu)->slot) ||
+	       READ_ONCE(per_cpu_ptr(&memwatch_pcp_task, cpu)->slot);
 }
 
 static void memwatch_pcp_drain_this(void *info)
 {
+	struct memwatch_pcp *t = this_cpu_ptr(&memwatch_pcp_task);
+	bool *again = info;
+
 	memwatch_pcp_flush(this_cpu_ptr(&memwatch_pcp));
+	/* The IPI came in the middle of a probe's change: not now. */
+	if (READ_ONCE(t->busy))
+		WRITE_ONCE(*again, true);
+	else
+		memwatch_pcp_flush(t);
 }
 
-/* Process context: every CPU's batch in the atomics. */
+/*
+ * Process context: every CPU's batches in the atomics. A probe changes
+ * its batch for a few instructions with preemption off, so the IPI finds
+ * it busy rarely, and at once not again.
+ */
 static void memwatch_pcp_drain(void)
 {
-	on_each_cpu_cond(memwatch_pcp_pending, memwatch_pcp_drain_this, NULL,
-			 true);
+	bool again;
+
+	do {
+		again = false;
+		on_each_cpu_cond(memwatch_pcp_pending, memwatch_pcp_drain_this,
+				 &again, true);
+	} while (READ_ONCE(again));
 }
 
 void memwatch_proc_charge(u16 slot, int nid, long nr, bool remote)
@@ -395,7 +515,11 @@ static void memwatch_proc_free(unsigned int nreap)
 	unsigned long flags;
 	unsigned int i;
 
-	/* No probe finds these slots now: what they still owe is batched. */
+	/*
+	 * No probe finds these slots now, in the index (tombstoned) or in a
+	 * CPU's cache once this clears them: what they still owe is batched.
+	 */
+	on_each_cpu(memwatch_slot_cache_clear_this, NULL, true);
 	synchronize_rcu();
 	memwatch_pcp_drain();
 	raw_spin_lock_irqsave(&memwatch_proc_lock, flags);
