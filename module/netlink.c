@@ -254,11 +254,19 @@ static const char *memwatch_cgroup_path(u64 id, char *buf)
 	return buf;
 }
 
-static int memwatch_put_nodes(struct sk_buff *skb, unsigned int slot)
+/*
+ * The nodes a process has pages on; *total is the sum of what went out.
+ * The worker's tick folds per-CPU batches into the counters while a dump
+ * reads them: each counter is read once, and the record's live, local
+ * and remote figures come from this sum, so they agree with each other.
+ */
+static int memwatch_put_nodes(struct sk_buff *skb, unsigned int slot,
+			      long *total)
 {
 	struct nlattr *nodes, *node;
 	int nid;
 
+	*total = 0;
 	nodes = nla_nest_start(skb, MEMWATCH_A_PROC_NODES);
 	if (!nodes)
 		return -EMSGSIZE;
@@ -267,6 +275,7 @@ static int memwatch_put_nodes(struct sk_buff *skb, unsigned int slot)
 
 		if (live <= 0)
 			continue;
+		*total += live;
 		node = nla_nest_start(skb, MEMWATCH_A_PROC_NODE);
 		if (!node ||
 		    nla_put_u32(skb, MEMWATCH_A_NODE_ID, nid) ||
@@ -280,13 +289,16 @@ static int memwatch_put_nodes(struct sk_buff *skb, unsigned int slot)
 	return 0;
 }
 
+/*
+ * Live is read before allocated: a batch adds to allocated before live
+ * (memwatch_pcp_flush()), so live never shows above allocated.
+ */
 static int memwatch_put_proc(struct sk_buff *skb, struct netlink_callback *cb,
 			     unsigned int slot, const struct memwatch_proc *p,
 			     char *path)
 {
-	long live = max(memwatch_proc_live(slot, NUMA_NO_NODE), 0L);
-	long remote = clamp(atomic_long_read(&p->remote), 0L, live);
 	u64 cgid = p->tgid ? memwatch_proc_cgroup(p) : 0;
+	long live, remote;
 	void *hdr;
 
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
@@ -294,6 +306,10 @@ static int memwatch_put_proc(struct sk_buff *skb, struct netlink_callback *cb,
 			  NLM_F_MULTI, MEMWATCH_CMD_PROC_GET);
 	if (!hdr)
 		return -EMSGSIZE;
+	if (memwatch_put_nodes(skb, slot, &live))
+		goto cancel;
+	smp_rmb();	/* live before allocated, remote */
+	remote = clamp(atomic_long_read(&p->remote), 0L, live);
 	if (nla_put_u32(skb, MEMWATCH_A_PROC_PID, p->tgid) ||
 	    nla_put_string(skb, MEMWATCH_A_PROC_COMM, p->comm) ||
 	    nla_put_u8(skb, MEMWATCH_A_PROC_STATE, p->state) ||
@@ -315,13 +331,13 @@ static int memwatch_put_proc(struct sk_buff *skb, struct netlink_callback *cb,
 			      (u64)atomic_long_read(&p->released) << PAGE_SHIFT,
 			      MEMWATCH_A_PROC_PAD) ||
 	    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_RATE, READ_ONCE(p->rate),
-			      MEMWATCH_A_PROC_PAD) ||
-	    memwatch_put_nodes(skb, slot)) {
-		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
-	}
+			      MEMWATCH_A_PROC_PAD))
+		goto cancel;
 	genlmsg_end(skb, hdr);
 	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
 }
 
 static int memwatch_proc_get_dumpit(struct sk_buff *skb,

@@ -271,14 +271,18 @@ static void memwatch_pcp_flush(struct memwatch_pcp *c)
 	if (!c->slot)
 		return;
 	p = &memwatch_procs[c->slot];
-	if (c->live)
-		atomic_long_add(c->live, memwatch_live_of(c->slot, c->nid));
+	/* Allocated before live: a reader sees live <= allocated. */
 	if (c->allocated)
 		atomic_long_add(c->allocated, &p->allocated);
 	if (c->released)
 		atomic_long_add(c->released, &p->released);
 	if (c->remote)
 		atomic_long_add(c->remote, &p->remote);
+	if (c->live) {
+		/* Pairs with the smp_rmb() of readers (netlink.c). */
+		smp_mb__before_atomic();
+		atomic_long_add(c->live, memwatch_live_of(c->slot, c->nid));
+	}
 	c->slot = 0;
 	c->nid = 0;
 	c->live = 0;
