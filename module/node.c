@@ -40,7 +40,7 @@ struct memwatch_node_policy {
 
 static struct memwatch_node_policy __rcu **memwatch_node_pol;
 static DEFINE_MUTEX(memwatch_node_mutex);
-static unsigned int memwatch_nnode;	/* under the mutex */
+unsigned int memwatch_nnode;	/* changed under the mutex */
 
 /* The node's managed memory, in pages: its policy's limit. */
 static unsigned long memwatch_node_limit(int nid)
@@ -88,12 +88,12 @@ static void memwatch_node_policy_check(struct memwatch_node_policy *p,
 			  limit, &e);
 }
 
-void memwatch_node_check(int nid)
+void memwatch_node_check_nid(int nid)
 {
 	struct memwatch_node_policy *p;
 	unsigned long last, now = jiffies;
 
-	if (!READ_ONCE(memwatch_nnode) || nid < 0 || nid >= nr_node_ids)
+	if (nid < 0 || nid >= nr_node_ids)
 		return;
 	rcu_read_lock();
 	p = rcu_dereference(memwatch_node_pol[nid]);

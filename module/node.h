@@ -2,6 +2,7 @@
 #ifndef _MEMWATCH_NODE_H
 #define _MEMWATCH_NODE_H
 
+#include <linux/compiler.h>
 #include <linux/types.h>
 
 #include "wmark.h"
@@ -12,8 +13,18 @@ int memwatch_node_init(void);
 /* After the hooks, the family and the watermark worker are gone. */
 void memwatch_node_exit(void);
 
+/* Node policies set: the fault path checks them inline (no call). */
+extern unsigned int memwatch_nnode;
+
+void memwatch_node_check_nid(int nid);
+
 /* Probe context: a page was charged or released on node nid. */
-void memwatch_node_check(int nid);
+static inline void memwatch_node_check(int nid)
+{
+	if (READ_ONCE(memwatch_nnode))
+		memwatch_node_check_nid(nid);
+}
+
 /* The watermark worker's tick: every node's policy, from process context. */
 void memwatch_node_tick(void);
 

@@ -14,28 +14,13 @@
 
 #include "pfn.h"
 
-struct memwatch_pfn_node {
-	unsigned long start;	/* first pfn */
-	unsigned long pages;	/* spanned */
-	u16 *owner;
-};
+struct memwatch_pfn_node *memwatch_pfn_nodes __read_mostly;
+static atomic64_t memwatch_pfn_outside_pages;
 
-static struct memwatch_pfn_node *memwatch_pfn_nodes;
-static atomic64_t memwatch_pfn_outside;
-
-u16 *memwatch_pfn_entry(int nid, unsigned long pfn)
+/* A page in no node's table (memory hot-added since load). */
+void memwatch_pfn_outside(void)
 {
-	const struct memwatch_pfn_node *n;
-
-	if (unlikely(nid < 0 || nid >= nr_node_ids))
-		goto outside;
-	n = &memwatch_pfn_nodes[nid];
-	if (unlikely(!n->owner || pfn - n->start >= n->pages))
-		goto outside;
-	return &n->owner[pfn - n->start];
-outside:
-	atomic64_inc(&memwatch_pfn_outside);
-	return NULL;
+	atomic64_inc(&memwatch_pfn_outside_pages);
 }
 
 int memwatch_pfn_init(void)
@@ -46,7 +31,7 @@ int memwatch_pfn_init(void)
 				     GFP_KERNEL);
 	if (!memwatch_pfn_nodes)
 		return -ENOMEM;
-	atomic64_set(&memwatch_pfn_outside, 0);
+	atomic64_set(&memwatch_pfn_outside_pages, 0);
 	for_each_node_state(nid, N_MEMORY) {
 		struct memwatch_pfn_node *n = &memwatch_pfn_nodes[nid];
 
@@ -92,5 +77,5 @@ size_t memwatch_pfn_bytes(void)
 
 u64 memwatch_pfn_untracked(void)
 {
-	return atomic64_read(&memwatch_pfn_outside);
+	return atomic64_read(&memwatch_pfn_outside_pages);
 }

@@ -2,6 +2,7 @@
 #ifndef _MEMWATCH_PFN_H
 #define _MEMWATCH_PFN_H
 
+#include <linux/compiler.h>
 #include <linux/types.h>
 
 /*
@@ -12,10 +13,34 @@
 #define MEMWATCH_PFN_REMOTE	0x8000
 #define MEMWATCH_PFN_SLOT	0x7fff
 
+struct memwatch_pfn_node {
+	unsigned long start;	/* first pfn */
+	unsigned long pages;	/* spanned */
+	u16 *owner;
+};
+
+/* [nr_node_ids], set at load before the hooks and freed after them. */
+extern struct memwatch_pfn_node *memwatch_pfn_nodes;
+
 int memwatch_pfn_init(void);
 void memwatch_pfn_exit(void);
-/* The entry of the page at pfn on node nid, or NULL outside the table. */
-u16 *memwatch_pfn_entry(int nid, unsigned long pfn);
+void memwatch_pfn_outside(void);
+
+/*
+ * The entry of the page at pfn on node nid, or NULL outside the table.
+ * Inline: the fault path looks an entry up at every allocation and free.
+ */
+static inline u16 *memwatch_pfn_entry(int nid, unsigned long pfn)
+{
+	const struct memwatch_pfn_node *n = &memwatch_pfn_nodes[nid];
+
+	if (unlikely(!n->owner || pfn - n->start >= n->pages)) {
+		memwatch_pfn_outside();
+		return NULL;
+	}
+	return &n->owner[pfn - n->start];
+}
+
 unsigned long memwatch_pfn_capacity(void);
 size_t memwatch_pfn_bytes(void);
 u64 memwatch_pfn_untracked(void);

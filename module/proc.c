@@ -67,26 +67,16 @@ static unsigned long memwatch_ticks;
 static struct delayed_work memwatch_proc_work;
 static bool memwatch_proc_ticking;
 
-#define MEMWATCH_PCP_BATCH	64	/* pages */
-
-/* A CPU's pending deltas for one slot and node (slot 0: none). */
-struct memwatch_pcp {
-	u16 slot;
-	bool busy;	/* task batch: a probe is changing it */
-	int nid;
-	int live, allocated, released, remote;
-};
-
 /*
- * Two batches per CPU. Interrupts (a page freed in softirq, say) change
- * memwatch_pcp with interrupts off. Task context, the fault path, changes
- * memwatch_pcp_task with preemption off and interrupts on (a probe): no
- * one else on the CPU touches it but the drain's IPI, which leaves it be
- * while busy is set and has the drain try again. That spares the fault
- * path a local_irq_save()/restore() per page.
+ * Two batches per CPU (struct memwatch_pcp, proc.h). Interrupts (a page
+ * freed in softirq, say) change memwatch_pcp with interrupts off. Task
+ * context, the fault path, changes memwatch_pcp_task with preemption off
+ * and interrupts on (a probe): no one else on the CPU touches it but the
+ * drain's IPI, which leaves it be while busy is set and has the drain try
+ * again. That spares the fault path a local_irq_save()/restore() per page.
  */
 static DEFINE_PER_CPU(struct memwatch_pcp, memwatch_pcp);
-static DEFINE_PER_CPU(struct memwatch_pcp, memwatch_pcp_task);
+DEFINE_PER_CPU(struct memwatch_pcp, memwatch_pcp_task);
 
 static size_t memwatch_index_size(u32 entries)
 {
@@ -145,26 +135,15 @@ static bool memwatch_index_add(struct memwatch_index *idx, pid_t tgid, u16 s)
 }
 
 /*
- * The process this CPU last found for the current task, in task context:
- * a process faulting takes its slot from here, not from the index. Read
- * and written by probes in task context with preemption off; cleared by
- * IPI before reaped slots wait their grace period (memwatch_proc_free()),
- * so no probe holds a reaped slot from here past it. ->task is written
- * last and cleared first (the IPI is on this CPU: program order), and an
- * entry counts only when the tgid and start time match too (a task_struct
- * is reused).
+ * The per-CPU slot cache (proc.h): written here, by probes in task
+ * context with preemption off, and cleared by IPI before reaped slots
+ * wait their grace period (memwatch_proc_free()), so no probe holds a
+ * reaped slot from it past that. ->task is written last and cleared
+ * first (the IPI is on this CPU: program order).
  */
-struct memwatch_slot_cache {
-	struct task_struct *task;
-	pid_t tgid;
-	u64 start;
-	u16 slot;
-};
+DEFINE_PER_CPU(struct memwatch_slot_cache, memwatch_slot_cache);
 
-static DEFINE_PER_CPU(struct memwatch_slot_cache, memwatch_slot_cache);
-
-static void memwatch_slot_cache_put(struct task_struct *task, pid_t tgid,
-				    u64 start, u16 s)
+static void memwatch_slot_cache_put(struct task_struct *task, u16 s)
 {
 	struct memwatch_slot_cache *c;
 
@@ -173,26 +152,10 @@ static void memwatch_slot_cache_put(struct task_struct *task, pid_t tgid,
 	c = this_cpu_ptr(&memwatch_slot_cache);
 	WRITE_ONCE(c->task, NULL);
 	barrier();
-	c->tgid = tgid;
-	c->start = start;
+	c->start = task->start_time;
 	c->slot = s;
 	barrier();
 	WRITE_ONCE(c->task, task);
-}
-
-static u16 memwatch_slot_cache_get(struct task_struct *task, pid_t tgid,
-				   u64 start)
-{
-	struct memwatch_slot_cache *c = this_cpu_ptr(&memwatch_slot_cache);
-	u16 s;
-
-	if (task != current || !in_task() || READ_ONCE(c->task) != task)
-		return 0;
-	barrier();
-	s = READ_ONCE(c->slot);
-	if (READ_ONCE(c->tgid) != tgid || READ_ONCE(c->start) != start)
-		return 0;
-	return s;
 }
 
 static void memwatch_slot_cache_clear_this(void *info)
@@ -204,7 +167,8 @@ static void memwatch_slot_cache_clear_this(void *info)
 	c->slot = 0;
 }
 
-u16 memwatch_proc_slot(struct task_struct *task)
+/* The slot cache missed: the index, or a new slot. */
+u16 memwatch_proc_slot_find(struct task_struct *task)
 {
 	struct task_struct *leader;
 	struct memwatch_index *idx;
@@ -219,14 +183,11 @@ u16 memwatch_proc_slot(struct task_struct *task)
 	leader = READ_ONCE(task->group_leader);
 	tgid = task->tgid;
 	start = leader->start_time;
-	s = memwatch_slot_cache_get(task, tgid, start);
-	if (s)
-		return s;
 	s = memwatch_index_find(rcu_dereference_check(memwatch_index,
 						      rcu_read_lock_any_held()),
 				tgid, start, NULL);
 	if (s) {
-		memwatch_slot_cache_put(task, tgid, start, s);
+		memwatch_slot_cache_put(task, s);
 		return s;
 	}
 
@@ -251,7 +212,7 @@ u16 memwatch_proc_slot(struct task_struct *task)
 out:
 	raw_spin_unlock_irqrestore(&memwatch_proc_lock, flags);
 	if (s) {
-		memwatch_slot_cache_put(task, tgid, start, s);
+		memwatch_slot_cache_put(task, s);
 		return s;
 	}
 	atomic64_inc(&memwatch_full_hits);
@@ -264,11 +225,11 @@ static atomic_long_t *memwatch_live_of(u16 slot, int nid)
 }
 
 /* Interrupts off, or the task batch while busy. */
-static void memwatch_pcp_flush(struct memwatch_pcp *c)
+void memwatch_pcp_flush(struct memwatch_pcp *c)
 {
 	struct memwatch_proc *p;
 
-	if (!c->slot)
+	if (!c->slot || c->slot >= memwatch_nprocs)
 		return;
 	p = &memwatch_procs[c->slot];
 	/* Allocated before live: a reader sees live <= allocated. */
@@ -291,43 +252,12 @@ static void memwatch_pcp_flush(struct memwatch_pcp *c)
 	c->remote = 0;
 }
 
-static void memwatch_pcp_update(struct memwatch_pcp *c, u16 slot, int nid,
-				int live, int allocated, int released,
-				int remote)
+/* Interrupt context: the interrupts' batch, with interrupts off. */
+void memwatch_pcp_add_irq(u16 slot, int nid, int live, int allocated,
+			  int released, int remote)
 {
-	if (c->slot != slot || c->nid != nid) {
-		memwatch_pcp_flush(c);
-		c->slot = slot;
-		c->nid = nid;
-	}
-	c->live += live;
-	c->allocated += allocated;
-	c->released += released;
-	c->remote += remote;
-	if (abs(c->live) >= MEMWATCH_PCP_BATCH ||
-	    c->allocated >= MEMWATCH_PCP_BATCH ||
-	    c->released >= MEMWATCH_PCP_BATCH)
-		memwatch_pcp_flush(c);
-}
-
-/* Probe context: preemption off. */
-static void memwatch_pcp_add(u16 slot, int nid, int live, int allocated,
-			     int released, int remote)
-{
-	struct memwatch_pcp *c;
 	unsigned long flags;
 
-	lockdep_assert_preemption_disabled();
-	if (in_task()) {
-		c = this_cpu_ptr(&memwatch_pcp_task);
-		WRITE_ONCE(c->busy, true);
-		barrier();	/* the IPI is on this CPU: program order */
-		memwatch_pcp_update(c, slot, nid, live, allocated, released,
-				    remote);
-		barrier();
-		WRITE_ONCE(c->busy, false);
-		return;
-	}
 	local_irq_save(flags);
 	memwatch_pcp_update(this_cpu_ptr(&memwatch_pcp), slot, nid, live,
 			    allocated, released, remote);
@@ -368,18 +298,6 @@ static void memwatch_pcp_drain(void)
 		on_each_cpu_cond(memwatch_pcp_pending, memwatch_pcp_drain_this,
 				 &again, true);
 	} while (READ_ONCE(again));
-}
-
-void memwatch_proc_charge(u16 slot, int nid, long nr, bool remote)
-{
-	memwatch_pcp_add(slot, nid, nr, nr, 0, remote ? nr : 0);
-}
-
-void memwatch_proc_release(u16 slot, int nid, long nr, bool remote)
-{
-	if (slot >= memwatch_nprocs)
-		return;
-	memwatch_pcp_add(slot, nid, -nr, 0, nr, remote ? -nr : 0);
 }
 
 void memwatch_proc_move(u16 slot, int from, int to, long nr)

@@ -53,7 +53,7 @@ struct memwatch_policy {
 
 static DEFINE_HASHTABLE(memwatch_policies, 8);
 static DEFINE_MUTEX(memwatch_wmark_mutex);
-static unsigned int memwatch_npolicies;	/* under the mutex */
+unsigned int memwatch_npolicies;	/* changed under the mutex */
 static unsigned int memwatch_max_policies;
 static atomic64_t memwatch_refused;	/* POLICY_SETs the full table refused */
 static struct delayed_work memwatch_wmark_work;
@@ -196,12 +196,10 @@ static void memwatch_policy_check(struct memwatch_policy *p)
 			  memwatch_limit(p->memcg), &e);
 }
 
-void memwatch_wmark_check(struct mem_cgroup *memcg)
+void memwatch_wmark_check_memcg(struct mem_cgroup *memcg)
 {
 	struct memwatch_policy *p;
 
-	if (!READ_ONCE(memwatch_npolicies))
-		return;
 	rcu_read_lock();
 	for (; memcg; memcg = parent_mem_cgroup(memcg)) {
 		p = memwatch_policy_find(memcg);
@@ -226,13 +224,13 @@ void memwatch_wmark_check(struct mem_cgroup *memcg)
 }
 
 /* hooks=tracepoint: at a user page allocation, the allocating task's. */
-void memwatch_wmark_check_current(void)
+void memwatch_wmark_check_task(void)
 {
-	if (!READ_ONCE(memwatch_npolicies))
-		return;
+	struct cgroup_subsys_state *css;
+
 	rcu_read_lock();
-	memwatch_wmark_check(mem_cgroup_from_css(task_css(current,
-							  memory_cgrp_id)));
+	css = task_css(current, memory_cgrp_id);
+	memwatch_wmark_check_memcg(mem_cgroup_from_css(css));
 	rcu_read_unlock();
 }
 

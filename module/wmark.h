@@ -3,6 +3,7 @@
 #define _MEMWATCH_WMARK_H
 
 #include <linux/atomic.h>
+#include <linux/compiler.h>
 #include <linux/types.h>
 #include <uapi/linux/memwatch.h>
 
@@ -35,10 +36,26 @@ struct memwatch_policy_view {
 int memwatch_wmark_init(unsigned int max_policies);
 void memwatch_wmark_exit(void);
 
+/* Cgroup policies set: the fault path checks them inline (no call). */
+extern unsigned int memwatch_npolicies;
+
+void memwatch_wmark_check_memcg(struct mem_cgroup *memcg);
+void memwatch_wmark_check_task(void);
+
 /* Probe context: usage of memcg (and so of its ancestors) changed. */
-void memwatch_wmark_check(struct mem_cgroup *memcg);
+static inline void memwatch_wmark_check(struct mem_cgroup *memcg)
+{
+	if (READ_ONCE(memwatch_npolicies))
+		memwatch_wmark_check_memcg(memcg);
+}
+
 /* Probe context, hooks=tracepoint: the current task's memcg's. */
-void memwatch_wmark_check_current(void);
+static inline void memwatch_wmark_check_current(void)
+{
+	if (READ_ONCE(memwatch_npolicies))
+		memwatch_wmark_check_task();
+}
+
 /* Probe context: the kernel OOM killer chose oc->chosen. */
 void memwatch_wmark_oom(struct oom_control *oc);
 
