@@ -186,8 +186,8 @@ run_case() {
 	fast-cgroup) in_cg "${dl[@]}" --leak 1M --name leaker ;;
 	# Issue 9's whole-host scenario: 8M every 20 ms beside a 200M innocent.
 	fast-host) in_cg "${dl[@]}" --leak 8M --every 20 --name leaker ;;
-	slow-cgroup) in_cg "${dl[@]}" --leak 256K --every 25 --name leaker ;;
-	slow-host) in_cg "${dl[@]}" --leak 1M --every 20 --name leaker ;;
+	slow-cgroup) in_cg "${dl[@]}" --leak 256K --every 12 --name leaker ;;
+	slow-host) in_cg "${dl[@]}" --leak 2M --every 20 --name leaker ;;
 	burst-cgroup) in_cg "${dl[@]}" --hold 200M --name burst ;;
 	burst-host) in_cg "${dl[@]}" --hold 1900M --name burst ;;
 	children-cgroup) in_cg "${dl[@]}" --children 8 --leak 256K --name leakers ;;
@@ -239,7 +239,7 @@ md "between runs), then the scenario starts (time 0):"
 md ""
 md "- fast: one process taking 1M after 1M as fast as it can in the cgroup; 8M every 20 ms host-wide"
 md "  (about 400 MB/s asked; the emulated guest gives what it can);"
-md "- slow: 256K every 25 ms (about 10 MB/s) in the cgroup, 1M every 20 ms (about 50 MB/s) host-wide;"
+md "- slow: 256K every 12 ms (about 20 MB/s) in the cgroup, 2M every 20 ms (about 100 MB/s) host-wide;"
 md "- burst: one process touching 200M at once (1900M host-wide), then holding it;"
 md "- children: one parent with 8 children each taking 256K (1M host-wide) as fast as they can."
 md ""
