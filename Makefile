@@ -4,7 +4,7 @@
 # make check      install what is missing, build, run every test in a guest
 # make demo       install what is missing, build, show memwatch in a guest
 # make bench      install what is missing, build, run bench/run in a guest:
-#                 writes bench/results.md (30 minutes in its last run on 2 cores)
+#                 writes bench/results.md (26.5 minutes in its last run on 2 cores)
 # make check-debug  the same suite on a 6.1 kernel built with KASAN, kmemleak,
 #                 lockdep, DEBUG_ATOMIC_SLEEP, DEBUG_VM and DEBUG_OBJECTS
 #                 (built once into build/debug: see Documentation/testing.md)
