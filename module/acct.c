@@ -19,8 +19,8 @@
 #include "node.h"
 #include "wmark.h"
 
-void memwatch_acct_charge_entry(struct memwatch_charge_data *d,
-				struct pt_regs *regs)
+notrace void memwatch_acct_charge_entry(struct memwatch_charge_data *d,
+					struct pt_regs *regs)
 {
 	d->folio = (struct folio *)regs_get_kernel_argument(regs, 0);
 	d->mm = (struct mm_struct *)regs_get_kernel_argument(regs, 1);
@@ -44,58 +44,136 @@ static struct task_struct *memwatch_owner(struct mm_struct *mm)
 					  rcu_read_lock_any_held()) : NULL;
 }
 
-static void memwatch_acct_set(u16 *entry, u16 val, int nid, long nr)
+static u16 memwatch_acct_val(u16 slot, bool remote)
 {
-	u16 old = xchg(entry, val);
-
-	/* A page freed without our seeing its uncharge: release it now. */
-	if (old)
-		memwatch_proc_release(old & MEMWATCH_PFN_SLOT, nid, nr,
-				      old & MEMWATCH_PFN_REMOTE);
+	return slot | (remote ? MEMWATCH_PFN_REMOTE : 0);
 }
 
-void memwatch_acct_charge_return(struct memwatch_charge_data *d,
-				 struct pt_regs *regs)
+/* A page freed without our seeing its uncharge: release it now. */
+static noinline void memwatch_acct_stale(u16 old, int nid, long nr)
+{
+	memwatch_proc_release(old, nid, nr);
+}
+
+/*
+ * An owner entry is written only by whoever holds its page: the
+ * allocation or charge, the free or uncharge, and the migration (both
+ * folios locked). They cannot run at once for one page, so plain loads
+ * and stores do; READ_ONCE/WRITE_ONCE keep them whole.
+ */
+static void memwatch_acct_set(u16 *entry, u16 val, int nid, long nr)
+{
+	u16 old = READ_ONCE(*entry);
+
+	WRITE_ONCE(*entry, val);
+	if (old)
+		memwatch_acct_stale(old, nid, nr);
+}
+
+/* Any context, any owner: the general case. */
+static void memwatch_acct_add(u16 *entry, struct mm_struct *mm, int nid,
+			      long nr)
+{
+	u16 val = memwatch_acct_val(memwatch_proc_slot(memwatch_owner(mm)),
+				    nid != numa_node_id());
+
+	memwatch_acct_set(entry, val, nid, nr);
+	memwatch_proc_charge(val, nid, nr);
+}
+
+/* Are there watermarks or node levels to check at a charge? */
+static __always_inline bool memwatch_acct_checks(void)
+{
+	return READ_ONCE(memwatch_npolicies) || READ_ONCE(memwatch_nnode);
+}
+
+/*
+ * The common case of memwatch_acct_add(), inline and calling nothing
+ * but to flush its batch: a task charging a page for itself (mm NULL or
+ * its own) in task context, its slot in this CPU's cache, the entry
+ * empty. False: not that case, nothing done.
+ */
+static __always_inline bool memwatch_acct_add_fast(u16 *entry,
+						   struct mm_struct *mm,
+						   int nid, long nr)
+{
+	struct task_struct *task = current;
+	u16 val;
+
+	if (unlikely(!in_task() || (task->flags & PF_KTHREAD) ||
+		     (mm && mm != task->mm) || READ_ONCE(*entry) ||
+		     this_cpu_read(memwatch_cpu.task) != task))
+		return false;
+	barrier();	/* the cache's task, then its slot (proc.c) */
+	val = this_cpu_read(memwatch_cpu.slot);
+	if (unlikely(this_cpu_read(memwatch_cpu.start) != task->start_time))
+		return false;
+	val = memwatch_acct_val(val, nid != numa_node_id());
+	WRITE_ONCE(*entry, val);
+	memwatch_pcp_task_charge(memwatch_pcp_key(val, nid), nr);
+	return true;
+}
+
+/* Uncount the nr pages at entry, if memwatch counted them. */
+static __always_inline void memwatch_acct_drop(u16 *entry, int nid, long nr)
+{
+	u16 old = READ_ONCE(*entry);
+
+	if (!old)
+		return;
+	WRITE_ONCE(*entry, 0);
+	memwatch_proc_release(old, nid, nr);
+}
+
+static noinline void memwatch_acct_charge_slow(struct memwatch_charge_data *d,
+					       u16 *entry, int nid)
+{
+	memwatch_acct_add(entry, d->mm, nid, folio_nr_pages(d->folio));
+	/* A charged folio holds its memcg. */
+	memwatch_wmark_check(folio_memcg(d->folio));
+	memwatch_node_check(nid);
+}
+
+notrace void memwatch_acct_charge_return(struct memwatch_charge_data *d,
+					 struct pt_regs *regs)
 {
 	struct folio *folio = d->folio;
-	bool remote;
 	u16 *entry;
-	u16 slot;
-	long nr;
 	int nid;
 
 	if ((int)regs_return_value(regs))
 		return;
 	nid = folio_nid(folio);
-	entry = memwatch_pfn_entry(nid, folio_pfn(folio));
-	if (!entry)
+	if (!memwatch_pfn_entry(nid, folio_pfn(folio), &entry))
 		return;
-	nr = folio_nr_pages(folio);
-	remote = nid != numa_node_id();
-	slot = memwatch_proc_slot(memwatch_owner(d->mm));
-	memwatch_acct_set(entry, slot | (remote ? MEMWATCH_PFN_REMOTE : 0),
-			  nid, nr);
-	memwatch_proc_charge(slot, nid, nr, remote);
-	/* A charged folio holds its memcg. */
-	memwatch_wmark_check(folio_memcg(folio));
-	memwatch_node_check(nid);
+	if (likely(!memwatch_acct_checks()) &&
+	    memwatch_acct_add_fast(entry, d->mm, nid, folio_nr_pages(folio)))
+		return;
+	memwatch_acct_charge_slow(d, entry, nid);
 }
 
-void memwatch_acct_uncharge(struct pt_regs *regs)
+notrace void memwatch_acct_uncharge(struct pt_regs *regs)
 {
 	struct folio *folio = (struct folio *)regs_get_kernel_argument(regs, 0);
 	int nid = folio_nid(folio);
 	u16 *entry;
 
-	entry = memwatch_pfn_entry(nid, folio_pfn(folio));
-	if (!entry || !READ_ONCE(*entry))
+	if (!memwatch_pfn_entry(nid, folio_pfn(folio), &entry) ||
+	    !READ_ONCE(*entry))
 		return;
-	memwatch_acct_set(entry, 0, nid, folio_nr_pages(folio));
+	memwatch_acct_drop(entry, nid, folio_nr_pages(folio));
 	/*
 	 * The usage drops when this uncharge batch ends: what is seen here
 	 * is the drop of the batches before it (and the worker's tick).
 	 */
 	memwatch_wmark_check(folio_memcg(folio));
+	memwatch_node_check(nid);
+}
+
+static noinline void memwatch_acct_alloc_slow(u16 *entry, int nid, long nr)
+{
+	memwatch_acct_add(entry, NULL, nid, nr);
+	memwatch_wmark_check_current();
 	memwatch_node_check(nid);
 }
 
@@ -111,42 +189,34 @@ void memwatch_acct_uncharge(struct pt_regs *regs)
  * allocating task's cgroup as it stands, which is at most the previous
  * allocation's charge behind.
  */
-void memwatch_acct_alloc(struct page *page, unsigned int order, gfp_t gfp)
+notrace void memwatch_acct_alloc(struct page *page, unsigned int order,
+				 gfp_t gfp)
 {
-	int nid = page_to_nid(page);
-	bool remote;
+	int nid;
 	u16 *entry;
-	u16 slot;
-	long nr;
 
 	if ((gfp & (__GFP_HARDWALL | __GFP_ACCOUNT)) != __GFP_HARDWALL)
 		return;
-	entry = memwatch_pfn_entry(nid, page_to_pfn(page));
-	if (!entry)
+	nid = page_to_nid(page);
+	if (!memwatch_pfn_entry(nid, page_to_pfn(page), &entry))
 		return;
-	nr = 1L << order;
-	remote = nid != numa_node_id();
-	slot = memwatch_proc_slot(memwatch_owner(NULL));
-	memwatch_acct_set(entry, slot | (remote ? MEMWATCH_PFN_REMOTE : 0),
-			  nid, nr);
-	memwatch_proc_charge(slot, nid, nr, remote);
-	memwatch_wmark_check_current();
-	memwatch_node_check(nid);
+	if (likely(!memwatch_acct_checks()) &&
+	    memwatch_acct_add_fast(entry, NULL, nid, 1L << order))
+		return;
+	memwatch_acct_alloc_slow(entry, nid, 1L << order);
 }
 
 /*
  * hooks=tracepoint: mm_page_free, every page freed (any context). A
  * cgroup's usage falling is seen by the worker's tick.
  */
-void memwatch_acct_free(struct page *page, unsigned int order)
+notrace void memwatch_acct_free(struct page *page, unsigned int order)
 {
 	int nid = page_to_nid(page);
 	u16 *entry;
 
-	entry = memwatch_pfn_entry(nid, page_to_pfn(page));
-	if (!entry || !READ_ONCE(*entry))
-		return;
-	memwatch_acct_set(entry, 0, nid, 1L << order);
+	if (memwatch_pfn_entry(nid, page_to_pfn(page), &entry))
+		memwatch_acct_drop(entry, nid, 1L << order);
 }
 
 void memwatch_acct_migrate(struct pt_regs *regs)
@@ -161,16 +231,14 @@ void memwatch_acct_migrate(struct pt_regs *regs)
 	/* mem_cgroup_migrate() charges new only in this case. */
 	if (folio_memcg(new) || !folio_memcg(old))
 		return;
-	old_entry = memwatch_pfn_entry(from, folio_pfn(old));
-	if (!old_entry)
+	if (!memwatch_pfn_entry(from, folio_pfn(old), &old_entry))
 		return;
-	val = xchg(old_entry, 0);
+	val = READ_ONCE(*old_entry);
 	if (!val)
 		return;
-	new_entry = memwatch_pfn_entry(to, folio_pfn(new));
-	if (!new_entry) {
-		memwatch_proc_release(val & MEMWATCH_PFN_SLOT, from, nr,
-				      val & MEMWATCH_PFN_REMOTE);
+	WRITE_ONCE(*old_entry, 0);
+	if (!memwatch_pfn_entry(to, folio_pfn(new), &new_entry)) {
+		memwatch_proc_release(val, from, nr);
 		return;
 	}
 	memwatch_acct_set(new_entry, val, to, nr);

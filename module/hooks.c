@@ -56,15 +56,14 @@ struct memwatch_hook {
 
 static struct memwatch_hook memwatch_hooks[MEMWATCH_NR_HOOKS];
 static unsigned int memwatch_hook_mode;
-static bool memwatch_count_only;
 
 static void memwatch_hit(unsigned int hook)
 {
 	this_cpu_inc(*memwatch_hooks[hook].hits);
 }
 
-static int memwatch_charge_entry(struct kretprobe_instance *ri,
-				 struct pt_regs *regs)
+static notrace int memwatch_charge_entry(struct kretprobe_instance *ri,
+					 struct pt_regs *regs)
 {
 	memwatch_hit(MEMWATCH_HOOK_CHARGE);
 	memwatch_acct_charge_entry((struct memwatch_charge_data *)ri->data,
@@ -72,15 +71,16 @@ static int memwatch_charge_entry(struct kretprobe_instance *ri,
 	return 0;
 }
 
-static int memwatch_charge_return(struct kretprobe_instance *ri,
-				  struct pt_regs *regs)
+static notrace int memwatch_charge_return(struct kretprobe_instance *ri,
+					  struct pt_regs *regs)
 {
 	memwatch_acct_charge_return((struct memwatch_charge_data *)ri->data,
 				    regs);
 	return 0;
 }
 
-static int memwatch_uncharge_pre(struct kprobe *kp, struct pt_regs *regs)
+static notrace int memwatch_uncharge_pre(struct kprobe *kp,
+					 struct pt_regs *regs)
 {
 	memwatch_hit(MEMWATCH_HOOK_UNCHARGE);
 	memwatch_acct_uncharge(regs);
@@ -95,20 +95,19 @@ static int memwatch_migrate_pre(struct kprobe *kp, struct pt_regs *regs)
 }
 
 /* Tracepoint probes: preemption off, any context but NMI. */
-static void memwatch_alloc_tp(void *data, struct page *page,
-			      unsigned int order, gfp_t gfp, int migratetype)
+static notrace void memwatch_alloc_tp(void *data, struct page *page,
+				      unsigned int order, gfp_t gfp,
+				      int migratetype)
 {
 	memwatch_hit(MEMWATCH_HOOK_ALLOC);
-	if (!memwatch_count_only)
-		memwatch_acct_alloc(page, order, gfp);
+	memwatch_acct_alloc(page, order, gfp);
 }
 
-static void memwatch_free_tp(void *data, struct page *page,
-			     unsigned int order)
+static notrace void memwatch_free_tp(void *data, struct page *page,
+				     unsigned int order)
 {
 	memwatch_hit(MEMWATCH_HOOK_FREE);
-	if (!memwatch_count_only)
-		memwatch_acct_free(page, order);
+	memwatch_acct_free(page, order);
 }
 
 /*
@@ -134,6 +133,19 @@ static int memwatch_count_pre(struct kprobe *kp, struct pt_regs *regs)
 	memwatch_hit(container_of(kp, struct memwatch_hook, rp.kp) -
 		     memwatch_hooks);
 	return 0;
+}
+
+static void memwatch_count_alloc_tp(void *data, struct page *page,
+				    unsigned int order, gfp_t gfp,
+				    int migratetype)
+{
+	memwatch_hit(MEMWATCH_HOOK_ALLOC);
+}
+
+static void memwatch_count_free_tp(void *data, struct page *page,
+				   unsigned int order)
+{
+	memwatch_hit(MEMWATCH_HOOK_FREE);
 }
 
 static int memwatch_oom_pre(struct kprobe *kp, struct pt_regs *regs)
@@ -279,7 +291,6 @@ int memwatch_hooks_init(bool attach, bool probe_only, unsigned int mode)
 	int err;
 
 	memwatch_hook_mode = mode;
-	memwatch_count_only = probe_only;
 	if (probe_only) {
 		memwatch_hooks[MEMWATCH_HOOK_CHARGE].rp.entry_handler =
 			memwatch_count_entry;
@@ -289,6 +300,10 @@ int memwatch_hooks_init(bool attach, bool probe_only, unsigned int mode)
 			memwatch_count_pre;
 		memwatch_hooks[MEMWATCH_HOOK_MIGRATE].rp.kp.pre_handler =
 			memwatch_count_pre;
+		memwatch_hooks[MEMWATCH_HOOK_ALLOC].tp_probe =
+			memwatch_count_alloc_tp;
+		memwatch_hooks[MEMWATCH_HOOK_FREE].tp_probe =
+			memwatch_count_free_tp;
 	}
 
 	for (i = 0; i < MEMWATCH_NR_HOOKS; i++) {

@@ -2,9 +2,10 @@
 /*
  * Who owns each page: one u16 per page frame of every node with memory,
  * allocated on that node at load, so 2 bytes per 4 KiB page (0.05% of
- * RAM) whatever the load. Entries change with xchg() in probe context; a
- * page's entry is set when its charge succeeds and cleared when it is
- * uncharged, so each live page is released exactly once.
+ * RAM) whatever the load. Entries change in probe context, only by the
+ * path that holds the page (acct.c); a page's entry is set when its
+ * charge succeeds and cleared when it is uncharged, so each live page is
+ * released exactly once.
  */
 #include <linux/atomic.h>
 #include <linux/mmzone.h>

@@ -15,7 +15,7 @@
 
 struct memwatch_pfn_node {
 	unsigned long start;	/* first pfn */
-	unsigned long pages;	/* spanned */
+	unsigned long pages;	/* spanned; 0 without a table */
 	u16 *owner;
 };
 
@@ -27,18 +27,22 @@ void memwatch_pfn_exit(void);
 void memwatch_pfn_outside(void);
 
 /*
- * The entry of the page at pfn on node nid, or NULL outside the table.
- * Inline: the fault path looks an entry up at every allocation and free.
+ * The entry of the page at pfn on node nid in *entry, or false outside
+ * the table (a node without one has pages 0). Inline: the fault path
+ * looks an entry up at every allocation and free.
  */
-static inline u16 *memwatch_pfn_entry(int nid, unsigned long pfn)
+static __always_inline bool memwatch_pfn_entry(int nid, unsigned long pfn,
+					       u16 **entry)
 {
 	const struct memwatch_pfn_node *n = &memwatch_pfn_nodes[nid];
+	unsigned long i = pfn - n->start;
 
-	if (unlikely(!n->owner || pfn - n->start >= n->pages)) {
+	if (unlikely(i >= n->pages)) {
 		memwatch_pfn_outside();
-		return NULL;
+		return false;
 	}
-	return &n->owner[pfn - n->start];
+	*entry = &n->owner[i];
+	return true;
 }
 
 unsigned long memwatch_pfn_capacity(void);

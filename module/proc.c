@@ -20,7 +20,7 @@
  *   them: each CPU batches the deltas of the last (slot, node) it saw and
  *   adds them to the atomics every MEMWATCH_PCP_BATCH pages, or when it
  *   sees another (one batch for task context, one for interrupts: see
- *   memwatch_pcp_task), and the worker drains every CPU's by IPI before
+ *   memwatch_cpu), and the worker drains every CPU's by IPI before
  *   it judges a slot, and again before it frees one, so no delta is lost
  *   or lands on a reused slot. Readers see
  *   counters at most a batch per CPU behind.
@@ -41,6 +41,7 @@
 #include <linux/workqueue.h>
 #include <uapi/linux/memwatch.h>
 
+#include "pfn.h"
 #include "proc.h"
 
 #define MEMWATCH_SLOT_FREE	0xff
@@ -70,13 +71,15 @@ static bool memwatch_proc_ticking;
 /*
  * Two batches per CPU (struct memwatch_pcp, proc.h). Interrupts (a page
  * freed in softirq, say) change memwatch_pcp with interrupts off. Task
- * context, the fault path, changes memwatch_pcp_task with preemption off
- * and interrupts on (a probe): no one else on the CPU touches it but the
- * drain's IPI, which leaves it be while busy is set and has the drain try
- * again. That spares the fault path a local_irq_save()/restore() per page.
+ * context, the fault path, changes memwatch_cpu.batch with preemption off
+ * and interrupts on (a probe), by single this_cpu instructions, and turns
+ * interrupts off only to switch its key or flush it: no one else on the
+ * CPU touches it but the drain's IPI, which flushes the counts and leaves
+ * the key. That spares the fault path a local_irq_save()/restore() per
+ * page.
  */
 static DEFINE_PER_CPU(struct memwatch_pcp, memwatch_pcp);
-DEFINE_PER_CPU(struct memwatch_pcp, memwatch_pcp_task);
+DEFINE_PER_CPU_ALIGNED(struct memwatch_cpu, memwatch_cpu);
 
 static size_t memwatch_index_size(u32 entries)
 {
@@ -141,15 +144,13 @@ static bool memwatch_index_add(struct memwatch_index *idx, pid_t tgid, u16 s)
  * reaped slot from it past that. ->task is written last and cleared
  * first (the IPI is on this CPU: program order).
  */
-DEFINE_PER_CPU(struct memwatch_slot_cache, memwatch_slot_cache);
-
 static void memwatch_slot_cache_put(struct task_struct *task, u16 s)
 {
-	struct memwatch_slot_cache *c;
+	struct memwatch_cpu *c;
 
 	if (task != current || !in_task())
 		return;
-	c = this_cpu_ptr(&memwatch_slot_cache);
+	c = this_cpu_ptr(&memwatch_cpu);
 	WRITE_ONCE(c->task, NULL);
 	barrier();
 	c->start = task->start_time;
@@ -160,11 +161,11 @@ static void memwatch_slot_cache_put(struct task_struct *task, u16 s)
 
 static void memwatch_slot_cache_clear_this(void *info)
 {
-	struct memwatch_slot_cache *c = this_cpu_ptr(&memwatch_slot_cache);
-
-	WRITE_ONCE(c->task, NULL);
-	barrier();
-	c->slot = 0;
+	/*
+	 * ->slot stays: a probe that read ->task before this may read it
+	 * still, and holds the old id safely (a grace period follows).
+	 */
+	WRITE_ONCE(this_cpu_ptr(&memwatch_cpu)->task, NULL);
 }
 
 /* The slot cache missed: the index, or a new slot. */
@@ -224,80 +225,89 @@ static atomic_long_t *memwatch_live_of(u16 slot, int nid)
 	return &memwatch_live[(size_t)slot * nr_node_ids + nid];
 }
 
-/* Interrupts off, or the task batch while busy. */
-void memwatch_pcp_flush(struct memwatch_pcp *c)
+/* Interrupts off. The key stays (proc.h). */
+static void memwatch_pcp_flush(struct memwatch_pcp *c)
 {
+	unsigned int slot = (c->key >> 16) & MEMWATCH_PFN_SLOT;
+	int nid = c->key & 0xffff, live = c->allocated - c->released;
 	struct memwatch_proc *p;
 
-	if (!c->slot || c->slot >= memwatch_nprocs)
-		return;
-	p = &memwatch_procs[c->slot];
-	/* Allocated before live: a reader sees live <= allocated. */
-	if (c->allocated)
-		atomic_long_add(c->allocated, &p->allocated);
-	if (c->released)
-		atomic_long_add(c->released, &p->released);
-	if (c->remote)
-		atomic_long_add(c->remote, &p->remote);
-	if (c->live) {
-		/* Pairs with the smp_rmb() of readers (netlink.c). */
-		smp_mb__before_atomic();
-		atomic_long_add(c->live, memwatch_live_of(c->slot, c->nid));
+	if (slot && slot < memwatch_nprocs) {
+		p = &memwatch_procs[slot];
+		/* Allocated before live: a reader sees live <= allocated. */
+		if (c->allocated)
+			atomic_long_add(c->allocated, &p->allocated);
+		if (c->released)
+			atomic_long_add(c->released, &p->released);
+		if (live && (c->key >> 16) & MEMWATCH_PFN_REMOTE)
+			atomic_long_add(live, &p->remote);
+		if (live) {
+			/* Pairs with the smp_rmb() of readers (netlink.c). */
+			smp_mb__before_atomic();
+			atomic_long_add(live, memwatch_live_of(slot, nid));
+		}
 	}
-	c->slot = 0;
-	c->nid = 0;
-	c->live = 0;
 	c->allocated = 0;
 	c->released = 0;
-	c->remote = 0;
 }
 
-/* Interrupt context: the interrupts' batch, with interrupts off. */
-void memwatch_pcp_add_irq(u16 slot, int nid, int live, int allocated,
-			  int released, int remote)
+/* Interrupts off. */
+static void memwatch_pcp_update(struct memwatch_pcp *c, u32 key,
+				int allocated, int released)
+{
+	if (c->key != key) {
+		memwatch_pcp_flush(c);
+		c->key = key;
+	}
+	c->allocated += allocated;
+	c->released += released;
+	if (c->allocated + c->released >= MEMWATCH_PCP_BATCH)
+		memwatch_pcp_flush(c);
+}
+
+/* Task context: another key, or a full batch. */
+void memwatch_pcp_task_slow(u32 key, int allocated, int released)
 {
 	unsigned long flags;
 
 	local_irq_save(flags);
-	memwatch_pcp_update(this_cpu_ptr(&memwatch_pcp), slot, nid, live,
-			    allocated, released, remote);
+	memwatch_pcp_update(this_cpu_ptr(&memwatch_cpu.batch), key,
+			    allocated, released);
+	local_irq_restore(flags);
+}
+
+/* Interrupt context: the interrupts' batch, with interrupts off. */
+void memwatch_pcp_add_irq(u32 key, int allocated, int released)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	memwatch_pcp_update(this_cpu_ptr(&memwatch_pcp), key, allocated,
+			    released);
 	local_irq_restore(flags);
 }
 
 /* IPI handlers, interrupts off. */
 static bool memwatch_pcp_pending(int cpu, void *info)
 {
-	return READ_ONCE(per_cpu_ptr(&memwatch_pcp, cpu)->slot) ||
-	       READ_ONCE(per_cpu_ptr(&memwatch_pcp_task, cpu)->slot);
+	const struct memwatch_pcp *i = per_cpu_ptr(&memwatch_pcp, cpu);
+	const struct memwatch_pcp *t = &per_cpu_ptr(&memwatch_cpu, cpu)->batch;
+
+	return READ_ONCE(i->allocated) || READ_ONCE(i->released) ||
+	       READ_ONCE(t->allocated) || READ_ONCE(t->released);
 }
 
 static void memwatch_pcp_drain_this(void *info)
 {
-	struct memwatch_pcp *t = this_cpu_ptr(&memwatch_pcp_task);
-	bool *again = info;
-
 	memwatch_pcp_flush(this_cpu_ptr(&memwatch_pcp));
-	/* The IPI came in the middle of a probe's change: not now. */
-	if (READ_ONCE(t->busy))
-		WRITE_ONCE(*again, true);
-	else
-		memwatch_pcp_flush(t);
+	memwatch_pcp_flush(this_cpu_ptr(&memwatch_cpu.batch));
 }
 
-/*
- * Process context: every CPU's batches in the atomics. A probe changes
- * its batch for a few instructions with preemption off, so the IPI finds
- * it busy rarely, and at once not again.
- */
+/* Process context: every CPU's batches in the atomics. */
 static void memwatch_pcp_drain(void)
 {
-	bool again;
-
-	do {
-		again = false;
-		on_each_cpu_cond(memwatch_pcp_pending, memwatch_pcp_drain_this,
-				 &again, true);
-	} while (READ_ONCE(again));
+	on_each_cpu_cond(memwatch_pcp_pending, memwatch_pcp_drain_this, NULL,
+			 true);
 }
 
 void memwatch_proc_move(u16 slot, int from, int to, long nr)

@@ -3,11 +3,12 @@
 #define _MEMWATCH_PROC_H
 
 #include <linux/atomic.h>
-#include <linux/math.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/types.h>
+
+#define MEMWATCH_PCP_BATCH	64	/* pages allocated plus released */
 
 /* Slot ids fit the 15 bits a page's owner entry has for them (pfn.h). */
 #define MEMWATCH_SLOT_NONE	0
@@ -41,104 +42,116 @@ void memwatch_proc_exit(void);
  */
 
 /*
- * The slot this CPU last found for the task in task context: a process
- * faulting takes its slot from here, not from the index (proc.c). The
- * entry counts when the task's own start time matches too, since a
- * task_struct is reused; a thread keeps its process (exec by a thread
- * takes the leader's pid and start time).
+ * A CPU's pending deltas for one owner-entry value (slot and remote bit,
+ * pfn.h) and node: key is value << 16 | nid (a node id fits 16 bits,
+ * MAX_NUMNODES <= 1024). The live delta is allocated - released. The key
+ * stays when the batch is flushed.
  */
-struct memwatch_slot_cache {
+struct memwatch_pcp {
+	u32 key;
+	int allocated, released;
+};
+
+/*
+ * What the fault path in task context uses of a CPU, one cache line:
+ * the slot it last found for a task (a process faulting takes its slot
+ * from here, not from the index, proc.c; it counts when the task's own
+ * start time matches too, since a task_struct is reused; a thread keeps
+ * its process, and exec by a thread takes the leader's pid and start
+ * time), and the task batch.
+ */
+struct memwatch_cpu {
 	struct task_struct *task;
 	u64 start;
 	u16 slot;
+	struct memwatch_pcp batch;
 };
 
-DECLARE_PER_CPU(struct memwatch_slot_cache, memwatch_slot_cache);
+DECLARE_PER_CPU_ALIGNED(struct memwatch_cpu, memwatch_cpu);
 
 u16 memwatch_proc_slot_find(struct task_struct *task);
+void memwatch_pcp_task_slow(u32 key, int allocated, int released);
+void memwatch_pcp_add_irq(u32 key, int allocated, int released);
 
-/* The slot pages of task go to (NULL: the [kernel] record). */
-static inline u16 memwatch_proc_slot(struct task_struct *task)
+static __always_inline u32 memwatch_pcp_key(u16 val, int nid)
 {
-	struct memwatch_slot_cache *c = this_cpu_ptr(&memwatch_slot_cache);
+	return (u32)val << 16 | nid;
+}
 
-	if (task && task == current && in_task() &&
-	    READ_ONCE(c->task) == task) {
+/* Task context, task == current: its slot, from the cache if there. */
+static __always_inline u16 memwatch_proc_slot_current(struct task_struct *task)
+{
+	if (likely(this_cpu_read(memwatch_cpu.task) == task)) {
 		u16 s;
 
 		barrier();
-		s = READ_ONCE(c->slot);
-		if (READ_ONCE(c->start) == task->start_time)
+		s = this_cpu_read(memwatch_cpu.slot);
+		if (likely(this_cpu_read(memwatch_cpu.start) ==
+			   task->start_time))
 			return s;
 	}
 	return memwatch_proc_slot_find(task);
 }
 
-#define MEMWATCH_PCP_BATCH	64	/* pages */
-
-/* A CPU's pending deltas for one slot and node (slot 0: none). */
-struct memwatch_pcp {
-	u16 slot;
-	bool busy;	/* task batch: a probe is changing it */
-	int nid;
-	int live, allocated, released, remote;
-};
-
-DECLARE_PER_CPU(struct memwatch_pcp, memwatch_pcp_task);
-
-void memwatch_pcp_flush(struct memwatch_pcp *c);
-void memwatch_pcp_add_irq(u16 slot, int nid, int live, int allocated,
-			  int released, int remote);
-
-static inline void memwatch_pcp_update(struct memwatch_pcp *c, u16 slot,
-				       int nid, int live, int allocated,
-				       int released, int remote)
+/* The slot pages of task go to (NULL: the [kernel] record). */
+static inline u16 memwatch_proc_slot(struct task_struct *task)
 {
-	if (c->slot != slot || c->nid != nid) {
-		memwatch_pcp_flush(c);
-		c->slot = slot;
-		c->nid = nid;
-	}
-	c->live += live;
-	c->allocated += allocated;
-	c->released += released;
-	c->remote += remote;
-	if (abs(c->live) >= MEMWATCH_PCP_BATCH ||
-	    c->allocated >= MEMWATCH_PCP_BATCH ||
-	    c->released >= MEMWATCH_PCP_BATCH)
-		memwatch_pcp_flush(c);
+	if (task && task == current && in_task())
+		return memwatch_proc_slot_current(task);
+	return memwatch_proc_slot_find(task);
 }
 
-/* Task context: this CPU's task batch, busy while it changes (proc.c). */
-static inline void memwatch_pcp_add(u16 slot, int nid, int live,
-				    int allocated, int released, int remote)
+/*
+ * Task context: the task batch changes by single this_cpu instructions,
+ * which an interrupt sees whole; a switch of key and a flush run with
+ * interrupts off (memwatch_pcp_task_slow()). The drain's IPI flushes
+ * the counts and leaves the key, so an add that checked the key before
+ * it lands on the same key after it.
+ */
+static __always_inline void memwatch_pcp_task_check(u32 key)
 {
-	struct memwatch_pcp *c;
+	if (unlikely(this_cpu_read(memwatch_cpu.batch.allocated) +
+		     this_cpu_read(memwatch_cpu.batch.released) >=
+		     MEMWATCH_PCP_BATCH))
+		memwatch_pcp_task_slow(key, 0, 0);
+}
 
-	if (!in_task()) {
-		memwatch_pcp_add_irq(slot, nid, live, allocated, released,
-				     remote);
+static __always_inline void memwatch_pcp_task_charge(u32 key, int nr)
+{
+	if (unlikely(this_cpu_read(memwatch_cpu.batch.key) != key)) {
+		memwatch_pcp_task_slow(key, nr, 0);
 		return;
 	}
-	c = this_cpu_ptr(&memwatch_pcp_task);
-	WRITE_ONCE(c->busy, true);
-	barrier();	/* the drain's IPI is on this CPU: program order */
-	memwatch_pcp_update(c, slot, nid, live, allocated, released, remote);
-	barrier();
-	WRITE_ONCE(c->busy, false);
+	this_cpu_add(memwatch_cpu.batch.allocated, nr);
+	memwatch_pcp_task_check(key);
 }
 
-static inline void memwatch_proc_charge(u16 slot, int nid, long nr,
-					bool remote)
+static __always_inline void memwatch_pcp_task_release(u32 key, int nr)
 {
-	memwatch_pcp_add(slot, nid, nr, nr, 0, remote ? nr : 0);
+	if (unlikely(this_cpu_read(memwatch_cpu.batch.key) != key)) {
+		memwatch_pcp_task_slow(key, 0, nr);
+		return;
+	}
+	this_cpu_add(memwatch_cpu.batch.released, nr);
+	memwatch_pcp_task_check(key);
 }
 
-/* slot comes from a page's owner entry: always below MEMWATCH_PROCS_MAX. */
-static inline void memwatch_proc_release(u16 slot, int nid, long nr,
-					 bool remote)
+/* nr pages of owner-entry value val on node nid: any probe context. */
+static __always_inline void memwatch_proc_charge(u16 val, int nid, long nr)
 {
-	memwatch_pcp_add(slot, nid, -nr, 0, nr, remote ? -nr : 0);
+	if (likely(in_task()))
+		memwatch_pcp_task_charge(memwatch_pcp_key(val, nid), nr);
+	else
+		memwatch_pcp_add_irq(memwatch_pcp_key(val, nid), nr, 0);
+}
+
+/* val comes from a page's owner entry: its slot is below the maximum. */
+static __always_inline void memwatch_proc_release(u16 val, int nid, long nr)
+{
+	if (likely(in_task()))
+		memwatch_pcp_task_release(memwatch_pcp_key(val, nid), nr);
+	else
+		memwatch_pcp_add_irq(memwatch_pcp_key(val, nid), 0, nr);
 }
 
 void memwatch_proc_move(u16 slot, int from, int to, long nr);
