@@ -170,10 +170,67 @@ notrace void memwatch_acct_uncharge(struct pt_regs *regs)
 	memwatch_node_check(nid);
 }
 
+/*
+ * hooks=tracepoint: khugepaged collapses a process's pages into a huge
+ * page it allocates in alloc_charge_hpage(hpage, mm, cc), a kernel
+ * thread with no mm of its own, so mm_page_alloc cannot tell whose the
+ * page is. A kretprobe there names mm for the allocations in between.
+ * One collapse is named at a time (there is one khugepaged thread;
+ * MADV_COLLAPSE runs in the process itself and needs no name): claimed
+ * by its task at entry, let go by that task at return (a kretprobe whose
+ * entry ran always gets its return); another task sees a claim that is
+ * not its own and ignores it. khugepaged holds mm (mmgrab) throughout.
+ */
+static struct task_struct *memwatch_collapse_task;
+static struct mm_struct *memwatch_collapse_mm;
+
+notrace bool memwatch_acct_collapse_entry(struct pt_regs *regs)
+{
+	struct task_struct *task = current;
+
+	if (!(task->flags & PF_KTHREAD) || task->mm ||
+	    cmpxchg(&memwatch_collapse_task, NULL, task))
+		return false;
+	WRITE_ONCE(memwatch_collapse_mm,
+		   (struct mm_struct *)regs_get_kernel_argument(regs, 1));
+	return true;
+}
+
+notrace void memwatch_acct_collapse_return(void)
+{
+	WRITE_ONCE(memwatch_collapse_mm, NULL);
+	/* The mm cleared before the claim goes: the next claimer's follows. */
+	smp_store_release(&memwatch_collapse_task, NULL);
+}
+
+/*
+ * Whose a page the current task allocates is, for the tracepoint mode:
+ * NULL for its own (or an interrupt's: [kernel]); for a kernel thread,
+ * the mm it works on: one it took with kthread_use_mm() (vhost, AIO),
+ * or the one its collapse names; NULL again with neither ([kernel]).
+ */
+static struct mm_struct *memwatch_alloc_mm(void)
+{
+	struct task_struct *task = current;
+
+	if (!in_task() || !(task->flags & PF_KTHREAD))
+		return NULL;
+	if (task->mm)
+		return task->mm;
+	if (READ_ONCE(memwatch_collapse_task) == task)
+		return READ_ONCE(memwatch_collapse_mm);
+	return NULL;
+}
+
 static noinline void memwatch_acct_alloc_slow(u16 *entry, int nid, long nr)
 {
-	memwatch_acct_add(entry, NULL, nid, nr);
-	memwatch_wmark_check_current();
+	struct mm_struct *mm = memwatch_alloc_mm();
+
+	memwatch_acct_add(entry, mm, nid, nr);
+	if (mm)
+		memwatch_wmark_check_mm(mm);
+	else
+		memwatch_wmark_check_current();
 	memwatch_node_check(nid);
 }
 
@@ -183,8 +240,8 @@ static noinline void memwatch_acct_alloc_slow(u16 *entry, int nid, long nr)
  * allocations do not, and without __GFP_ACCOUNT, which pipe buffers have
  * (the kernel charges those as kernel memory, and a pipe keeps a spare
  * page after its writer has gone). That is what the kprobe mode counts:
- * anonymous and page-cache pages. It counts for the allocating task
- * ([kernel] for a kernel thread or an interrupt). Its memcg is not
+ * anonymous and page-cache pages. It counts for the allocating task, or
+ * for the mm a kernel thread works on (memwatch_alloc_mm()). Its memcg is not
  * charged yet: the watermarks are checked against the usage of the
  * allocating task's cgroup as it stands, which is at most the previous
  * allocation's charge behind.

@@ -2,16 +2,19 @@
 /*
  * The hook points, in one of two modes chosen at load (hooks=):
  *
- * kprobe (the default): a kretprobe on __mem_cgroup_charge (a page is
- * only accounted once its charge succeeded) and a kprobe on
- * uncharge_folio: a page counts from its memcg charge to its uncharge.
+ * tracepoint (the default): the page allocator's own tracepoints,
+ * mm_page_alloc for a user page (anonymous or page cache: its gfp has
+ * __GFP_HARDWALL and not __GFP_ACCOUNT; never a slab, page table, pipe
+ * buffer or kernel stack) and mm_page_free: a page counts from its
+ * allocation to its free. A tracepoint costs a direct call where a
+ * kprobe costs an ftrace trampoline saving every register, so this mode
+ * is the cheap one (make bench measures both). A kretprobe on
+ * alloc_charge_hpage names the process khugepaged allocates a huge page
+ * for (once per collapse, off the fault path).
  *
- * tracepoint: the page allocator's own tracepoints, mm_page_alloc for a
- * user page (anonymous or page cache: its gfp has __GFP_HARDWALL and not
- * __GFP_ACCOUNT; never a slab, page table, pipe buffer or kernel stack)
- * and mm_page_free: a page counts from its allocation to its free. A tracepoint costs a
- * direct call where a kprobe costs an ftrace trampoline saving every
- * register, so this mode is the cheap one (make bench measures both).
+ * kprobe: a kretprobe on __mem_cgroup_charge (a page is only accounted
+ * once its charge succeeded) and a kprobe on uncharge_folio: a page
+ * counts from its memcg charge to its uncharge.
  *
  * Both modes: a kprobe on mem_cgroup_migrate (the owner follows a page
  * that moves) and one on oom_kill_process (its oom_control holds the
@@ -35,6 +38,7 @@ enum {
 	MEMWATCH_HOOK_UNCHARGE,
 	MEMWATCH_HOOK_ALLOC,
 	MEMWATCH_HOOK_FREE,
+	MEMWATCH_HOOK_COLLAPSE,
 	MEMWATCH_HOOK_MIGRATE,
 	MEMWATCH_HOOK_OOM,
 	MEMWATCH_NR_HOOKS
@@ -94,6 +98,26 @@ static int memwatch_migrate_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
+/*
+ * khugepaged's alloc_charge_hpage(): the huge page it allocates is for
+ * its mm argument (acct.c). data: whether this call named it.
+ */
+static int memwatch_collapse_entry(struct kretprobe_instance *ri,
+				   struct pt_regs *regs)
+{
+	memwatch_hit(MEMWATCH_HOOK_COLLAPSE);
+	*(bool *)ri->data = memwatch_acct_collapse_entry(regs);
+	return 0;
+}
+
+static int memwatch_collapse_return(struct kretprobe_instance *ri,
+				    struct pt_regs *regs)
+{
+	if (*(bool *)ri->data)
+		memwatch_acct_collapse_return();
+	return 0;
+}
+
 /* Tracepoint probes: preemption off, any context but NMI. */
 static notrace void memwatch_alloc_tp(void *data, struct page *page,
 				      unsigned int order, gfp_t gfp,
@@ -148,6 +172,13 @@ static void memwatch_count_free_tp(void *data, struct page *page,
 	memwatch_hit(MEMWATCH_HOOK_FREE);
 }
 
+static int memwatch_count_collapse(struct kretprobe_instance *ri,
+				   struct pt_regs *regs)
+{
+	memwatch_hit(MEMWATCH_HOOK_COLLAPSE);
+	return 0;
+}
+
 static int memwatch_oom_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	memwatch_hit(MEMWATCH_HOOK_OOM);
@@ -184,6 +215,16 @@ static struct memwatch_hook memwatch_hooks[MEMWATCH_NR_HOOKS] = {
 		.kind = MEMWATCH_HOOK_TRACEPOINT,
 		.modes = MEMWATCH_IN_TRACEPOINT,
 		.tp_probe = memwatch_free_tp,
+	},
+	[MEMWATCH_HOOK_COLLAPSE] = {
+		.name = "alloc_charge_hpage",
+		.kind = MEMWATCH_HOOK_KRETPROBE,
+		.modes = MEMWATCH_IN_TRACEPOINT,
+		.rp = {
+			.entry_handler = memwatch_collapse_entry,
+			.handler = memwatch_collapse_return,
+			.data_size = sizeof(bool),
+		},
 	},
 	[MEMWATCH_HOOK_MIGRATE] = {
 		.name = "mem_cgroup_migrate",
@@ -304,6 +345,10 @@ int memwatch_hooks_init(bool attach, bool probe_only, unsigned int mode)
 			memwatch_count_alloc_tp;
 		memwatch_hooks[MEMWATCH_HOOK_FREE].tp_probe =
 			memwatch_count_free_tp;
+		memwatch_hooks[MEMWATCH_HOOK_COLLAPSE].rp.entry_handler =
+			memwatch_count_collapse;
+		memwatch_hooks[MEMWATCH_HOOK_COLLAPSE].rp.handler =
+			memwatch_count_return;
 	}
 
 	for (i = 0; i < MEMWATCH_NR_HOOKS; i++) {

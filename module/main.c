@@ -24,10 +24,10 @@ module_param_named(probe_only, memwatch_probe_only, bool, 0444);
 MODULE_PARM_DESC(probe_only,
 		 "Hooks count their hits and account nothing (default: 0)");
 
-static char *memwatch_hooks_param = "kprobe";
+static char *memwatch_hooks_param = "tracepoint";
 module_param_named(hooks, memwatch_hooks_param, charp, 0444);
 MODULE_PARM_DESC(hooks,
-		 "Hook mode: kprobe (memcg charge to uncharge) or tracepoint (page allocation to free, cheaper) (default: kprobe)");
+		 "Hook mode: tracepoint (page allocation to free) or kprobe (memcg charge to uncharge, costlier) (default: tracepoint)");
 
 static unsigned int memwatch_max_procs = 4096;
 module_param_named(max_procs, memwatch_max_procs, uint, 0444);

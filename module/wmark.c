@@ -223,14 +223,26 @@ void memwatch_wmark_check_memcg(struct mem_cgroup *memcg)
 	rcu_read_unlock();
 }
 
-/* hooks=tracepoint: at a user page allocation, the allocating task's. */
-void memwatch_wmark_check_task(void)
+/* hooks=tracepoint: at a user page allocation, task's (current or mm's owner). */
+void memwatch_wmark_check_task(struct task_struct *task)
 {
 	struct cgroup_subsys_state *css;
 
 	rcu_read_lock();
-	css = task_css(current, memory_cgrp_id);
+	css = task_css(task, memory_cgrp_id);
 	memwatch_wmark_check_memcg(mem_cgroup_from_css(css));
+	rcu_read_unlock();
+}
+
+/* hooks=tracepoint: a kernel thread allocating for mm: its owner's. */
+void memwatch_wmark_check_owner(struct mm_struct *mm)
+{
+	struct task_struct *owner;
+
+	rcu_read_lock();
+	owner = rcu_dereference(mm->owner);
+	if (owner)
+		memwatch_wmark_check_task(owner);
 	rcu_read_unlock();
 }
 

@@ -8,6 +8,8 @@
 #include <uapi/linux/memwatch.h>
 
 struct mem_cgroup;
+struct mm_struct;
+struct task_struct;
 struct memwatch_event;
 struct oom_control;
 struct netlink_ext_ack;
@@ -40,7 +42,8 @@ void memwatch_wmark_exit(void);
 extern unsigned int memwatch_npolicies;
 
 void memwatch_wmark_check_memcg(struct mem_cgroup *memcg);
-void memwatch_wmark_check_task(void);
+void memwatch_wmark_check_task(struct task_struct *task);
+void memwatch_wmark_check_owner(struct mm_struct *mm);
 
 /* Probe context: usage of memcg (and so of its ancestors) changed. */
 static inline void memwatch_wmark_check(struct mem_cgroup *memcg)
@@ -53,7 +56,14 @@ static inline void memwatch_wmark_check(struct mem_cgroup *memcg)
 static inline void memwatch_wmark_check_current(void)
 {
 	if (READ_ONCE(memwatch_npolicies))
-		memwatch_wmark_check_task();
+		memwatch_wmark_check_task(current);
+}
+
+/* Probe context, hooks=tracepoint: the memcg of mm's owner's. */
+static inline void memwatch_wmark_check_mm(struct mm_struct *mm)
+{
+	if (READ_ONCE(memwatch_npolicies))
+		memwatch_wmark_check_owner(mm);
 }
 
 /* Probe context: the kernel OOM killer chose oc->chosen. */

@@ -83,8 +83,10 @@ read -r -n 1 < "$tmp/ready"
 	[ "$(value "$tmp/m" memwatch_up)" = 1 ] || fail "memwatch_up is not 1"
 	grep -qF "memwatch_info{version=\"$(cat /sys/module/memwatch/version)\"" "$tmp/m" ||
 		fail "memwatch_info does not carry /sys/module/memwatch/version"
-	hits=$(value "$tmp/m" 'memwatch_hook_hits_total{hook="__mem_cgroup_charge"}')
-	[ "$hits" -gt 16384 ] || fail "charge hits $hits, the hog alone charged 16384 pages"
+	# The mode's page-start hook: the tracepoint (default) or the charge.
+	hits=$(value "$tmp/m" 'memwatch_hook_hits_total{hook="mm_page_alloc"}' 2> /dev/null) ||
+		hits=$(value "$tmp/m" 'memwatch_hook_hits_total{hook="__mem_cgroup_charge"}')
+	[ "$hits" -gt 16384 ] || fail "allocation hits $hits, the hog alone faulted 16384 pages"
 	for t in procs pages policies node-policies events; do
 		[ "$(value "$tmp/m" "memwatch_table_capacity{table=\"$t\"}")" -gt 0 ] ||
 			fail "table $t has no capacity"

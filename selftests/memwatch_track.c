@@ -107,8 +107,23 @@ FIXTURE_SETUP(track)
 				  &version, &grp));
 }
 
+/* khugepaged's knobs as the test found them ("" if untouched). */
+static char thp_enabled[32], thp_sleep[32];
+
+static const char thp_enabled_path[] =
+	"/sys/kernel/mm/transparent_hugepage/enabled";
+static const char thp_sleep_path[] =
+	"/sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs";
+
 FIXTURE_TEARDOWN(track)
 {
+	if (thp_enabled[0] && mw_write(thp_enabled_path, thp_enabled))
+		fprintf(stderr, "# teardown: cannot restore %s\n",
+			thp_enabled_path);
+	if (thp_sleep[0] && mw_write(thp_sleep_path, thp_sleep))
+		fprintf(stderr, "# teardown: cannot restore %s\n",
+			thp_sleep_path);
+	thp_enabled[0] = thp_sleep[0] = 0;
 	if (mw_reap_group())
 		fprintf(stderr, "# teardown: killed what the test left running\n");
 	close(self->fd);
@@ -665,6 +680,108 @@ TEST_F_TIMEOUT(track, rate_follows_growth, MW_SLOW)
 	EXPECT_EQ(0, self->recs.v[0].rate);
 	reap(child);
 	munmap((void *)done, 4096);
+}
+
+/* The first line of path, or "" (a newline ends it). */
+static void read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = 0;
+	if (f) {
+		if (!fgets(buf, len, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+/* AnonHugePages of pid, in KiB (0 if unknown). */
+static unsigned long anon_huge_kib(pid_t pid)
+{
+	char path[64], line[128];
+	unsigned long kib = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %lu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/*
+ * khugepaged collapses a process's 512 small pages into a huge page that
+ * it, a kernel thread with no mm, allocates: the huge page is the
+ * process's (kprobe mode: by the mm it is charged to; tracepoint mode:
+ * by the mm alloc_charge_hpage() names), not [kernel]'s.
+ */
+TEST_F_TIMEOUT(track, khugepaged_collapse_is_the_processs, MW_SLOW)
+{
+	const size_t huge = 2 * MIB;
+	unsigned long alloc_before;
+	char mode[64];
+	struct mw_sync s;
+	pid_t child;
+	int i;
+
+	read_line(thp_enabled_path, mode, sizeof(mode));
+	read_line(thp_sleep_path, thp_sleep, sizeof(thp_sleep));
+	ASSERT_NE(0, mode[0]) TH_LOG("no %s", thp_enabled_path);
+	ASSERT_NE(0, thp_sleep[0]) TH_LOG("no %s", thp_sleep_path);
+	/* "always [madvise] never": the word in brackets is the mode. */
+	if (strstr(mode, "[never]")) {
+		strcpy(thp_enabled, "never");
+		ASSERT_EQ(0, mw_write(thp_enabled_path, "madvise"));
+	}
+	ASSERT_EQ(0, mw_write(thp_sleep_path, "100"));
+
+	ASSERT_EQ(0, mw_sync_init(&s));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		char *p = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *h;
+		size_t off;
+
+		if (p == MAP_FAILED)
+			_exit(10);
+		/* 512 small pages in one aligned 2 MiB, then ask for THP. */
+		h = (char *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
+		if (madvise(h, huge, MADV_NOHUGEPAGE))
+			_exit(11);
+		for (off = 0; off < huge; off += 4096)
+			h[off] = 1;
+		if (madvise(h, huge, MADV_HUGEPAGE))
+			_exit(12);
+		mw_sync_child(&s);
+		_exit(0);
+	}
+	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("child: %d", reap(child));
+	ASSERT_EQ(0, anon_huge_kib(child));
+	ASSERT_EQ(0, dump(self, child, 0));
+	ASSERT_EQ(1, self->recs.n);
+	alloc_before = self->recs.v[0].allocated;
+
+	for (i = 0; i < 600 && anon_huge_kib(child) < huge / 1024; i++)
+		usleep(100000);
+	ASSERT_LE(huge / 1024, anon_huge_kib(child))
+		TH_LOG("khugepaged did not collapse the child's 2 MiB in 60 s");
+	ASSERT_EQ(0, dump(self, child, 0));
+	ASSERT_EQ(1, self->recs.n);
+	EXPECT_LE(alloc_before + huge, self->recs.v[0].allocated)
+		TH_LOG("allocated %lu KiB before the collapse, %lu after",
+		       alloc_before / 1024, self->recs.v[0].allocated / 1024);
+	EXPECT_LE(huge - huge / 20, self->recs.v[0].live)
+		TH_LOG("live %lu KiB after the collapse",
+		       self->recs.v[0].live / 1024);
+	mw_sync_go(&s);
+	EXPECT_EQ(0, wait_exit(child, false));
 }
 
 /* A full process table: new processes go to [overflow], and it is said. */

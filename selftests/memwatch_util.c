@@ -74,8 +74,8 @@ bool mw_module_loaded(void)
 }
 
 /*
- * $MEMWATCH_PARAMS goes before params: memwatch_tracepoint.sh runs whole
- * suites with hooks=tracepoint, and a test that reloads keeps that mode.
+ * $MEMWATCH_PARAMS goes before params: memwatch_kprobe.sh runs whole
+ * suites with hooks=kprobe, and a test that reloads keeps that mode.
  */
 int mw_module_load(const char *params)
 {
