@@ -276,6 +276,31 @@ notrace void memwatch_acct_free(struct page *page, unsigned int order)
 		memwatch_acct_drop(entry, nid, 1L << order);
 }
 
+/*
+ * split_page_memcg(head, nr), both modes: a huge page (or a high-order
+ * page) becomes nr pages, each freed and uncharged on its own from now
+ * on. The head's entry counted all nr; each page takes that entry, so
+ * each free releases its one page and the nr add up. The splitter holds
+ * the folio (locked, its references frozen): no free runs meanwhile.
+ */
+void memwatch_acct_split(struct pt_regs *regs)
+{
+	struct page *head = (struct page *)regs_get_kernel_argument(regs, 0);
+	unsigned int nr = regs_get_kernel_argument(regs, 1), i;
+	unsigned long pfn = page_to_pfn(head);
+	int nid = page_to_nid(head);
+	u16 *entry, *last, val;
+
+	if (nr < 2 || !memwatch_pfn_entry(nid, pfn, &entry))
+		return;
+	val = READ_ONCE(*entry);
+	/* A node's entries are one array: the last in it, all are. */
+	if (!val || !memwatch_pfn_entry(nid, pfn + nr - 1, &last))
+		return;
+	for (i = 1; i < nr; i++)
+		memwatch_acct_set(&entry[i], val, nid, 1);
+}
+
 void memwatch_acct_migrate(struct pt_regs *regs)
 {
 	struct folio *old = (struct folio *)regs_get_kernel_argument(regs, 0);

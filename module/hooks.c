@@ -16,8 +16,9 @@
  * once its charge succeeded) and a kprobe on uncharge_folio: a page
  * counts from its memcg charge to its uncharge.
  *
- * Both modes: a kprobe on mem_cgroup_migrate (the owner follows a page
- * that moves) and one on oom_kill_process (its oom_control holds the
+ * Both modes: a kprobe on split_page_memcg (each page of a split huge
+ * page takes its owner), one on mem_cgroup_migrate (the owner follows a
+ * page that moves) and one on oom_kill_process (its oom_control holds the
  * victim, referenced, at entry). Kprobes are ftrace-based: each sits on
  * its function's ftrace entry. Handlers count their hits in per-CPU
  * counters and hand over to acct.c and wmark.c.
@@ -39,6 +40,7 @@ enum {
 	MEMWATCH_HOOK_ALLOC,
 	MEMWATCH_HOOK_FREE,
 	MEMWATCH_HOOK_COLLAPSE,
+	MEMWATCH_HOOK_SPLIT,
 	MEMWATCH_HOOK_MIGRATE,
 	MEMWATCH_HOOK_OOM,
 	MEMWATCH_NR_HOOKS
@@ -88,6 +90,13 @@ static notrace int memwatch_uncharge_pre(struct kprobe *kp,
 {
 	memwatch_hit(MEMWATCH_HOOK_UNCHARGE);
 	memwatch_acct_uncharge(regs);
+	return 0;
+}
+
+static int memwatch_split_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	memwatch_hit(MEMWATCH_HOOK_SPLIT);
+	memwatch_acct_split(regs);
 	return 0;
 }
 
@@ -226,6 +235,12 @@ static struct memwatch_hook memwatch_hooks[MEMWATCH_NR_HOOKS] = {
 			.data_size = sizeof(bool),
 		},
 	},
+	[MEMWATCH_HOOK_SPLIT] = {
+		.name = "split_page_memcg",
+		.kind = MEMWATCH_HOOK_KPROBE,
+		.modes = MEMWATCH_IN_KPROBE | MEMWATCH_IN_TRACEPOINT,
+		.rp.kp.pre_handler = memwatch_split_pre,
+	},
 	[MEMWATCH_HOOK_MIGRATE] = {
 		.name = "mem_cgroup_migrate",
 		.kind = MEMWATCH_HOOK_KPROBE,
@@ -340,6 +355,8 @@ int memwatch_hooks_init(bool attach, bool probe_only, unsigned int mode)
 		memwatch_hooks[MEMWATCH_HOOK_UNCHARGE].rp.kp.pre_handler =
 			memwatch_count_pre;
 		memwatch_hooks[MEMWATCH_HOOK_MIGRATE].rp.kp.pre_handler =
+			memwatch_count_pre;
+		memwatch_hooks[MEMWATCH_HOOK_SPLIT].rp.kp.pre_handler =
 			memwatch_count_pre;
 		memwatch_hooks[MEMWATCH_HOOK_ALLOC].tp_probe =
 			memwatch_count_alloc_tp;

@@ -38,7 +38,8 @@ reload hooks=kprobe || { echo "Bail out! cannot load $ko hooks=kprobe"; exit 1; 
 json=$("$memctl" status --json)
 echo "$json" | jq -e '[.hooks[] | select(.attached) | "\(.name):\(.kind)"] | sort ==
 	["__mem_cgroup_charge:kretprobe", "mem_cgroup_migrate:kprobe",
-	 "oom_kill_process:kprobe", "uncharge_folio:kprobe"]' > /dev/null
+	 "oom_kill_process:kprobe", "split_page_memcg:kprobe",
+	 "uncharge_folio:kprobe"]' > /dev/null
 result $? "status lists the kprobe mode's hooks, attached"
 
 export MEMWATCH_PARAMS=hooks=kprobe
@@ -70,7 +71,7 @@ json=$("$memctl" status --json)
 echo "$json" | jq -e '[.hooks[] | select(.attached) | "\(.name):\(.kind)"] | sort ==
 	["alloc_charge_hpage:kretprobe", "mem_cgroup_migrate:kprobe",
 	 "mm_page_alloc:tracepoint", "mm_page_free:tracepoint",
-	 "oom_kill_process:kprobe"]' > /dev/null
+	 "oom_kill_process:kprobe", "split_page_memcg:kprobe"]' > /dev/null
 result $? "reloaded without hooks=: the tracepoint mode's hooks, attached"
 echo "# $((n - failed)) passed, $failed failed"
 [ $failed -eq 0 ]
