@@ -253,13 +253,13 @@ static void cache_mapped_files(void)
 {
 	char line[512], last[512] = "", buf[65536];
 	FILE *maps = fopen("/proc/self/maps", "r");
-	char *path;
 	int fd;
 
 	if (!maps)
 		return;
 	while (fgets(line, sizeof(line), maps)) {
-		path = strchr(line, '/');
+		char *path = strchr(line, '/');
+
 		if (!path)
 			continue;
 		path[strcspn(path, "\n")] = 0;
