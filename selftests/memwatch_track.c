@@ -739,6 +739,25 @@ static void read_line(const char *path, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = 0;
 }
 
+/* A 2 MiB-aligned 2 MiB, given advice, then written page by page. */
+static char *touch_aligned_2mib(int advice)
+{
+	const size_t huge = 2 * MIB;
+	char *p = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *h;
+	size_t off;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	h = (char *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
+	if (madvise(h, huge, advice))
+		return NULL;
+	for (off = 0; off < huge; off += 4096)
+		h[off] = 1;
+	return h;
+}
+
 /* AnonHugePages of pid, in KiB (0 if unknown). */
 static unsigned long anon_huge_kib(pid_t pid)
 {
@@ -787,19 +806,11 @@ TEST_F_TIMEOUT(track, khugepaged_collapse_is_the_processs, MW_SLOW)
 	child = fork();
 	ASSERT_LE(0, child);
 	if (!child) {
-		char *p = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		char *h;
-		size_t off;
-
-		if (p == MAP_FAILED)
-			_exit(10);
 		/* 512 small pages in one aligned 2 MiB, then ask for THP. */
-		h = (char *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
-		if (madvise(h, huge, MADV_NOHUGEPAGE))
-			_exit(11);
-		for (off = 0; off < huge; off += 4096)
-			h[off] = 1;
+		char *h = touch_aligned_2mib(MADV_NOHUGEPAGE);
+
+		if (!h)
+			_exit(10);
 		if (!mw_sync_child(&s))
 			_exit(0);
 		if (madvise(h, huge, MADV_HUGEPAGE))
@@ -857,18 +868,10 @@ TEST_F_TIMEOUT(track, split_huge_page_is_released_whole, MW_SLOW)
 	child = fork();
 	ASSERT_LE(0, child);
 	if (!child) {
-		char *p = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		char *h;
-		size_t off;
+		char *h = touch_aligned_2mib(MADV_HUGEPAGE);
 
-		if (p == MAP_FAILED)
+		if (!h)
 			_exit(10);
-		h = (char *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
-		if (madvise(h, huge, MADV_HUGEPAGE))
-			_exit(11);
-		for (off = 0; off < huge; off += 4096)
-			h[off] = 1;
 		*addr = (uintptr_t)h;
 		if (!mw_sync_child(&s))
 			_exit(0);
