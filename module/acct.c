@@ -14,6 +14,7 @@
 #include <linux/topology.h>
 
 #include "acct.h"
+#include "hooks.h"
 #include "pfn.h"
 #include "proc.h"
 #include "node.h"
@@ -81,36 +82,41 @@ static void memwatch_acct_add(u16 *entry, struct mm_struct *mm, int nid,
 	memwatch_proc_charge(val, nid, nr);
 }
 
-/* Are there watermarks or node levels to check at a charge? */
-static __always_inline bool memwatch_acct_checks(void)
-{
-	return READ_ONCE(memwatch_npolicies) || READ_ONCE(memwatch_nnode);
-}
-
 /*
- * The common case of memwatch_acct_add(), inline and calling nothing
- * but to flush its batch: a task charging a page for itself (mm NULL or
- * its own) in task context, its slot in this CPU's cache, the entry
- * empty. False: not that case, nothing done.
+ * The common case of memwatch_acct_add(), inline and calling nothing but
+ * to switch its batch: the current task in task context charging one
+ * page for itself (the caller has made sure of all three), its slot in
+ * this CPU's cache (which never holds a kernel thread), the entry empty
+ * (read plainly: only the page's holder writes it, and that is us).
+ * False: not that case, nothing done.
  */
-static __always_inline bool memwatch_acct_add_fast(u16 *entry,
-						   struct mm_struct *mm,
-						   int nid, long nr)
+static __always_inline bool memwatch_acct_add_fast(u16 *entry, int nid)
 {
 	struct task_struct *task = current;
+	u32 key;
 	u16 val;
 
-	if (unlikely(!in_task() || (task->flags & PF_KTHREAD) ||
-		     (mm && mm != task->mm) || READ_ONCE(*entry) ||
-		     this_cpu_read(memwatch_cpu.task) != task))
+	if (unlikely(this_cpu_read(memwatch_cpu.task) != task))
 		return false;
 	barrier();	/* the cache's task, then its slot (proc.c) */
-	val = this_cpu_read(memwatch_cpu.slot);
-	if (unlikely(this_cpu_read(memwatch_cpu.start) != task->start_time))
+	val = this_cpu_read(memwatch_cpu.val);
+	if (unlikely(this_cpu_read(memwatch_cpu.start) != task->start_time ||
+		     *entry))
 		return false;
-	val = memwatch_acct_val(val, nid != numa_node_id());
+	/* own counts the slot's pages on this CPU's node. */
+	if (likely(this_cpu_read(memwatch_cpu.nid) == nid)) {
+		WRITE_ONCE(*entry, val);
+		this_cpu_inc(memwatch_cpu.own.allocated);
+		return true;
+	}
+	/* Off this CPU's node: remote. */
+	val |= MEMWATCH_PFN_REMOTE;
 	WRITE_ONCE(*entry, val);
-	memwatch_pcp_task_charge(memwatch_pcp_key(val, nid), nr);
+	key = memwatch_pcp_key(val, nid);
+	if (likely(memwatch_pcp_task_key(key)))
+		this_cpu_inc(memwatch_cpu.batch.allocated);
+	else
+		memwatch_pcp_task_slow(key, 1, 0);
 	return true;
 }
 
@@ -144,10 +150,11 @@ notrace void memwatch_acct_charge_return(struct memwatch_charge_data *d,
 	if ((int)regs_return_value(regs))
 		return;
 	nid = folio_nid(folio);
-	if (!memwatch_pfn_entry(nid, folio_pfn(folio), &entry))
+	if (!memwatch_pfn_entry(folio_pfn(folio), &entry))
 		return;
-	if (likely(!memwatch_acct_checks()) &&
-	    memwatch_acct_add_fast(entry, d->mm, nid, folio_nr_pages(folio)))
+	if (!static_branch_unlikely(&memwatch_checks) && in_task() &&
+	    (!d->mm || d->mm == current->mm) && !folio_test_large(folio) &&
+	    memwatch_acct_add_fast(entry, nid))
 		return;
 	memwatch_acct_charge_slow(d, entry, nid);
 }
@@ -158,7 +165,7 @@ notrace void memwatch_acct_uncharge(struct pt_regs *regs)
 	int nid = folio_nid(folio);
 	u16 *entry;
 
-	if (!memwatch_pfn_entry(nid, folio_pfn(folio), &entry) ||
+	if (!memwatch_pfn_entry(folio_pfn(folio), &entry) ||
 	    !READ_ONCE(*entry))
 		return;
 	memwatch_acct_drop(entry, nid, folio_nr_pages(folio));
@@ -234,6 +241,20 @@ static noinline void memwatch_acct_alloc_slow(u16 *entry, int nid, long nr)
 	memwatch_node_check(nid);
 }
 
+/* A user page the fast path does not take (a huge page, say). */
+static noinline void memwatch_acct_alloc_other(struct page *page,
+					       unsigned int order)
+{
+	int nid = page_to_nid(page);
+	u16 *entry;
+
+	if (memwatch_pfn_entry(page_to_pfn(page), &entry))
+		memwatch_acct_alloc_slow(entry, nid, 1L << order);
+}
+
+/* A user page: __GFP_HARDWALL without __GFP_ACCOUNT (below). */
+#define MEMWATCH_GFP_USER	(__GFP_HARDWALL | __GFP_ACCOUNT)
+
 /*
  * hooks=tracepoint: mm_page_alloc. A user page counts from here: one
  * with __GFP_HARDWALL, which GFP_USER and GFP_HIGHUSER* have and kernel
@@ -246,33 +267,50 @@ static noinline void memwatch_acct_alloc_slow(u16 *entry, int nid, long nr)
  * allocating task's cgroup as it stands, which is at most the previous
  * allocation's charge behind.
  */
-notrace void memwatch_acct_alloc(struct page *page, unsigned int order,
-				 gfp_t gfp)
+notrace void memwatch_acct_alloc(void *data, struct page *page,
+				 unsigned int order, gfp_t gfp,
+				 int migratetype)
 {
 	int nid;
 	u16 *entry;
 
-	if ((gfp & (__GFP_HARDWALL | __GFP_ACCOUNT)) != __GFP_HARDWALL)
+	memwatch_hit(MEMWATCH_HOOK_ALLOC);
+	/*
+	 * The fast path: one user page, for a caller that may sleep for it
+	 * (__GFP_DIRECT_RECLAIM), which only task context may (might_alloc()
+	 * says so): that is its test for task context.
+	 */
+	if (unlikely((gfp & (MEMWATCH_GFP_USER | __GFP_DIRECT_RECLAIM)) !=
+		     (__GFP_HARDWALL | __GFP_DIRECT_RECLAIM) || order)) {
+		if ((gfp & MEMWATCH_GFP_USER) == __GFP_HARDWALL)
+			memwatch_acct_alloc_other(page, order);
 		return;
+	}
 	nid = page_to_nid(page);
-	if (!memwatch_pfn_entry(nid, page_to_pfn(page), &entry))
+	if (!memwatch_pfn_entry(page_to_pfn(page), &entry))
 		return;
-	if (likely(!memwatch_acct_checks()) &&
-	    memwatch_acct_add_fast(entry, NULL, nid, 1L << order))
-		return;
-	memwatch_acct_alloc_slow(entry, nid, 1L << order);
+	if (static_branch_unlikely(&memwatch_checks) ||
+	    !memwatch_acct_add_fast(entry, nid))
+		memwatch_acct_alloc_slow(entry, nid, 1);
 }
 
 /*
  * hooks=tracepoint: mm_page_free, every page freed (any context). A
  * cgroup's usage falling is seen by the worker's tick.
  */
-notrace void memwatch_acct_free(struct page *page, unsigned int order)
+notrace void memwatch_acct_free(void *data, struct page *page,
+				unsigned int order)
 {
 	int nid = page_to_nid(page);
 	u16 *entry;
 
-	if (memwatch_pfn_entry(nid, page_to_pfn(page), &entry))
+	memwatch_hit(MEMWATCH_HOOK_FREE);
+	if (!memwatch_pfn_entry(page_to_pfn(page), &entry))
+		return;
+	/* Most frees are of one page: no shift for them. */
+	if (likely(!order))
+		memwatch_acct_drop(entry, nid, 1);
+	else
 		memwatch_acct_drop(entry, nid, 1L << order);
 }
 
@@ -291,11 +329,11 @@ void memwatch_acct_split(struct pt_regs *regs)
 	int nid = page_to_nid(head);
 	u16 *entry, *last, val;
 
-	if (nr < 2 || !memwatch_pfn_entry(nid, pfn, &entry))
+	if (nr < 2 || !memwatch_pfn_entry(pfn, &entry))
 		return;
 	val = READ_ONCE(*entry);
-	/* A node's entries are one array: the last in it, all are. */
-	if (!val || !memwatch_pfn_entry(nid, pfn + nr - 1, &last))
+	/* The entries are one array: the last in it, all are. */
+	if (!val || !memwatch_pfn_entry(pfn + nr - 1, &last))
 		return;
 	for (i = 1; i < nr; i++)
 		memwatch_acct_set(&entry[i], val, nid, 1);
@@ -313,13 +351,13 @@ void memwatch_acct_migrate(struct pt_regs *regs)
 	/* mem_cgroup_migrate() charges new only in this case. */
 	if (folio_memcg(new) || !folio_memcg(old))
 		return;
-	if (!memwatch_pfn_entry(from, folio_pfn(old), &old_entry))
+	if (!memwatch_pfn_entry(folio_pfn(old), &old_entry))
 		return;
 	val = READ_ONCE(*old_entry);
 	if (!val)
 		return;
 	WRITE_ONCE(*old_entry, 0);
-	if (!memwatch_pfn_entry(to, folio_pfn(new), &new_entry)) {
+	if (!memwatch_pfn_entry(folio_pfn(new), &new_entry)) {
 		memwatch_proc_release(val, from, nr);
 		return;
 	}

@@ -21,8 +21,10 @@ void memwatch_acct_charge_entry(struct memwatch_charge_data *d,
 void memwatch_acct_charge_return(struct memwatch_charge_data *d,
 				 struct pt_regs *regs);
 void memwatch_acct_uncharge(struct pt_regs *regs);
-void memwatch_acct_alloc(struct page *page, unsigned int order, gfp_t gfp);
-void memwatch_acct_free(struct page *page, unsigned int order);
+/* The probes of the mm_page_alloc and mm_page_free tracepoints. */
+void memwatch_acct_alloc(void *data, struct page *page, unsigned int order,
+			 gfp_t gfp, int migratetype);
+void memwatch_acct_free(void *data, struct page *page, unsigned int order);
 void memwatch_acct_migrate(struct pt_regs *regs);
 void memwatch_acct_split(struct pt_regs *regs);
 /* hooks=tracepoint, alloc_charge_hpage(): true if this one is named. */

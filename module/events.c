@@ -16,6 +16,7 @@
 
 #include "events.h"
 #include "netlink.h"
+#include "proc.h"
 
 static struct memwatch_event *memwatch_ring;	/* memwatch_ring_size long */
 static unsigned int memwatch_ring_size;
@@ -68,6 +69,8 @@ static void memwatch_event_send(struct work_struct *work)
 {
 	struct memwatch_event e;
 
+	/* The processes an event names, by their counters as of now. */
+	memwatch_proc_drain();
 	while (memwatch_event_pop(&e)) {
 		if (memwatch_genl_event(&e))
 			atomic64_inc(&memwatch_dropped);

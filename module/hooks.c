@@ -34,18 +34,6 @@
 #include "hooks.h"
 #include "wmark.h"
 
-enum {
-	MEMWATCH_HOOK_CHARGE,
-	MEMWATCH_HOOK_UNCHARGE,
-	MEMWATCH_HOOK_ALLOC,
-	MEMWATCH_HOOK_FREE,
-	MEMWATCH_HOOK_COLLAPSE,
-	MEMWATCH_HOOK_SPLIT,
-	MEMWATCH_HOOK_MIGRATE,
-	MEMWATCH_HOOK_OOM,
-	MEMWATCH_NR_HOOKS
-};
-
 #define MEMWATCH_IN_KPROBE	BIT(MEMWATCH_HOOKS_KPROBE)
 #define MEMWATCH_IN_TRACEPOINT	BIT(MEMWATCH_HOOKS_TRACEPOINT)
 
@@ -57,16 +45,11 @@ struct memwatch_hook {
 	void *tp_probe;		/* tracepoints: the probe function */
 	struct tracepoint *tp;
 	bool attached;
-	u64 __percpu *hits;
 };
 
 static struct memwatch_hook memwatch_hooks[MEMWATCH_NR_HOOKS];
 static unsigned int memwatch_hook_mode;
-
-static void memwatch_hit(unsigned int hook)
-{
-	this_cpu_inc(*memwatch_hooks[hook].hits);
-}
+DEFINE_PER_CPU(u64, memwatch_hook_hits[MEMWATCH_NR_HOOKS]);
 
 static notrace int memwatch_charge_entry(struct kretprobe_instance *ri,
 					 struct pt_regs *regs)
@@ -125,22 +108,6 @@ static int memwatch_collapse_return(struct kretprobe_instance *ri,
 	if (*(bool *)ri->data)
 		memwatch_acct_collapse_return();
 	return 0;
-}
-
-/* Tracepoint probes: preemption off, any context but NMI. */
-static notrace void memwatch_alloc_tp(void *data, struct page *page,
-				      unsigned int order, gfp_t gfp,
-				      int migratetype)
-{
-	memwatch_hit(MEMWATCH_HOOK_ALLOC);
-	memwatch_acct_alloc(page, order, gfp);
-}
-
-static notrace void memwatch_free_tp(void *data, struct page *page,
-				     unsigned int order)
-{
-	memwatch_hit(MEMWATCH_HOOK_FREE);
-	memwatch_acct_free(page, order);
 }
 
 /*
@@ -217,13 +184,13 @@ static struct memwatch_hook memwatch_hooks[MEMWATCH_NR_HOOKS] = {
 		.name = "mm_page_alloc",
 		.kind = MEMWATCH_HOOK_TRACEPOINT,
 		.modes = MEMWATCH_IN_TRACEPOINT,
-		.tp_probe = memwatch_alloc_tp,
+		.tp_probe = memwatch_acct_alloc,
 	},
 	[MEMWATCH_HOOK_FREE] = {
 		.name = "mm_page_free",
 		.kind = MEMWATCH_HOOK_TRACEPOINT,
 		.modes = MEMWATCH_IN_TRACEPOINT,
-		.tp_probe = memwatch_free_tp,
+		.tp_probe = memwatch_acct_free,
 	},
 	[MEMWATCH_HOOK_COLLAPSE] = {
 		.name = "alloc_charge_hpage",
@@ -317,10 +284,9 @@ static int memwatch_hook_attach(struct memwatch_hook *hook)
 }
 
 /*
- * Detach first, all of them: unregistering a kprobe waits for handlers
- * still running, a tracepoint's probes are waited for by
- * tracepoint_synchronize_unregister(); then none is running, and the
- * counters can go.
+ * Unregistering a kprobe waits for its handlers still running; a
+ * tracepoint's probes are waited for by tracepoint_synchronize_unregister().
+ * After this no handler runs: what they use can go.
  */
 static void memwatch_hooks_release(unsigned int n)
 {
@@ -335,16 +301,12 @@ static void memwatch_hooks_release(unsigned int n)
 	}
 	if (tracepoints)
 		tracepoint_synchronize_unregister();
-	for (i = n; i-- > 0;) {
-		free_percpu(memwatch_hooks[i].hits);
-		memwatch_hooks[i].hits = NULL;
-	}
 }
 
 int memwatch_hooks_init(bool attach, bool probe_only, unsigned int mode)
 {
 	unsigned int i;
-	int err;
+	int err, cpu;
 
 	memwatch_hook_mode = mode;
 	if (probe_only) {
@@ -368,13 +330,9 @@ int memwatch_hooks_init(bool attach, bool probe_only, unsigned int mode)
 			memwatch_count_return;
 	}
 
-	for (i = 0; i < MEMWATCH_NR_HOOKS; i++) {
-		memwatch_hooks[i].hits = alloc_percpu(u64);
-		if (!memwatch_hooks[i].hits) {
-			memwatch_hooks_release(i);
-			return -ENOMEM;
-		}
-	}
+	for_each_possible_cpu(cpu)
+		memset(per_cpu_ptr(memwatch_hook_hits, cpu), 0,
+		       sizeof(memwatch_hook_hits));
 	for (i = 0; attach && i < MEMWATCH_NR_HOOKS; i++) {
 		if (!memwatch_hook_used(&memwatch_hooks[i]))
 			continue;
@@ -414,7 +372,7 @@ int memwatch_hooks_stat(unsigned int i, struct memwatch_hook_stat *st)
 	st->attached = hook->attached;
 	st->hits = 0;
 	for_each_possible_cpu(cpu)
-		st->hits += *per_cpu_ptr(hook->hits, cpu);
+		st->hits += per_cpu(memwatch_hook_hits[h], cpu);
 	st->missed = 0;
 	if (hook->attached && hook->kind != MEMWATCH_HOOK_TRACEPOINT)
 		st->missed = hook->rp.kp.nmissed;

@@ -128,6 +128,7 @@ static int memwatch_status_doit(struct sk_buff *skb, struct genl_info *info)
 	err = memwatch_put_hooks(msg);
 	if (err)
 		goto err_free;
+	memwatch_proc_drain();
 	err = memwatch_put_tables(msg);
 	if (err)
 		goto err_free;
@@ -349,6 +350,9 @@ static int memwatch_proc_get_dumpit(struct sk_buff *skb,
 
 	if (err)
 		return err;
+	/* The first part of the dump: the counters as of now. */
+	if (!ctx->slot)
+		memwatch_proc_drain();
 	for (; ctx->slot < slots; ctx->slot++) {
 		const struct memwatch_proc *p = memwatch_proc_get(ctx->slot);
 

@@ -156,6 +156,8 @@ int memwatch_node_set(int nid,
 	mutex_lock(&memwatch_node_mutex);
 	old = rcu_dereference_protected(memwatch_node_pol[nid],
 					lockdep_is_held(&memwatch_node_mutex));
+	if (!old)
+		static_branch_inc(&memwatch_checks);
 	rcu_assign_pointer(memwatch_node_pol[nid], p);
 	if (!old)
 		WRITE_ONCE(memwatch_nnode, memwatch_nnode + 1);
@@ -179,8 +181,10 @@ int memwatch_node_del(int nid, struct netlink_ext_ack *extack)
 						lockdep_is_held(&memwatch_node_mutex));
 		RCU_INIT_POINTER(memwatch_node_pol[nid], NULL);
 	}
-	if (old)
+	if (old) {
 		WRITE_ONCE(memwatch_nnode, memwatch_nnode - 1);
+		static_branch_dec(&memwatch_checks);
+	}
 	mutex_unlock(&memwatch_node_mutex);
 	if (!old) {
 		NL_SET_ERR_MSG(extack, "this node has no policy");
@@ -255,6 +259,8 @@ void memwatch_node_exit(void)
 	synchronize_rcu();
 	for (nid = 0; nid < nr_node_ids; nid++) {
 		p = rcu_dereference_protected(memwatch_node_pol[nid], 1);
+		if (p)
+			static_branch_dec(&memwatch_checks);
 		kfree(p);
 	}
 	/* kfree_rcu() callbacks of replaced policies may still be queued. */

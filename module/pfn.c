@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Who owns each page: one u16 per page frame of every node with memory,
- * allocated on that node at load, so 2 bytes per 4 KiB page (0.05% of
- * RAM) whatever the load. Entries change in probe context, only by the
- * path that holds the page (acct.c); a page's entry is set when its
- * charge succeeds and cleared when it is uncharged, so each live page is
- * released exactly once.
+ * Who owns each page: one u16 per page frame, from the first frame of
+ * the lowest node with memory to the last of the highest, so 2 bytes per
+ * 4 KiB page (0.05% of RAM) whatever the load; a hole between nodes
+ * costs the same per frame. One virtually contiguous table, so a lookup
+ * is an offset and a bound, and each of its pages is allocated on the
+ * node whose frames it describes (vmap()), so a lookup reads local
+ * memory. Entries change in probe context, only by the path that holds
+ * the page (acct.c); a page's entry is set when it is counted and
+ * cleared when it is released, so each live page is released exactly
+ * once. Memory hot-added outside the table is not tracked (counted).
  */
 #include <linux/atomic.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/nodemask.h>
 #include <linux/slab.h>
@@ -15,7 +21,12 @@
 
 #include "pfn.h"
 
-struct memwatch_pfn_node *memwatch_pfn_nodes __read_mostly;
+/* Frames one page of the table describes. */
+#define MEMWATCH_PFN_PER_PAGE	(PAGE_SIZE / sizeof(u16))
+
+struct memwatch_pfn_table memwatch_pfn __read_mostly;
+static struct page **memwatch_pfn_pages;
+static unsigned long memwatch_pfn_npages;
 static atomic64_t memwatch_pfn_outside_pages;
 
 /* A page in no node's table (memory hot-added since load). */
@@ -24,56 +35,86 @@ void memwatch_pfn_outside(void)
 	atomic64_inc(&memwatch_pfn_outside_pages);
 }
 
-int memwatch_pfn_init(void)
+/* The node whose frames from pfn on a table page describes, if any. */
+static int memwatch_pfn_node(unsigned long pfn)
 {
+	unsigned long last = pfn + MEMWATCH_PFN_PER_PAGE - 1;
 	int nid;
 
-	memwatch_pfn_nodes = kcalloc(nr_node_ids, sizeof(*memwatch_pfn_nodes),
-				     GFP_KERNEL);
-	if (!memwatch_pfn_nodes)
-		return -ENOMEM;
+	for_each_node_state(nid, N_MEMORY)
+		if (pfn < node_end_pfn(nid) &&
+		    last >= NODE_DATA(nid)->node_start_pfn)
+			return nid;
+	return NUMA_NO_NODE;
+}
+
+int memwatch_pfn_init(void)
+{
+	unsigned long start = ULONG_MAX, end = 0, spanned = 0, i;
+	int nid;
+
 	atomic64_set(&memwatch_pfn_outside_pages, 0);
 	for_each_node_state(nid, N_MEMORY) {
-		struct memwatch_pfn_node *n = &memwatch_pfn_nodes[nid];
-
-		n->start = NODE_DATA(nid)->node_start_pfn;
-		n->pages = NODE_DATA(nid)->node_spanned_pages;
-		n->owner = vzalloc_node(array_size(n->pages, sizeof(u16)), nid);
-		if (!n->owner) {
-			memwatch_pfn_exit();
-			return -ENOMEM;
-		}
+		start = min(start, NODE_DATA(nid)->node_start_pfn);
+		end = max(end, node_end_pfn(nid));
+		spanned += NODE_DATA(nid)->node_spanned_pages;
 	}
+	if (end <= start)
+		return -ENODEV;
+	start = ALIGN_DOWN(start, MEMWATCH_PFN_PER_PAGE);
+	memwatch_pfn_npages = DIV_ROUND_UP(end - start, MEMWATCH_PFN_PER_PAGE);
+	if (end - start > 2 * spanned)
+		pr_warn("page frames %lu to %lu: %lu KiB of owner table, holes between nodes included\n",
+			start, end - 1,
+			memwatch_pfn_npages << (PAGE_SHIFT - 10));
+	memwatch_pfn_pages = kvcalloc(memwatch_pfn_npages,
+				      sizeof(*memwatch_pfn_pages), GFP_KERNEL);
+	if (!memwatch_pfn_pages)
+		return -ENOMEM;
+	for (i = 0; i < memwatch_pfn_npages; i++) {
+		nid = memwatch_pfn_node(start + i * MEMWATCH_PFN_PER_PAGE);
+		memwatch_pfn_pages[i] = alloc_pages_node(nid, GFP_KERNEL |
+							 __GFP_ZERO, 0);
+		if (!memwatch_pfn_pages[i])
+			goto err;
+		cond_resched();
+	}
+	memwatch_pfn.owner = vmap(memwatch_pfn_pages, memwatch_pfn_npages,
+				  VM_MAP, PAGE_KERNEL);
+	if (!memwatch_pfn.owner)
+		goto err;
+	memwatch_pfn.start = start;
+	memwatch_pfn.pages = end - start;
 	return 0;
+err:
+	memwatch_pfn_exit();
+	return -ENOMEM;
 }
 
 void memwatch_pfn_exit(void)
 {
-	int nid;
+	unsigned long i;
 
-	if (!memwatch_pfn_nodes)
-		return;
-	for (nid = 0; nid < nr_node_ids; nid++)
-		vfree(memwatch_pfn_nodes[nid].owner);
-	kfree(memwatch_pfn_nodes);
-	memwatch_pfn_nodes = NULL;
+	memwatch_pfn.pages = 0;
+	if (memwatch_pfn.owner)
+		vunmap(memwatch_pfn.owner);
+	memwatch_pfn.owner = NULL;
+	for (i = 0; memwatch_pfn_pages && i < memwatch_pfn_npages; i++)
+		if (memwatch_pfn_pages[i])
+			__free_page(memwatch_pfn_pages[i]);
+	kvfree(memwatch_pfn_pages);
+	memwatch_pfn_pages = NULL;
+	memwatch_pfn_npages = 0;
 }
 
 unsigned long memwatch_pfn_capacity(void)
 {
-	unsigned long pages = 0;
-	int nid;
-
-	for (nid = 0; nid < nr_node_ids; nid++)
-		if (memwatch_pfn_nodes[nid].owner)
-			pages += memwatch_pfn_nodes[nid].pages;
-	return pages;
+	return memwatch_pfn.pages;
 }
 
 size_t memwatch_pfn_bytes(void)
 {
-	return memwatch_pfn_capacity() * sizeof(u16) +
-	       nr_node_ids * sizeof(*memwatch_pfn_nodes);
+	return memwatch_pfn_npages * (PAGE_SIZE + sizeof(struct page *));
 }
 
 u64 memwatch_pfn_untracked(void)

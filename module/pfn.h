@@ -13,35 +13,34 @@
 #define MEMWATCH_PFN_REMOTE	0x8000
 #define MEMWATCH_PFN_SLOT	0x7fff
 
-struct memwatch_pfn_node {
-	unsigned long start;	/* first pfn */
-	unsigned long pages;	/* spanned; 0 without a table */
+/* The owner entries of page frames start to start + pages - 1. */
+struct memwatch_pfn_table {
+	unsigned long start;
+	unsigned long pages;	/* 0 without a table */
 	u16 *owner;
 };
 
-/* [nr_node_ids], set at load before the hooks and freed after them. */
-extern struct memwatch_pfn_node *memwatch_pfn_nodes;
+/* Set at load before the hooks, freed after them. */
+extern struct memwatch_pfn_table memwatch_pfn;
 
 int memwatch_pfn_init(void);
 void memwatch_pfn_exit(void);
 void memwatch_pfn_outside(void);
 
 /*
- * The entry of the page at pfn on node nid in *entry, or false outside
- * the table (a node without one has pages 0). Inline: the fault path
- * looks an entry up at every allocation and free.
+ * The entry of the page at pfn in *entry, or false outside the table.
+ * Inline: the fault path looks an entry up at every allocation and free.
  */
-static __always_inline bool memwatch_pfn_entry(int nid, unsigned long pfn,
+static __always_inline bool memwatch_pfn_entry(unsigned long pfn,
 					       u16 **entry)
 {
-	const struct memwatch_pfn_node *n = &memwatch_pfn_nodes[nid];
-	unsigned long i = pfn - n->start;
+	unsigned long i = pfn - memwatch_pfn.start;
 
-	if (unlikely(i >= n->pages)) {
+	if (unlikely(i >= memwatch_pfn.pages)) {
 		memwatch_pfn_outside();
 		return false;
 	}
-	*entry = &n->owner[i];
+	*entry = &memwatch_pfn.owner[i];
 	return true;
 }
 

@@ -18,12 +18,13 @@
  *   from a lookup), the slot is reset and freed.
  * - Counters are atomics in the slot, but the fault path rarely touches
  *   them: each CPU batches the deltas of the last (slot, node) it saw and
- *   adds them to the atomics every MEMWATCH_PCP_BATCH pages, or when it
- *   sees another (one batch for task context, one for interrupts: see
- *   memwatch_cpu), and the worker drains every CPU's by IPI before
- *   it judges a slot, and again before it frees one, so no delta is lost
- *   or lands on a reused slot. Readers see
- *   counters at most a batch per CPU behind.
+ *   adds them to the atomics when it sees another (one batch for task
+ *   context, one for interrupts, which is also flushed every
+ *   MEMWATCH_PCP_BATCH pages: see memwatch_cpu), and the worker drains
+ *   every CPU's by IPI every tick, before it judges a slot, and again
+ *   before it frees one, so no delta is lost or lands on a reused slot.
+ *   Readers (netlink commands, the event work) drain first and see the
+ *   counters exact.
  */
 #include <linux/cgroup.h>
 #include <linux/hash.h>
@@ -69,14 +70,15 @@ static struct delayed_work memwatch_proc_work;
 static bool memwatch_proc_ticking;
 
 /*
- * Two batches per CPU (struct memwatch_pcp, proc.h). Interrupts (a page
- * freed in softirq, say) change memwatch_pcp with interrupts off. Task
- * context, the fault path, changes memwatch_cpu.batch with preemption off
- * and interrupts on (a probe), by single this_cpu instructions, and turns
- * interrupts off only to switch its key or flush it: no one else on the
- * CPU touches it but the drain's IPI, which flushes the counts and leaves
- * the key. That spares the fault path a local_irq_save()/restore() per
- * page.
+ * Two batches per CPU (struct memwatch_pcp, proc.h). Task context, the
+ * fault path, changes memwatch_cpu.batch with preemption off and
+ * interrupts on (a probe), by single this_cpu instructions, and turns
+ * interrupts off only to switch its key or flush it. An interrupt (a
+ * page freed in softirq, say) adds to it by single instructions too when
+ * its key is the one the interrupt needs, and otherwise changes
+ * memwatch_pcp with interrupts off; the drain's IPI flushes both and
+ * leaves the keys. That spares the fault path a local_irq_save()/
+ * restore() per page.
  */
 static DEFINE_PER_CPU(struct memwatch_pcp, memwatch_pcp);
 DEFINE_PER_CPU_ALIGNED(struct memwatch_cpu, memwatch_cpu);
@@ -137,6 +139,8 @@ static bool memwatch_index_add(struct memwatch_index *idx, pid_t tgid, u16 s)
 	return false;
 }
 
+static void memwatch_pcp_flush(struct memwatch_pcp *c);
+
 /*
  * The per-CPU slot cache (proc.h): written here, by probes in task
  * context with preemption off, and cleared by IPI before reaped slots
@@ -147,23 +151,31 @@ static bool memwatch_index_add(struct memwatch_index *idx, pid_t tgid, u16 s)
 static void memwatch_slot_cache_put(struct task_struct *task, u16 s)
 {
 	struct memwatch_cpu *c;
+	unsigned long flags;
 
 	if (task != current || !in_task())
 		return;
 	c = this_cpu_ptr(&memwatch_cpu);
+	/* The drain's IPI flushes own too: not in between. */
+	local_irq_save(flags);
 	WRITE_ONCE(c->task, NULL);
 	barrier();
+	memwatch_pcp_flush(&c->own);
+	c->nid = numa_node_id();
+	c->own.key = memwatch_pcp_key(s, c->nid);
+	c->val = s;
 	c->start = task->start_time;
-	c->slot = s;
 	barrier();
 	WRITE_ONCE(c->task, task);
+	local_irq_restore(flags);
 }
 
 static void memwatch_slot_cache_clear_this(void *info)
 {
 	/*
-	 * ->slot stays: a probe that read ->task before this may read it
-	 * still, and holds the old id safely (a grace period follows).
+	 * ->val and own stay: a probe that read ->task before this may use
+	 * them still, and holds the old id safely (a grace period follows,
+	 * then a drain).
 	 */
 	WRITE_ONCE(this_cpu_ptr(&memwatch_cpu)->task, NULL);
 }
@@ -291,20 +303,21 @@ void memwatch_pcp_add_irq(u32 key, int allocated, int released)
 static bool memwatch_pcp_pending(int cpu, void *info)
 {
 	const struct memwatch_pcp *i = per_cpu_ptr(&memwatch_pcp, cpu);
-	const struct memwatch_pcp *t = &per_cpu_ptr(&memwatch_cpu, cpu)->batch;
+	const struct memwatch_cpu *c = per_cpu_ptr(&memwatch_cpu, cpu);
 
 	return READ_ONCE(i->allocated) || READ_ONCE(i->released) ||
-	       READ_ONCE(t->allocated) || READ_ONCE(t->released);
+	       READ_ONCE(c->own.allocated) || READ_ONCE(c->batch.allocated) ||
+	       READ_ONCE(c->batch.released);
 }
 
 static void memwatch_pcp_drain_this(void *info)
 {
 	memwatch_pcp_flush(this_cpu_ptr(&memwatch_pcp));
+	memwatch_pcp_flush(this_cpu_ptr(&memwatch_cpu.own));
 	memwatch_pcp_flush(this_cpu_ptr(&memwatch_cpu.batch));
 }
 
-/* Process context: every CPU's batches in the atomics. */
-static void memwatch_pcp_drain(void)
+void memwatch_proc_drain(void)
 {
 	on_each_cpu_cond(memwatch_pcp_pending, memwatch_pcp_drain_this, NULL,
 			 true);
@@ -453,7 +466,7 @@ static void memwatch_proc_free(unsigned int nreap)
 	 */
 	on_each_cpu(memwatch_slot_cache_clear_this, NULL, true);
 	synchronize_rcu();
-	memwatch_pcp_drain();
+	memwatch_proc_drain();
 	raw_spin_lock_irqsave(&memwatch_proc_lock, flags);
 	for (i = 0; i < nreap; i++) {
 		u16 s = memwatch_reap[i];
@@ -501,7 +514,7 @@ static void memwatch_proc_tick(struct work_struct *work)
 	unsigned int s, nreap = 0;
 	u64 now = ktime_get_ns();
 
-	memwatch_pcp_drain();
+	memwatch_proc_drain();
 	memwatch_sample_ns[cur] = now;
 	for (s = MEMWATCH_SLOT_KERNEL; s < memwatch_nprocs; s++) {
 		struct memwatch_proc *p = &memwatch_procs[s];

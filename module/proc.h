@@ -8,7 +8,7 @@
 #include <linux/sched.h>
 #include <linux/types.h>
 
-#define MEMWATCH_PCP_BATCH	64	/* pages allocated plus released */
+#define MEMWATCH_PCP_BATCH	64	/* pages an interrupts' batch holds */
 
 /* Slot ids fit the 15 bits a page's owner entry has for them (pfn.h). */
 #define MEMWATCH_SLOT_NONE	0
@@ -53,17 +53,24 @@ struct memwatch_pcp {
 };
 
 /*
- * What the fault path in task context uses of a CPU, one cache line:
- * the slot it last found for a task (a process faulting takes its slot
+ * What the fault path uses of a CPU, one cache line: the slot it last
+ * found for a task in task context (a process faulting takes its slot
  * from here, not from the index, proc.c; it counts when the task's own
  * start time matches too, since a task_struct is reused; a thread keeps
  * its process, and exec by a thread takes the leader's pid and start
- * time), and the task batch.
+ * time); the pages that task allocated on this CPU's node since (own,
+ * whose key is the slot's on this node); and the task batch, for
+ * everything else in task context. Neither has a budget, so counting a
+ * page is one instruction: own is flushed when the cache takes another
+ * task, the batch when its key changes, and both by the worker's drain
+ * (every tick, and before a reader's dump).
  */
 struct memwatch_cpu {
 	struct task_struct *task;
 	u64 start;
-	u16 slot;
+	u16 val;	/* the slot: a local page's owner entry */
+	int nid;	/* this CPU's node: own's */
+	struct memwatch_pcp own;
 	struct memwatch_pcp batch;
 };
 
@@ -72,6 +79,8 @@ DECLARE_PER_CPU_ALIGNED(struct memwatch_cpu, memwatch_cpu);
 u16 memwatch_proc_slot_find(struct task_struct *task);
 void memwatch_pcp_task_slow(u32 key, int allocated, int released);
 void memwatch_pcp_add_irq(u32 key, int allocated, int released);
+/* Process context: every CPU's batches in the counters. */
+void memwatch_proc_drain(void);
 
 static __always_inline u32 memwatch_pcp_key(u16 val, int nid)
 {
@@ -82,13 +91,13 @@ static __always_inline u32 memwatch_pcp_key(u16 val, int nid)
 static __always_inline u16 memwatch_proc_slot_current(struct task_struct *task)
 {
 	if (likely(this_cpu_read(memwatch_cpu.task) == task)) {
-		u16 s;
+		u16 val;
 
 		barrier();
-		s = this_cpu_read(memwatch_cpu.slot);
+		val = this_cpu_read(memwatch_cpu.val);
 		if (likely(this_cpu_read(memwatch_cpu.start) ==
 			   task->start_time))
-			return s;
+			return val;
 	}
 	return memwatch_proc_slot_find(task);
 }
@@ -102,56 +111,42 @@ static inline u16 memwatch_proc_slot(struct task_struct *task)
 }
 
 /*
- * Task context: the task batch changes by single this_cpu instructions,
- * which an interrupt sees whole; a switch of key and a flush run with
- * interrupts off (memwatch_pcp_task_slow()). The drain's IPI flushes
- * the counts and leaves the key, so an add that checked the key before
- * it lands on the same key after it.
+ * The task batch changes by single this_cpu instructions, which an
+ * interrupt sees whole; a switch of its key and a flush run with
+ * interrupts off (memwatch_pcp_task_slow(), task context only). So an
+ * interrupt may add to it too when the key is the one it needs: it
+ * never changes the key under a task that has checked it. The drain's
+ * IPI flushes the counts and leaves the key likewise.
  */
-static __always_inline void memwatch_pcp_task_check(u32 key)
+static __always_inline bool memwatch_pcp_task_key(u32 key)
 {
-	if (unlikely(this_cpu_read(memwatch_cpu.batch.allocated) +
-		     this_cpu_read(memwatch_cpu.batch.released) >=
-		     MEMWATCH_PCP_BATCH))
-		memwatch_pcp_task_slow(key, 0, 0);
-}
-
-static __always_inline void memwatch_pcp_task_charge(u32 key, int nr)
-{
-	if (unlikely(this_cpu_read(memwatch_cpu.batch.key) != key)) {
-		memwatch_pcp_task_slow(key, nr, 0);
-		return;
-	}
-	this_cpu_add(memwatch_cpu.batch.allocated, nr);
-	memwatch_pcp_task_check(key);
-}
-
-static __always_inline void memwatch_pcp_task_release(u32 key, int nr)
-{
-	if (unlikely(this_cpu_read(memwatch_cpu.batch.key) != key)) {
-		memwatch_pcp_task_slow(key, 0, nr);
-		return;
-	}
-	this_cpu_add(memwatch_cpu.batch.released, nr);
-	memwatch_pcp_task_check(key);
+	return this_cpu_read(memwatch_cpu.batch.key) == key;
 }
 
 /* nr pages of owner-entry value val on node nid: any probe context. */
 static __always_inline void memwatch_proc_charge(u16 val, int nid, long nr)
 {
-	if (likely(in_task()))
-		memwatch_pcp_task_charge(memwatch_pcp_key(val, nid), nr);
+	u32 key = memwatch_pcp_key(val, nid);
+
+	if (likely(memwatch_pcp_task_key(key)))
+		this_cpu_add(memwatch_cpu.batch.allocated, nr);
+	else if (in_task())
+		memwatch_pcp_task_slow(key, nr, 0);
 	else
-		memwatch_pcp_add_irq(memwatch_pcp_key(val, nid), nr, 0);
+		memwatch_pcp_add_irq(key, nr, 0);
 }
 
 /* val comes from a page's owner entry: its slot is below the maximum. */
 static __always_inline void memwatch_proc_release(u16 val, int nid, long nr)
 {
-	if (likely(in_task()))
-		memwatch_pcp_task_release(memwatch_pcp_key(val, nid), nr);
+	u32 key = memwatch_pcp_key(val, nid);
+
+	if (likely(memwatch_pcp_task_key(key)))
+		this_cpu_add(memwatch_cpu.batch.released, nr);
+	else if (in_task())
+		memwatch_pcp_task_slow(key, 0, nr);
 	else
-		memwatch_pcp_add_irq(memwatch_pcp_key(val, nid), 0, nr);
+		memwatch_pcp_add_irq(key, 0, nr);
 }
 
 void memwatch_proc_move(u16 slot, int from, int to, long nr);

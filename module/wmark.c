@@ -54,6 +54,7 @@ struct memwatch_policy {
 static DEFINE_HASHTABLE(memwatch_policies, 8);
 static DEFINE_MUTEX(memwatch_wmark_mutex);
 unsigned int memwatch_npolicies;	/* changed under the mutex */
+DEFINE_STATIC_KEY_FALSE(memwatch_checks);
 static unsigned int memwatch_max_policies;
 static atomic64_t memwatch_refused;	/* POLICY_SETs the full table refused */
 static struct delayed_work memwatch_wmark_work;
@@ -295,6 +296,7 @@ static void memwatch_policy_unhash(struct memwatch_policy *p)
 {
 	hash_del_rcu(&p->node);
 	WRITE_ONCE(memwatch_npolicies, memwatch_npolicies - 1);
+	static_branch_dec(&memwatch_checks);
 }
 
 int memwatch_wmark_set(u64 cgroup_id,
@@ -354,13 +356,14 @@ int memwatch_wmark_set(u64 cgroup_id,
 		err = -ENOSPC;
 		goto unlock;
 	}
-	if (old)
+	if (old) {
 		hlist_replace_rcu(&old->node, &p->node);
-	else
+	} else {
+		static_branch_inc(&memwatch_checks);
 		hash_add_rcu(memwatch_policies, &p->node,
 			     (unsigned long)p->memcg);
-	if (!old)
 		WRITE_ONCE(memwatch_npolicies, memwatch_npolicies + 1);
+	}
 	/* Usage may be over a level already: say so now. */
 	rcu_read_lock();
 	memwatch_policy_check(p);

@@ -4,6 +4,7 @@
 
 #include <linux/atomic.h>
 #include <linux/compiler.h>
+#include <linux/jump_label.h>
 #include <linux/types.h>
 #include <uapi/linux/memwatch.h>
 
@@ -40,6 +41,14 @@ void memwatch_wmark_exit(void);
 
 /* Cgroup policies set: the fault path checks them inline (no call). */
 extern unsigned int memwatch_npolicies;
+
+/*
+ * On while a cgroup or a node policy is set (one count for each): the
+ * fast path of an allocation is a patched jump past every check while
+ * there is none. Counted in process context, the policy's mutex held;
+ * on before the policy is published, off after it is gone.
+ */
+DECLARE_STATIC_KEY_FALSE(memwatch_checks);
 
 void memwatch_wmark_check_memcg(struct mem_cgroup *memcg);
 void memwatch_wmark_check_task(struct task_struct *task);
