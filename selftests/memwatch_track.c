@@ -24,76 +24,12 @@
 #include "memwatch_util.h"
 
 #define MIB (1024UL * 1024)
-#define MAX_NODES 8
-#define MAX_RECS 1024
-
-struct rec {
-	uint32_t pid;
-	uint8_t state;
-	char comm[32];
-	char cgroup[256];
-	uint64_t cgroup_id, live, local, remote, allocated, released, rate;
-	uint64_t node[MAX_NODES];
-};
-
-struct recs {
-	int n;
-	struct rec v[MAX_RECS];
-};
-
-static void collect(const void *buf, int len, void *arg)
-{
-	struct recs *rs = arg;
-	const struct nlattr *a, *n;
-	struct rec *r;
-	int rem;
-
-	if (rs->n == MAX_RECS)
-		return;
-	r = &rs->v[rs->n++];
-	memset(r, 0, sizeof(*r));
-	a = mw_nla_find(buf, len, MEMWATCH_A_PROC_PID);
-	if (a)
-		r->pid = *(const uint32_t *)mw_nla_data(a);
-	a = mw_nla_find(buf, len, MEMWATCH_A_PROC_STATE);
-	if (a)
-		r->state = *(const uint8_t *)mw_nla_data(a);
-	a = mw_nla_find(buf, len, MEMWATCH_A_PROC_COMM);
-	if (a)
-		snprintf(r->comm, sizeof(r->comm), "%s",
-			 (const char *)mw_nla_data(a));
-	a = mw_nla_find(buf, len, MEMWATCH_A_PROC_CGROUP_PATH);
-	if (a)
-		snprintf(r->cgroup, sizeof(r->cgroup), "%s",
-			 (const char *)mw_nla_data(a));
-	r->cgroup_id = mw_nla_u64(buf, len, MEMWATCH_A_PROC_CGROUP_ID);
-	r->live = mw_nla_u64(buf, len, MEMWATCH_A_PROC_LIVE_BYTES);
-	r->local = mw_nla_u64(buf, len, MEMWATCH_A_PROC_LOCAL_BYTES);
-	r->remote = mw_nla_u64(buf, len, MEMWATCH_A_PROC_REMOTE_BYTES);
-	r->allocated = mw_nla_u64(buf, len, MEMWATCH_A_PROC_ALLOCATED_BYTES);
-	r->released = mw_nla_u64(buf, len, MEMWATCH_A_PROC_RELEASED_BYTES);
-	r->rate = mw_nla_u64(buf, len, MEMWATCH_A_PROC_RATE);
-	a = mw_nla_find(buf, len, MEMWATCH_A_PROC_NODES);
-	if (!a)
-		return;
-	mw_nla_for_each(n, mw_nla_data(a), mw_nla_len(a), rem) {
-		const struct nlattr *id = mw_nla_find(mw_nla_data(n),
-						      mw_nla_len(n),
-						      MEMWATCH_A_NODE_ID);
-		uint32_t nid = id ? *(const uint32_t *)mw_nla_data(id) : 0;
-
-		if (nid < MAX_NODES)
-			r->node[nid] = mw_nla_u64(mw_nla_data(n), mw_nla_len(n),
-						MEMWATCH_A_NODE_LIVE_BYTES);
-	}
-}
-
 FIXTURE(track) {
 	int fd;
 	uint16_t id;
 	bool was_loaded;
 	struct mw_nl_reply r;
-	struct recs recs;
+	struct mw_procs recs;
 };
 
 FIXTURE_SETUP(track)
@@ -144,19 +80,14 @@ static int dump(struct _test_data_track *self, uint32_t pid, uint64_t cgid)
 				MEMWATCH_A_PROC_CGROUP_ID, &cgid,
 				sizeof(cgid)))
 		return -EMSGSIZE;
-	self->recs.n = 0;
-	return mw_nl_dump(self->fd, self->id, MEMWATCH_CMD_PROC_GET, attrs,
-			  len, collect, &self->recs, &self->r);
+	return mw_proc_dump(self->fd, self->id, attrs, len, &self->recs,
+			    &self->r);
 }
 
-static const struct rec *find(struct _test_data_track *self, uint32_t pid)
+static const struct mw_proc *find(struct _test_data_track *self,
+				  uint32_t pid)
 {
-	int i;
-
-	for (i = 0; i < self->recs.n; i++)
-		if (self->recs.v[i].pid == pid)
-			return &self->recs.v[i];
-	return NULL;
+	return mw_proc_find(&self->recs, pid);
 }
 
 /*
@@ -185,7 +116,7 @@ static bool record_goes(struct _test_data_track *self, pid_t pid)
 		usleep(100000);
 	}
 	if (self->recs.n) {
-		const struct rec *r = &self->recs.v[0];
+		const struct mw_proc *r = &self->recs.v[0];
 
 		fprintf(stderr, "# the record of %u stays: state %u, live %llu KiB (node 0 %llu, node 1 %llu), allocated %llu, released %llu KiB\n",
 			r->pid, r->state, (unsigned long long)r->live >> 10,
@@ -319,7 +250,7 @@ static void check_placement(struct __test_metadata *_metadata,
 {
 	const size_t bytes = 200 * MIB;
 	uint64_t before, sum = 0;
-	const struct rec *r;
+	const struct mw_proc *r;
 	struct mw_sync s;
 	pid_t child;
 	int i;
@@ -336,7 +267,7 @@ static void check_placement(struct __test_metadata *_metadata,
 	EXPECT_WITHIN(bytes, r->node[mem_node], 5);
 	EXPECT_WITHIN(bytes, remote ? r->remote : r->local, 5);
 	EXPECT_EQ(r->live, r->local + r->remote);
-	for (i = 0; i < MAX_NODES; i++)
+	for (i = 0; i < MW_MAX_NODES; i++)
 		sum += r->node[i];
 	EXPECT_EQ(r->live, sum);
 	EXPECT_LE(r->live, r->allocated);
@@ -461,7 +392,7 @@ TEST_F_TIMEOUT(track, page_cache_read_is_attributed_to_the_reader, MW_SLOW)
 {
 	const size_t bytes = 64 * MIB;
 	const char *file = big_file(bytes);
-	const struct rec *r;
+	const struct mw_proc *r;
 	struct mw_sync s;
 	pid_t child;
 	int fd;
@@ -533,7 +464,7 @@ static uint64_t numa_maps_anon(pid_t pid, int node)
 
 TEST_F_TIMEOUT(track, figures_match_numa_maps, 180)
 {
-	const struct rec *r;
+	const struct mw_proc *r;
 	struct mw_sync s;
 	pid_t child;
 	int n;
@@ -563,7 +494,7 @@ TEST_F_TIMEOUT(track, figures_match_numa_maps, 180)
 TEST_F(track, cgroup_filter)
 {
 	char dir[128], procs[160], want[128];
-	const struct rec *r = NULL;
+	const struct mw_proc *r = NULL;
 	struct mw_sync s;
 	struct stat st;
 	pid_t child;
@@ -646,7 +577,7 @@ TEST_F_TIMEOUT(track, rate_follows_growth, MW_SLOW)
 	volatile unsigned long *done;	/* the child's pages, shared */
 	unsigned long before, after;
 	struct timespec t0, t1;
-	const struct rec *r;
+	const struct mw_proc *r;
 	double secs, pace;
 	struct mw_sync s;
 	pid_t child;
@@ -906,7 +837,7 @@ TEST_F_TIMEOUT(track, split_huge_page_is_released_whole, MW_SLOW)
 /* A full process table: new processes go to [overflow], and it is said. */
 TEST_F(track, full_table_overflows)
 {
-	const struct rec *over = NULL;
+	const struct mw_proc *over = NULL;
 	uint32_t version, grp;
 	pid_t kids[24];
 	struct mw_sync s;

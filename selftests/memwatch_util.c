@@ -759,3 +759,67 @@ int mw_become_nobody(void)
 		return -errno;
 	return 0;
 }
+
+static void mw_proc_collect(const void *buf, int len, void *arg)
+{
+	struct mw_procs *ps = arg;
+	const struct nlattr *a, *n;
+	struct mw_proc *r;
+	int rem;
+
+	if (ps->total++ >= MW_MAX_PROCS)
+		return;
+	r = &ps->v[ps->n++];
+	memset(r, 0, sizeof(*r));
+	a = mw_nla_find(buf, len, MEMWATCH_A_PROC_PID);
+	if (a)
+		r->pid = *(const uint32_t *)mw_nla_data(a);
+	r->state = mw_nla_u8(buf, len, MEMWATCH_A_PROC_STATE);
+	a = mw_nla_find(buf, len, MEMWATCH_A_PROC_COMM);
+	if (a)
+		snprintf(r->comm, sizeof(r->comm), "%s",
+			 (const char *)mw_nla_data(a));
+	a = mw_nla_find(buf, len, MEMWATCH_A_PROC_CGROUP_PATH);
+	if (a)
+		snprintf(r->cgroup, sizeof(r->cgroup), "%s",
+			 (const char *)mw_nla_data(a));
+	r->cgroup_id = mw_nla_u64(buf, len, MEMWATCH_A_PROC_CGROUP_ID);
+	r->live = mw_nla_u64(buf, len, MEMWATCH_A_PROC_LIVE_BYTES);
+	r->local = mw_nla_u64(buf, len, MEMWATCH_A_PROC_LOCAL_BYTES);
+	r->remote = mw_nla_u64(buf, len, MEMWATCH_A_PROC_REMOTE_BYTES);
+	r->allocated = mw_nla_u64(buf, len, MEMWATCH_A_PROC_ALLOCATED_BYTES);
+	r->released = mw_nla_u64(buf, len, MEMWATCH_A_PROC_RELEASED_BYTES);
+	r->rate = mw_nla_u64(buf, len, MEMWATCH_A_PROC_RATE);
+	a = mw_nla_find(buf, len, MEMWATCH_A_PROC_NODES);
+	if (!a)
+		return;
+	mw_nla_for_each(n, mw_nla_data(a), mw_nla_len(a), rem) {
+		const struct nlattr *id = mw_nla_find(mw_nla_data(n),
+						      mw_nla_len(n),
+						      MEMWATCH_A_NODE_ID);
+		uint32_t nid = id ? *(const uint32_t *)mw_nla_data(id) : 0;
+
+		if (nid < MW_MAX_NODES)
+			r->node[nid] = mw_nla_u64(mw_nla_data(n), mw_nla_len(n),
+						  MEMWATCH_A_NODE_LIVE_BYTES);
+	}
+}
+
+int mw_proc_dump(int fd, uint16_t family, const void *attrs, size_t len,
+		 struct mw_procs *procs, struct mw_nl_reply *r)
+{
+	procs->n = 0;
+	procs->total = 0;
+	return mw_nl_dump(fd, family, MEMWATCH_CMD_PROC_GET, attrs, len,
+			  mw_proc_collect, procs, r);
+}
+
+const struct mw_proc *mw_proc_find(const struct mw_procs *procs, uint32_t pid)
+{
+	int i;
+
+	for (i = 0; i < procs->n; i++)
+		if (procs->v[i].pid == pid)
+			return &procs->v[i];
+	return NULL;
+}

@@ -128,6 +128,35 @@ int mw_nl_next(int fd, uint8_t cmd, int timeout_ms, char *buf);
  */
 int mw_nl_next_of(int fd, uint64_t cgid, int timeout_ms, char *buf);
 
+
+/* One PROC_GET record, as the tests read it. */
+#define MW_MAX_NODES 8
+#define MW_MAX_PROCS 1024
+struct mw_proc {
+	uint32_t pid;
+	uint8_t state;
+	char comm[32];
+	char cgroup[256];
+	uint64_t cgroup_id, live, local, remote, allocated, released, rate;
+	uint64_t node[MW_MAX_NODES];
+};
+
+/* A dump's records: the first MW_MAX_PROCS in v, all of them counted. */
+struct mw_procs {
+	int n, total;
+	struct mw_proc v[MW_MAX_PROCS];
+};
+
+/*
+ * PROC_GET dump with the request attributes attrs (filters) into procs:
+ * 0 or -errno (the reply's error in r).
+ */
+int mw_proc_dump(int fd, uint16_t family, const void *attrs, size_t len,
+		 struct mw_procs *procs, struct mw_nl_reply *r);
+/* The record of pid in procs, or NULL. */
+const struct mw_proc *mw_proc_find(const struct mw_procs *procs,
+				   uint32_t pid);
+
 /* Become the user "nobody" (no groups, no capabilities): 0 or -errno. */
 int mw_become_nobody(void);
 
