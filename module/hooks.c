@@ -222,6 +222,21 @@ static struct memwatch_hook memwatch_hooks[MEMWATCH_NR_HOOKS] = {
 	},
 };
 
+/*
+ * The order hooks attach in: those that release a page's count (and
+ * hand it on: split, migration) before those that count one. The other
+ * way round, a page counted and then freed, uncharged or split before
+ * its releasing hook is there keeps its count for ever (a split huge
+ * page, 511 pages of it). This way a page counted has every hook that
+ * can release it attached; one allocated before is not counted at all.
+ * They detach in reverse: counting stops first.
+ */
+static const u8 memwatch_hook_order[MEMWATCH_NR_HOOKS] = {
+	MEMWATCH_HOOK_UNCHARGE, MEMWATCH_HOOK_FREE, MEMWATCH_HOOK_SPLIT,
+	MEMWATCH_HOOK_MIGRATE, MEMWATCH_HOOK_OOM, MEMWATCH_HOOK_COLLAPSE,
+	MEMWATCH_HOOK_CHARGE, MEMWATCH_HOOK_ALLOC,
+};
+
 static bool memwatch_hook_used(const struct memwatch_hook *hook)
 {
 	return hook->modes & BIT(memwatch_hook_mode);
@@ -288,16 +303,18 @@ static int memwatch_hook_attach(struct memwatch_hook *hook)
  * tracepoint's probes are waited for by tracepoint_synchronize_unregister().
  * After this no handler runs: what they use can go.
  */
-static void memwatch_hooks_release(unsigned int n)
+static void memwatch_hooks_release(void)
 {
 	bool tracepoints = false;
 	unsigned int i;
 
-	for (i = n; i-- > 0;) {
-		if (memwatch_hooks[i].attached &&
-		    memwatch_hooks[i].kind == MEMWATCH_HOOK_TRACEPOINT)
+	for (i = MEMWATCH_NR_HOOKS; i-- > 0;) {
+		struct memwatch_hook *hook =
+			&memwatch_hooks[memwatch_hook_order[i]];
+
+		if (hook->attached && hook->kind == MEMWATCH_HOOK_TRACEPOINT)
 			tracepoints = true;
-		memwatch_hook_detach(&memwatch_hooks[i]);
+		memwatch_hook_detach(hook);
 	}
 	if (tracepoints)
 		tracepoint_synchronize_unregister();
@@ -333,12 +350,16 @@ int memwatch_hooks_init(bool attach, bool probe_only, unsigned int mode)
 	for_each_possible_cpu(cpu)
 		memset(per_cpu_ptr(memwatch_hook_hits, cpu), 0,
 		       sizeof(memwatch_hook_hits));
+	BUILD_BUG_ON(MEMWATCH_NR_HOOKS != 8);
 	for (i = 0; attach && i < MEMWATCH_NR_HOOKS; i++) {
-		if (!memwatch_hook_used(&memwatch_hooks[i]))
+		struct memwatch_hook *hook =
+			&memwatch_hooks[memwatch_hook_order[i]];
+
+		if (!memwatch_hook_used(hook))
 			continue;
-		err = memwatch_hook_attach(&memwatch_hooks[i]);
+		err = memwatch_hook_attach(hook);
 		if (err) {
-			memwatch_hooks_release(MEMWATCH_NR_HOOKS);
+			memwatch_hooks_release();
 			return err;
 		}
 	}
@@ -347,7 +368,7 @@ int memwatch_hooks_init(bool attach, bool probe_only, unsigned int mode)
 
 void memwatch_hooks_exit(void)
 {
-	memwatch_hooks_release(MEMWATCH_NR_HOOKS);
+	memwatch_hooks_release();
 }
 
 /* The i-th hook of the mode loaded (a hook of the other is not listed). */
