@@ -128,7 +128,14 @@ static int memwatch_status_doit(struct sk_buff *skb, struct genl_info *info)
 	err = memwatch_put_hooks(msg);
 	if (err)
 		goto err_free;
-	memwatch_proc_drain();
+	/*
+	 * Exact counts cost an IPI to every CPU with counts pending: only
+	 * for CAP_SYS_ADMIN. Anyone else reads them as of the worker's last
+	 * drain (one tick, 200 ms): a loop of unprivileged requests must not
+	 * interrupt every CPU (nohz_full ones included).
+	 */
+	if (netlink_capable(skb, CAP_SYS_ADMIN))
+		memwatch_proc_drain();
 	err = memwatch_put_tables(msg);
 	if (err)
 		goto err_free;
@@ -350,8 +357,8 @@ static int memwatch_proc_get_dumpit(struct sk_buff *skb,
 
 	if (err)
 		return err;
-	/* The first part of the dump: the counters as of now. */
-	if (!ctx->slot)
+	/* The first part of the dump: the counters as of now (as STATUS). */
+	if (!ctx->slot && ctx->all)
 		memwatch_proc_drain();
 	for (; ctx->slot < slots; ctx->slot++) {
 		const struct memwatch_proc *p = memwatch_proc_get(ctx->slot);
