@@ -57,16 +57,20 @@ static noinline void memwatch_acct_stale(u16 old, int nid, long nr)
 }
 
 /*
- * An owner entry is written only by whoever holds its page: the
- * allocation or charge, the free or uncharge, and the migration (both
- * folios locked). They cannot run at once for one page, so plain loads
- * and stores do; READ_ONCE/WRITE_ONCE keep them whole.
+ * An owner entry is written by whoever holds its page: the allocation or
+ * charge, the free or uncharge, the migration (both folios locked) and
+ * the split (the folio frozen). They cannot run at once for one page, so
+ * plain loads and stores would do; READ_ONCE/WRITE_ONCE keep them whole.
+ * The one other writer is the worker folding exited records (proc.c),
+ * which swaps a nonzero entry with cmpxchg(): while it does, those that
+ * read an entry before they write it swap it atomically too (the fast
+ * path that fills an empty entry needs not: the worker leaves those be).
+ * Off the fault path that is always so.
  */
 static void memwatch_acct_set(u16 *entry, u16 val, int nid, long nr)
 {
-	u16 old = READ_ONCE(*entry);
+	u16 old = xchg(entry, val);
 
-	WRITE_ONCE(*entry, val);
 	if (old)
 		memwatch_acct_stale(old, nid, nr);
 }
@@ -127,7 +131,10 @@ static __always_inline void memwatch_acct_drop(u16 *entry, int nid, long nr)
 
 	if (!old)
 		return;
-	WRITE_ONCE(*entry, 0);
+	if (static_branch_unlikely(&memwatch_folding))
+		old = xchg(entry, 0);
+	else
+		WRITE_ONCE(*entry, 0);
 	memwatch_proc_release(old, nid, nr);
 }
 
@@ -252,20 +259,34 @@ static noinline void memwatch_acct_alloc_other(struct page *page,
 		memwatch_acct_alloc_slow(entry, nid, 1L << order);
 }
 
-/* A user page: __GFP_HARDWALL without __GFP_ACCOUNT (below). */
-#define MEMWATCH_GFP_USER	(__GFP_HARDWALL | __GFP_ACCOUNT)
+/* Of these, a user page's gfp has __GFP_HARDWALL and __GFP_IO (below). */
+#define MEMWATCH_GFP_USER_MASK	(__GFP_HARDWALL | __GFP_IO | __GFP_ACCOUNT)
+#define MEMWATCH_GFP_USER	(__GFP_HARDWALL | __GFP_IO)
 
 /*
- * hooks=tracepoint: mm_page_alloc. A user page counts from here: one
- * with __GFP_HARDWALL, which GFP_USER and GFP_HIGHUSER* have and kernel
- * allocations do not, and without __GFP_ACCOUNT, which pipe buffers have
- * (the kernel charges those as kernel memory, and a pipe keeps a spare
- * page after its writer has gone). That is what the kprobe mode counts:
- * anonymous and page-cache pages. It counts for the allocating task, or
- * for the mm a kernel thread works on (memwatch_alloc_mm()). Its memcg is not
- * charged yet: the watermarks are checked against the usage of the
- * allocating task's cgroup as it stands, which is at most the previous
- * allocation's charge behind.
+ * hooks=tracepoint: mm_page_alloc. A user page counts from here: one its
+ * caller asked to be movable (migratetype, which the tracepoint derives
+ * from the caller's own gfp), with __GFP_HARDWALL and __GFP_IO and without
+ * __GFP_ACCOUNT: GFP_HIGHUSER_MOVABLE and what is made of it (anonymous
+ * pages, page cache, THP). Not kernel memory: slab, page tables and
+ * kernel stacks are unmovable or reclaimable, zsmalloc (zram, zswap) has
+ * no __GFP_IO, pipe buffers have __GFP_ACCOUNT (the kernel charges those
+ * as kernel memory, and a pipe keeps a spare page after its writer has
+ * gone). The traced gfp's __GFP_HARDWALL alone cannot tell: once any
+ * child cpuset exists (cpusets_enabled(): every container host),
+ * prepare_alloc_pages() adds it to every allocation's gfp, and GFP_KERNEL
+ * is traced as GFP_USER. Nor is a hugetlb pool page (order > 0 with
+ * __GFP_RETRY_MAYFAIL, which THP never asks for) a process's: it is the
+ * pool's, not whoever wrote nr_hugepages.
+ *
+ * It counts for the allocating task, or for the mm a kernel thread works
+ * on (memwatch_alloc_mm()). Its memcg is not charged yet: the watermarks
+ * are checked against the usage of the allocating task's cgroup as it
+ * stands, which is at most the previous allocation's charge behind.
+ *
+ * page is NULL when the allocation failed (__alloc_pages() traces that
+ * too): a THP fault's __GFP_THISNODE try on a fragmented node, a hugetlb
+ * pool grown past what is free, an OOM victim's fault.
  */
 notrace void memwatch_acct_alloc(void *data, struct page *page,
 				 unsigned int order, gfp_t gfp,
@@ -280,9 +301,12 @@ notrace void memwatch_acct_alloc(void *data, struct page *page,
 	 * (__GFP_DIRECT_RECLAIM), which only task context may (might_alloc()
 	 * says so): that is its test for task context.
 	 */
-	if (unlikely((gfp & (MEMWATCH_GFP_USER | __GFP_DIRECT_RECLAIM)) !=
-		     (__GFP_HARDWALL | __GFP_DIRECT_RECLAIM) || order)) {
-		if ((gfp & MEMWATCH_GFP_USER) == __GFP_HARDWALL)
+	if (unlikely((gfp & (MEMWATCH_GFP_USER_MASK | __GFP_DIRECT_RECLAIM)) !=
+		     (MEMWATCH_GFP_USER | __GFP_DIRECT_RECLAIM) || order ||
+		     migratetype != MIGRATE_MOVABLE || !page)) {
+		if ((gfp & MEMWATCH_GFP_USER_MASK) == MEMWATCH_GFP_USER &&
+		    migratetype == MIGRATE_MOVABLE && page &&
+		    !(order && (gfp & __GFP_RETRY_MAYFAIL)))
 			memwatch_acct_alloc_other(page, order);
 		return;
 	}
@@ -331,7 +355,7 @@ void memwatch_acct_split(struct pt_regs *regs)
 
 	if (nr < 2 || !memwatch_pfn_entry(pfn, &entry))
 		return;
-	val = READ_ONCE(*entry);
+	val = memwatch_proc_fold_val(READ_ONCE(*entry));
 	/* The entries are one array: the last in it, all are. */
 	if (!val || !memwatch_pfn_entry(pfn + nr - 1, &last))
 		return;
@@ -346,21 +370,27 @@ void memwatch_acct_migrate(struct pt_regs *regs)
 	int from = folio_nid(old), to = folio_nid(new);
 	long nr = folio_nr_pages(new);
 	u16 *old_entry, *new_entry;
-	u16 val;
+	u16 val, prev;
 
 	/* mem_cgroup_migrate() charges new only in this case. */
 	if (folio_memcg(new) || !folio_memcg(old))
 		return;
 	if (!memwatch_pfn_entry(folio_pfn(old), &old_entry))
 		return;
-	val = READ_ONCE(*old_entry);
-	if (!val)
+	if (!READ_ONCE(*old_entry))
 		return;
-	WRITE_ONCE(*old_entry, 0);
+	val = xchg(old_entry, 0);
 	if (!memwatch_pfn_entry(folio_pfn(new), &new_entry)) {
 		memwatch_proc_release(val, from, nr);
 		return;
 	}
-	memwatch_acct_set(new_entry, val, to, nr);
+	/*
+	 * hooks=tracepoint: mm_page_alloc counted the new folio for the task
+	 * that allocated it, the migrating one (migrate_pages(2), NUMA
+	 * balancing): it was never that task's page, so uncount it there.
+	 */
+	prev = xchg(new_entry, memwatch_proc_fold_val(val));
+	if (prev)
+		memwatch_proc_charge(prev, to, -nr);
 	memwatch_proc_move(val & MEMWATCH_PFN_SLOT, from, to, nr);
 }

@@ -32,7 +32,7 @@ MODULE_PARM_DESC(hooks,
 static unsigned int memwatch_max_procs = 4096;
 module_param_named(max_procs, memwatch_max_procs, uint, 0444);
 MODULE_PARM_DESC(max_procs,
-		 "Process records kept, 16 to 32767 (default: 4096)");
+		 "Process records kept, 16 to 32764 (default: 4096)");
 
 static unsigned int memwatch_max_policies = 1024;
 module_param_named(max_policies, memwatch_max_policies, uint, 0444);

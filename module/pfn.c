@@ -12,6 +12,7 @@
  * once. Memory hot-added outside the table is not tracked (counted).
  */
 #include <linux/atomic.h>
+#include <linux/bitops.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
@@ -105,6 +106,29 @@ void memwatch_pfn_exit(void)
 	kvfree(memwatch_pfn_pages);
 	memwatch_pfn_pages = NULL;
 	memwatch_pfn_npages = 0;
+}
+
+/*
+ * The worker's fold (proc.c): every entry whose slot is set in map now
+ * says slot to, its remote bit kept. Entries are swapped with cmpxchg(),
+ * so one that its page's holder changes meanwhile (memwatch_folding is
+ * on: it swaps too) is left to the holder. Returns how many it rewrote.
+ */
+unsigned long memwatch_pfn_fold(const unsigned long *map, u16 to)
+{
+	unsigned long i, n = 0;
+
+	for (i = 0; i < memwatch_pfn.pages; i++) {
+		u16 *entry = &memwatch_pfn.owner[i];
+		u16 val = READ_ONCE(*entry);
+
+		if (val && test_bit(val & MEMWATCH_PFN_SLOT, map) &&
+		    cmpxchg(entry, val, to | (val & MEMWATCH_PFN_REMOTE)) == val)
+			n++;
+		if (!(i % (64 * MEMWATCH_PFN_PER_PAGE)))
+			cond_resched();
+	}
+	return n;
 }
 
 unsigned long memwatch_pfn_capacity(void)

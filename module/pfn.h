@@ -44,6 +44,7 @@ static __always_inline bool memwatch_pfn_entry(unsigned long pfn,
 	return true;
 }
 
+unsigned long memwatch_pfn_fold(const unsigned long *map, u16 to);
 unsigned long memwatch_pfn_capacity(void);
 size_t memwatch_pfn_bytes(void);
 u64 memwatch_pfn_untracked(void);

@@ -16,6 +16,10 @@
  *   page cache stays charged to it. Once it owns no live page, and a grace
  *   period after the tombstone has passed (no probe still holds the id
  *   from a lookup), the slot is reset and freed.
+ * - Page cache can outlive its process by hours, and each short-lived
+ *   process (a build's compiler runs) would keep its slot meanwhile: once
+ *   the table is three quarters full, the worker folds the EXITED records
+ *   into the [exited] record (memwatch_proc_fold()), and frees them.
  * - Counters are atomics in the slot, but the fault path rarely touches
  *   them: each CPU batches the deltas of the last (slot, node) it saw and
  *   adds them to the atomics when it sees another (one batch for task
@@ -26,7 +30,10 @@
  *   Readers (netlink commands, the event work) drain first and see the
  *   counters exact.
  */
+#include <linux/bitmap.h>
 #include <linux/cgroup.h>
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
 #include <linux/hash.h>
 #include <linux/log2.h>
 #include <linux/math64.h>
@@ -62,6 +69,12 @@ static struct memwatch_index __rcu *memwatch_index;
 static u16 *memwatch_free;		/* stack of free slot ids */
 static unsigned int memwatch_nfree;
 static u16 *memwatch_reap;		/* the worker's scratch list */
+static unsigned long *memwatch_reap_map;	/* the same, by slot id */
+static int memwatch_cpuhp_state;	/* ours, or 0 */
+/* The records being folded, while memwatch_folding is on (proc.h). */
+DEFINE_STATIC_KEY_FALSE(memwatch_folding);
+unsigned long *memwatch_fold_map;
+static unsigned long memwatch_fold_next;	/* jiffies: not before */
 static DEFINE_RAW_SPINLOCK(memwatch_proc_lock);
 static atomic64_t memwatch_full_hits;
 static u64 memwatch_sample_ns[MEMWATCH_RATE_SAMPLES];
@@ -168,6 +181,15 @@ static void memwatch_slot_cache_put(struct task_struct *task, u16 s)
 	barrier();
 	WRITE_ONCE(c->task, task);
 	local_irq_restore(flags);
+}
+
+/* Whether cpu's cache holds a slot being reaped (memwatch_proc_free()). */
+static bool memwatch_slot_cache_reaped(int cpu, void *info)
+{
+	const struct memwatch_cpu *c = per_cpu_ptr(&memwatch_cpu, cpu);
+
+	return READ_ONCE(c->task) &&
+	       test_bit(READ_ONCE(c->val), memwatch_reap_map);
 }
 
 static void memwatch_slot_cache_clear_this(void *info)
@@ -323,6 +345,24 @@ void memwatch_proc_drain(void)
 			 true);
 }
 
+/*
+ * A CPU went offline: the drain's IPIs reach online CPUs only, so flush
+ * its batches here, or they would wait (and their slots could be freed
+ * and reused meanwhile) until it came back. It runs on another CPU once
+ * the dead one runs nothing (CPUHP_BP_PREPARE_DYN's teardown): nothing
+ * else touches that CPU's batches, and the counters are atomics.
+ */
+static int memwatch_proc_cpu_dead(unsigned int cpu)
+{
+	struct memwatch_cpu *c = per_cpu_ptr(&memwatch_cpu, cpu);
+
+	WRITE_ONCE(c->task, NULL);
+	memwatch_pcp_flush(per_cpu_ptr(&memwatch_pcp, cpu));
+	memwatch_pcp_flush(&c->own);
+	memwatch_pcp_flush(&c->batch);
+	return 0;
+}
+
 void memwatch_proc_move(u16 slot, int from, int to, long nr)
 {
 	if (slot >= memwatch_nprocs)
@@ -454,17 +494,28 @@ static void memwatch_proc_rate(struct memwatch_proc *p, unsigned int cur,
 				      PAGE_SHIFT, NSEC_PER_SEC, dt);
 }
 
-/* Free the reaped slots that still own nothing, a grace period on. */
+/*
+ * Free the reaped slots that still own nothing. They are tombstoned in
+ * the index: once a grace period has passed, no probe holds one from a
+ * lookup, so none can put one in a CPU's cache any more. Then clear the
+ * caches that hold one (an IPI to those CPUs only: an idle or nohz_full
+ * CPU is left alone), and wait another grace period for a probe that
+ * read its cache before the clear. What the slots still owe is then
+ * batched: drain, and free those that own nothing. CPU hotplug waits
+ * meanwhile, so a CPU that goes down has its batches flushed by
+ * memwatch_proc_cpu_dead() before or after, never during.
+ */
 static void memwatch_proc_free(unsigned int nreap)
 {
 	unsigned long flags;
 	unsigned int i;
 
-	/*
-	 * No probe finds these slots now, in the index (tombstoned) or in a
-	 * CPU's cache once this clears them: what they still owe is batched.
-	 */
-	on_each_cpu(memwatch_slot_cache_clear_this, NULL, true);
+	for (i = 0; i < nreap; i++)
+		__set_bit(memwatch_reap[i], memwatch_reap_map);
+	cpus_read_lock();
+	synchronize_rcu();
+	on_each_cpu_cond(memwatch_slot_cache_reaped,
+			 memwatch_slot_cache_clear_this, NULL, true);
 	synchronize_rcu();
 	memwatch_proc_drain();
 	raw_spin_lock_irqsave(&memwatch_proc_lock, flags);
@@ -472,6 +523,7 @@ static void memwatch_proc_free(unsigned int nreap)
 		u16 s = memwatch_reap[i];
 		struct memwatch_proc *p = &memwatch_procs[s];
 
+		__clear_bit(s, memwatch_reap_map);
 		if (memwatch_proc_live(s, NUMA_NO_NODE))
 			continue;
 		memset(p, 0, sizeof(*p));
@@ -479,6 +531,78 @@ static void memwatch_proc_free(unsigned int nreap)
 		memwatch_free[memwatch_nfree++] = s;
 	}
 	raw_spin_unlock_irqrestore(&memwatch_proc_lock, flags);
+	cpus_read_unlock();
+}
+
+/*
+ * The live pages of a folded record go to [exited], node by node; its
+ * owner entries say [exited] already and nothing releases the record's
+ * own any more. They count as [exited]'s allocation (live stays within
+ * allocated for readers: allocated first), but not in its rate.
+ */
+static void memwatch_proc_transfer(u16 s)
+{
+	struct memwatch_proc *x = &memwatch_procs[MEMWATCH_SLOT_EXITED];
+	struct memwatch_proc *p = &memwatch_procs[s];
+	long total = 0;
+	int nid, i;
+
+	for (nid = 0; nid < nr_node_ids; nid++)
+		total += atomic_long_read(memwatch_live_of(s, nid));
+	if (!total)
+		return;
+	atomic_long_add(total, &x->allocated);
+	for (i = 0; i < MEMWATCH_RATE_SAMPLES; i++)
+		x->samples[i] += total;
+	atomic_long_add(atomic_long_xchg(&p->remote, 0), &x->remote);
+	smp_mb__before_atomic();	/* as memwatch_pcp_flush() */
+	for (nid = 0; nid < nr_node_ids; nid++)
+		atomic_long_add(atomic_long_xchg(memwatch_live_of(s, nid), 0),
+				memwatch_live_of(MEMWATCH_SLOT_EXITED, nid));
+}
+
+/*
+ * Fold the EXITED records into [exited] once the table is three quarters
+ * full, at most once a second (a pass reads the whole owner table: 2
+ * bytes per page of RAM). With memwatch_folding on and a grace period
+ * passed, every writer that reads an entry before it writes it swaps it
+ * atomically and maps a folded value it copies (acct.c), so the pass's
+ * cmpxchg() loses no update and leaves no folded value behind it. The
+ * records' counts stay where they are meanwhile; once every release that
+ * read an old value is done (a grace period) and batched (a drain), each
+ * record's live pages are exactly those whose entries now say [exited]:
+ * they move there, and the record, EXITED with nothing live, is freed by
+ * the next tick. Hotplug waits, as for memwatch_proc_free().
+ */
+static void memwatch_proc_fold(void)
+{
+	unsigned int s, n = 0;
+
+	if (memwatch_proc_used() <= memwatch_proc_capacity() / 4 * 3 ||
+	    time_before(jiffies, memwatch_fold_next))
+		return;
+	memwatch_fold_next = jiffies + HZ;
+	for (s = MEMWATCH_SLOT_FIRST; s < memwatch_nprocs; s++) {
+		if (READ_ONCE(memwatch_procs[s].state) != MEMWATCH_PROC_EXITED)
+			continue;
+		__set_bit(s, memwatch_fold_map);
+		n++;
+	}
+	if (!n)
+		return;
+	static_branch_enable(&memwatch_folding);
+	synchronize_rcu();
+	memwatch_pfn_fold(memwatch_fold_map, MEMWATCH_SLOT_EXITED);
+	cpus_read_lock();
+	synchronize_rcu();
+	memwatch_proc_drain();
+	for_each_set_bit(s, memwatch_fold_map, memwatch_nprocs)
+		memwatch_proc_transfer(s);
+	cpus_read_unlock();
+	static_branch_disable(&memwatch_folding);
+	/* No probe tests the map once a grace period has passed. */
+	synchronize_rcu();
+	bitmap_zero(memwatch_fold_map, memwatch_nprocs);
 }
 
 /* Tombstones make lookups long: build the index anew past 3/4 full. */
@@ -534,6 +658,7 @@ static void memwatch_proc_tick(struct work_struct *work)
 	memwatch_ticks++;
 	if (nreap)
 		memwatch_proc_free(nreap);
+	memwatch_proc_fold();
 	idx = rcu_dereference_protected(memwatch_index, 1);
 	if (READ_ONCE(idx->used) > (idx->mask + 1) / 4 * 3)
 		memwatch_index_rebuild();
@@ -551,19 +676,29 @@ int memwatch_proc_init(unsigned int max_procs)
 {
 	struct memwatch_index *idx;
 	unsigned int entries, s;
+	int err;
 
-	memwatch_nprocs = clamp(max_procs, 16U, (unsigned int)MEMWATCH_PROCS_MAX)
-			  + MEMWATCH_SLOT_FIRST;
+	if (max_procs < 16 || max_procs > MEMWATCH_PROCS_MAX)
+		pr_warn("max_procs=%u: using %u (16 to %u)\n", max_procs,
+			clamp_t(unsigned int, max_procs, 16, MEMWATCH_PROCS_MAX),
+			MEMWATCH_PROCS_MAX);
+	memwatch_nprocs = clamp_t(unsigned int, max_procs, 16,
+				  MEMWATCH_PROCS_MAX) + MEMWATCH_SLOT_FIRST;
+	BUILD_BUG_ON(MEMWATCH_PROCS_MAX + MEMWATCH_SLOT_FIRST - 1 >
+		     MEMWATCH_PFN_SLOT);
 	memwatch_procs = kvcalloc(memwatch_nprocs, sizeof(*memwatch_procs),
 				  GFP_KERNEL);
 	memwatch_live = kvcalloc((size_t)memwatch_nprocs * nr_node_ids,
 				 sizeof(*memwatch_live), GFP_KERNEL);
 	memwatch_free = kvcalloc(memwatch_nprocs, sizeof(u16), GFP_KERNEL);
 	memwatch_reap = kvcalloc(memwatch_nprocs, sizeof(u16), GFP_KERNEL);
+	memwatch_reap_map = bitmap_zalloc(memwatch_nprocs, GFP_KERNEL);
+	memwatch_fold_map = bitmap_zalloc(memwatch_nprocs, GFP_KERNEL);
 	entries = roundup_pow_of_two(2 * memwatch_nprocs);
 	idx = kvzalloc(memwatch_index_size(entries), GFP_KERNEL);
 	if (!memwatch_procs || !memwatch_live || !memwatch_free ||
-	    !memwatch_reap || !idx) {
+	    !memwatch_reap || !memwatch_reap_map || !memwatch_fold_map ||
+	    !idx) {
 		kvfree(idx);
 		memwatch_proc_exit();
 		return -ENOMEM;
@@ -576,11 +711,21 @@ int memwatch_proc_init(unsigned int max_procs)
 			      "[kernel]");
 	memwatch_proc_special(MEMWATCH_SLOT_OVERFLOW, MEMWATCH_PROC_OVERFLOW,
 			      "[overflow]");
+	memwatch_proc_special(MEMWATCH_SLOT_EXITED, MEMWATCH_PROC_FOLDED,
+			      "[exited]");
 	memwatch_nfree = 0;
 	for (s = memwatch_nprocs - 1; s >= MEMWATCH_SLOT_FIRST; s--)
 		memwatch_free[memwatch_nfree++] = s;
 	memwatch_ticks = 0;
 	atomic64_set(&memwatch_full_hits, 0);
+	memwatch_fold_next = jiffies;
+	err = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "memwatch:dead",
+					NULL, memwatch_proc_cpu_dead);
+	if (err < 0) {
+		memwatch_proc_exit();
+		return err;
+	}
+	memwatch_cpuhp_state = err;
 	INIT_DELAYED_WORK(&memwatch_proc_work, memwatch_proc_tick);
 	queue_delayed_work(system_unbound_wq, &memwatch_proc_work,
 			   msecs_to_jiffies(MEMWATCH_TICK_MS));
@@ -594,12 +739,19 @@ void memwatch_proc_exit(void)
 	if (memwatch_proc_ticking)
 		cancel_delayed_work_sync(&memwatch_proc_work);
 	memwatch_proc_ticking = false;
+	if (memwatch_cpuhp_state)
+		cpuhp_remove_state_nocalls(memwatch_cpuhp_state);
+	memwatch_cpuhp_state = 0;
 	kvfree(rcu_dereference_protected(memwatch_index, 1));
 	RCU_INIT_POINTER(memwatch_index, NULL);
+	bitmap_free(memwatch_fold_map);
+	bitmap_free(memwatch_reap_map);
 	kvfree(memwatch_reap);
 	kvfree(memwatch_free);
 	kvfree(memwatch_live);
 	kvfree(memwatch_procs);
+	memwatch_fold_map = NULL;
+	memwatch_reap_map = NULL;
 	memwatch_reap = NULL;
 	memwatch_free = NULL;
 	memwatch_live = NULL;

@@ -6,7 +6,11 @@
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
+#include <linux/jump_label.h>
+#include <linux/bitops.h>
 #include <linux/types.h>
+
+#include "pfn.h"
 
 #define MEMWATCH_PCP_BATCH	64	/* pages an interrupts' batch holds */
 
@@ -14,8 +18,10 @@
 #define MEMWATCH_SLOT_NONE	0
 #define MEMWATCH_SLOT_KERNEL	1
 #define MEMWATCH_SLOT_OVERFLOW	2
-#define MEMWATCH_SLOT_FIRST	3
-#define MEMWATCH_PROCS_MAX	32767
+#define MEMWATCH_SLOT_EXITED	3	/* folded records (proc.c) */
+#define MEMWATCH_SLOT_FIRST	4
+/* The largest max_procs: slot ids up to MEMWATCH_PFN_SLOT. */
+#define MEMWATCH_PROCS_MAX	(MEMWATCH_PFN_SLOT + 1 - MEMWATCH_SLOT_FIRST)
 
 #define MEMWATCH_RATE_SAMPLES	5	/* ticks of the worker: one second */
 
@@ -150,6 +156,24 @@ static __always_inline void memwatch_proc_release(u16 val, int nid, long nr)
 }
 
 void memwatch_proc_move(u16 slot, int from, int to, long nr);
+
+/*
+ * Folding (proc.c): on while the worker rewrites the owner entries of the
+ * records it folds. Meanwhile an entry's writers that read it first
+ * (a release, a migration, a split) swap it atomically, and a value they
+ * copy to another entry is folded too.
+ */
+DECLARE_STATIC_KEY_FALSE(memwatch_folding);
+extern unsigned long *memwatch_fold_map;
+
+/* What an owner entry's value val is once folding is over. */
+static inline u16 memwatch_proc_fold_val(u16 val)
+{
+	if (static_branch_unlikely(&memwatch_folding) &&
+	    test_bit(val & MEMWATCH_PFN_SLOT, memwatch_fold_map))
+		return MEMWATCH_SLOT_EXITED | (val & MEMWATCH_PFN_REMOTE);
+	return val;
+}
 
 /* Readers (netlink): a slot in use, or NULL. */
 const struct memwatch_proc *memwatch_proc_get(unsigned int slot);

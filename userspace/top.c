@@ -91,6 +91,8 @@ static const char *state_name(uint8_t state)
 		return "kernel";
 	case MEMWATCH_PROC_OVERFLOW:
 		return "overflow";
+	case MEMWATCH_PROC_FOLDED:
+		return "folded";
 	}
 	return "unknown";
 }

@@ -52,7 +52,9 @@
  * POLICY_SETs refused with -ENOSPC), "node-policies" (a watermark set per
  * NUMA node: one per node at most, so OVERFLOWS stays 0), "procs" (a
  * record per process; when it is full, a new process's pages go to the
- * "[overflow]" record),
+ * "[overflow]" record; when it is three quarters full, the records of
+ * exited processes that still own pages (page cache) are folded into the
+ * "[exited]" record, so short-lived processes do not fill it),
  * "pages" (an owner entry per page frame; ENTRIES counts the live pages
  * memwatch tracks) and "events" (the queue of events waiting to be sent;
  * OVERFLOWS counts events dropped).
@@ -73,10 +75,10 @@
  *
  * The dump returns one message per process record:
  *
- *    MEMWATCH_A_PROC_PID: NLA_U32, thread group id (0 for the kernel's and
- *                         the overflow record)
+ *    MEMWATCH_A_PROC_PID: NLA_U32, thread group id (0 for the kernel's,
+ *                         the overflow and the exited record)
  *    MEMWATCH_A_PROC_COMM: NLA_NUL_STRING, the group leader's comm, or
- *                          "[kernel]" / "[overflow]"
+ *                          "[kernel]" / "[overflow]" / "[exited]"
  *    MEMWATCH_A_PROC_STATE: NLA_U8, enum memwatch_proc_state
  *    MEMWATCH_A_PROC_CGROUP_ID: NLA_U64
  *    MEMWATCH_A_PROC_CGROUP_PATH: NLA_NUL_STRING, under the cgroup2 root
@@ -211,6 +213,7 @@ enum memwatch_proc_state {
 	MEMWATCH_PROC_EXITED,	/* gone; its page cache is still charged */
 	MEMWATCH_PROC_KERNEL,	/* kernel threads and interrupts */
 	MEMWATCH_PROC_OVERFLOW,	/* processes that found the table full */
+	MEMWATCH_PROC_FOLDED,	/* exited processes' pages, folded together */
 };
 
 enum memwatch_attr_status {
