@@ -563,8 +563,8 @@ static void memwatch_proc_transfer(u16 s)
 
 /*
  * Fold the EXITED records into [exited] once the table is three quarters
- * full, at most once a second (a pass reads the whole owner table: 2
- * bytes per page of RAM). With memwatch_folding on and a grace period
+ * full and a sixteenth of it is EXITED, at most once a second (a pass
+ * reads the whole owner table: 2 bytes per page of RAM). With memwatch_folding on and a grace period
  * passed, every writer that reads an entry before it writes it swaps it
  * atomically and maps a folded value it copies (acct.c), so the pass's
  * cmpxchg() loses no update and leaves no folded value behind it. The
@@ -582,14 +582,14 @@ static void memwatch_proc_fold(void)
 	    time_before(jiffies, memwatch_fold_next))
 		return;
 	memwatch_fold_next = jiffies + HZ;
-	for (s = MEMWATCH_SLOT_FIRST; s < memwatch_nprocs; s++) {
-		if (READ_ONCE(memwatch_procs[s].state) != MEMWATCH_PROC_EXITED)
-			continue;
-		__set_bit(s, memwatch_fold_map);
-		n++;
-	}
-	if (!n)
+	for (s = MEMWATCH_SLOT_FIRST; s < memwatch_nprocs; s++)
+		n += READ_ONCE(memwatch_procs[s].state) == MEMWATCH_PROC_EXITED;
+	/* A table full of live processes: a pass would win little room. */
+	if (n < memwatch_proc_capacity() / 16)
 		return;
+	for (s = MEMWATCH_SLOT_FIRST; s < memwatch_nprocs; s++)
+		if (READ_ONCE(memwatch_procs[s].state) == MEMWATCH_PROC_EXITED)
+			__set_bit(s, memwatch_fold_map);
 	static_branch_enable(&memwatch_folding);
 	synchronize_rcu();
 	memwatch_pfn_fold(memwatch_fold_map, MEMWATCH_SLOT_EXITED);
