@@ -20,8 +20,11 @@
  * MEMWATCH_CMD_STATUS
  * -------------------
  *
- * Permission: any user. Request: NLM_F_REQUEST with no attributes. The reply
- * is one message with the tree:
+ * Permission: any user. Request: NLM_F_REQUEST with no attributes. The
+ * counts are exact as of the request for a CAP_SYS_ADMIN caller; for
+ * anyone else they are as of the module's last tick (at most 200 ms old),
+ * which spares every CPU an interrupt per request. The reply is one
+ * message with the tree:
  *
  *    MEMWATCH_A_STATUS_VERSION: NLA_NUL_STRING, the module version
  *    MEMWATCH_A_STATUS_HOOKS: NLA_NESTED
@@ -64,7 +67,7 @@
  *
  * Permission: any user; without CAP_SYS_ADMIN the dump holds only the
  * caller's own live processes (by real uid), not the kernel's, exited or
- * overflow records. Request: NLM_F_REQUEST | NLM_F_DUMP, optionally with
+ * overflow records, with counts as of the last tick (as STATUS). Request: NLM_F_REQUEST | NLM_F_DUMP, optionally with
  * filters:
  *
  *    MEMWATCH_A_PROC_PID: NLA_U32, only this process (thread group id;
