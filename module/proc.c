@@ -486,12 +486,19 @@ static void memwatch_proc_rate(struct memwatch_proc *p, unsigned int cur,
 {
 	unsigned long alloc = atomic_long_read(&p->allocated);
 	u64 dt = now - memwatch_sample_ns[oldest];
+	long grown;
 
 	p->samples[cur] = alloc;
 	if (memwatch_ticks < MEMWATCH_RATE_SAMPLES - 1 || !dt)
 		return;
-	p->rate = mul_u64_u64_div_u64((u64)(alloc - p->samples[oldest]) <<
-				      PAGE_SHIFT, NSEC_PER_SEC, dt);
+	/*
+	 * allocated can fall: a migration uncounts the page the migrating
+	 * task was counted for (acct.c). A fall is no growth (and a negative
+	 * delta would overflow the division: a divide error).
+	 */
+	grown = alloc - p->samples[oldest];
+	p->rate = grown > 0 ? mul_u64_u64_div_u64((u64)grown << PAGE_SHIFT,
+						  NSEC_PER_SEC, dt) : 0;
 }
 
 /*
@@ -564,9 +571,10 @@ static void memwatch_proc_transfer(u16 s)
 /*
  * Fold the EXITED records into [exited] once the table is three quarters
  * full and a sixteenth of it is EXITED, at most once a second (a pass
- * reads the whole owner table: 2 bytes per page of RAM). With memwatch_folding on and a grace period
- * passed, every writer that reads an entry before it writes it swaps it
- * atomically and maps a folded value it copies (acct.c), so the pass's
+ * reads the whole owner table: 2 bytes per page of RAM). With
+ * memwatch_folding on and a grace period passed, every writer that reads
+ * an entry before it writes it swaps it atomically and maps a folded
+ * value it copies (acct.c), so the pass's
  * cmpxchg() loses no update and leaves no folded value behind it. The
  * records' counts stay where they are meanwhile; once every release that
  * read an old value is done (a grace period) and batched (a drain), each

@@ -67,8 +67,8 @@
  *
  * Permission: any user; without CAP_SYS_ADMIN the dump holds only the
  * caller's own live processes (by real uid), not the kernel's, exited or
- * overflow records, with counts as of the last tick (as STATUS). Request: NLM_F_REQUEST | NLM_F_DUMP, optionally with
- * filters:
+ * overflow records, with counts as of the last tick (as STATUS).
+ * Request: NLM_F_REQUEST | NLM_F_DUMP, optionally with filters:
  *
  *    MEMWATCH_A_PROC_PID: NLA_U32, only this process (thread group id;
  *                         1 to PID_MAX_LIMIT, else -ERANGE)
