@@ -434,6 +434,7 @@ TEST_F(wmark, kernel_oom_kill_is_an_event)
 {
 	static const int levels[][2] = { { 1, 50 } };
 	bool notified = false, oom = false;
+	char path[256];
 	int status, i;
 	struct ev e;
 	pid_t child;
@@ -441,6 +442,10 @@ TEST_F(wmark, kernel_oom_kill_is_an_event)
 	ASSERT_EQ(0, mw_cgroup_remove(self->name));
 	self->cgid = mw_cgroup_make(self->name, "32M");
 	ASSERT_NE(0, self->cgid);
+	/* With swap (the host profile) the child would swap, not be killed. */
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/memory.swap.max",
+		 self->name);
+	ASSERT_EQ(0, mw_write(path, "0"));
 	ASSERT_EQ(0, set_policy(self, self->cgid, 1, levels));
 	child = fork();
 	ASSERT_LE(0, child);
