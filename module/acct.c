@@ -259,14 +259,15 @@ static noinline void memwatch_acct_alloc_other(struct page *page,
 		memwatch_acct_alloc_slow(entry, nid, 1L << order);
 }
 
-/* Of these, a user page's gfp has __GFP_HARDWALL and __GFP_IO (below). */
-#define MEMWATCH_GFP_USER_MASK	(__GFP_HARDWALL | __GFP_IO | __GFP_ACCOUNT)
-#define MEMWATCH_GFP_USER	(__GFP_HARDWALL | __GFP_IO)
+/* Of these, a user page's gfp has the first three (below). */
+#define MEMWATCH_GFP_USER	(__GFP_MOVABLE | __GFP_HARDWALL | __GFP_IO)
+#define MEMWATCH_GFP_USER_MASK	(MEMWATCH_GFP_USER | __GFP_RECLAIMABLE | \
+				 __GFP_ACCOUNT)
 
 /*
  * hooks=tracepoint: mm_page_alloc. A user page counts from here: one its
- * caller asked to be movable (migratetype, which the tracepoint derives
- * from the caller's own gfp), with __GFP_HARDWALL and __GFP_IO and without
+ * caller asked to be movable (__GFP_MOVABLE, which the kernel never adds
+ * to a caller's gfp), with __GFP_HARDWALL and __GFP_IO and without
  * __GFP_ACCOUNT: GFP_HIGHUSER_MOVABLE and what is made of it (anonymous
  * pages, page cache, THP). Not kernel memory: slab, page tables and
  * kernel stacks are unmovable or reclaimable, zsmalloc (zram, zswap) has
@@ -303,10 +304,9 @@ notrace void memwatch_acct_alloc(void *data, struct page *page,
 	 */
 	if (unlikely((gfp & (MEMWATCH_GFP_USER_MASK | __GFP_DIRECT_RECLAIM)) !=
 		     (MEMWATCH_GFP_USER | __GFP_DIRECT_RECLAIM) || order ||
-		     migratetype != MIGRATE_MOVABLE || !page)) {
+		     !page)) {
 		if ((gfp & MEMWATCH_GFP_USER_MASK) == MEMWATCH_GFP_USER &&
-		    migratetype == MIGRATE_MOVABLE && page &&
-		    !(order && (gfp & __GFP_RETRY_MAYFAIL)))
+		    page && !(order && (gfp & __GFP_RETRY_MAYFAIL)))
 			memwatch_acct_alloc_other(page, order);
 		return;
 	}

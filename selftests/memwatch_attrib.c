@@ -144,43 +144,6 @@ static int record(FIXTURE_DATA(attrib) *self, pid_t pid, struct mw_proc *out)
 	return 1;
 }
 
-struct table {
-	uint32_t entries, capacity;
-	uint64_t overflows;
-};
-
-/* The STATUS figures of the table called name: 0 or -errno. */
-static int table(FIXTURE_DATA(attrib) *self, const char *name,
-		 struct table *t)
-{
-	const struct nlattr *tables, *a;
-	int rem;
-
-	if (mw_nl_xfer(self->fd, self->id, MEMWATCH_CMD_STATUS, 0, NULL, 0,
-		       &self->r))
-		return self->r.error;
-	tables = mw_nla_find(self->r.attrs, self->r.len,
-			     MEMWATCH_A_STATUS_TABLES);
-	if (!tables)
-		return -EPROTO;
-	mw_nla_for_each(a, mw_nla_data(tables), mw_nla_len(tables), rem) {
-		const struct nlattr *n = mw_nla_find(mw_nla_data(a),
-						     mw_nla_len(a),
-						     MEMWATCH_A_TABLE_NAME);
-
-		if (!n || strcmp(mw_nla_data(n), name))
-			continue;
-		t->entries = mw_nla_u64(mw_nla_data(a), mw_nla_len(a),
-					MEMWATCH_A_TABLE_ENTRIES);
-		t->capacity = mw_nla_u64(mw_nla_data(a), mw_nla_len(a),
-					 MEMWATCH_A_TABLE_CAPACITY);
-		t->overflows = mw_nla_u64(mw_nla_data(a), mw_nla_len(a),
-					  MEMWATCH_A_TABLE_OVERFLOWS);
-		return 0;
-	}
-	return -ENOENT;
-}
-
 /* A tmpfs of its own for the test, at self->mnt: 0 or -errno. */
 static int tmpfs_mount(FIXTURE_DATA(attrib) *self)
 {
@@ -214,57 +177,6 @@ static uint64_t pgalloc(void)
 			sum += v;
 	fclose(f);
 	return sum;
-}
-
-/* A vmstat counter, or 0. */
-static uint64_t vmstat(const char *key)
-{
-	unsigned long long v;
-	char line[128], name[64];
-	uint64_t val = 0;
-	FILE *f = fopen("/proc/vmstat", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %llu", name, &v) == 2 &&
-		    !strcmp(name, key))
-			val = v;
-	fclose(f);
-	return val;
-}
-
-/*
- * Read every file this process maps (the binary, libc, ld.so) into the
- * page cache before a child is forked: a child that is the first to
- * fault a page of one reads it in, with readahead around it, and that
- * page cache is the child's (as in memwatch_track).
- */
-static void cache_mapped_files(void)
-{
-	char line[512], last[512] = "", buf[65536];
-	FILE *maps = fopen("/proc/self/maps", "r");
-	int fd;
-
-	if (!maps)
-		return;
-	while (fgets(line, sizeof(line), maps)) {
-		char *path = strchr(line, '/');
-
-		if (!path)
-			continue;
-		path[strcspn(path, "\n")] = 0;
-		if (!strcmp(path, last))
-			continue;
-		snprintf(last, sizeof(last), "%s", path);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		while (read(fd, buf, sizeof(buf)) > 0)
-			;
-		close(fd);
-	}
-	fclose(maps);
 }
 
 /* For a failure message: how the child ended (kill first). */
@@ -356,7 +268,7 @@ TEST_F_TIMEOUT(attrib, cpuset_kernel_work_is_not_user_pages, 300)
 
 	ASSERT_EQ(0, cpuset_on(self)) TH_LOG("cannot make a child cpuset");
 	ASSERT_EQ(0, tmpfs_mount(self));
-	cache_mapped_files();
+	mw_cache_mapped_files();
 	ASSERT_EQ(0, mw_sync_init(&s));
 	child = fork();
 	ASSERT_LE(0, child);
@@ -424,7 +336,7 @@ static pid_t toucher(struct mw_sync *s, size_t bytes)
 {
 	pid_t pid;
 
-	cache_mapped_files();
+	mw_cache_mapped_files();
 	pid = fork();
 
 	if (pid)
@@ -447,7 +359,7 @@ TEST_F_TIMEOUT(attrib, max_procs_ceiling, 180)
 	};
 	const size_t bytes = 32 * MIB;
 	struct mw_proc rec;
-	struct table t;
+	struct mw_table t;
 	struct mw_sync s;
 	unsigned int i;
 	pid_t child;
@@ -461,7 +373,7 @@ TEST_F_TIMEOUT(attrib, max_procs_ceiling, 180)
 		log_kmsg(kmsg, "max_procs");
 		if (kmsg >= 0)
 			close(kmsg);
-		ASSERT_EQ(0, table(self, "procs", &t));
+		ASSERT_EQ(0, mw_status_table(self->fd, self->id, "procs", &t, &self->r));
 		TH_LOG("%s: procs table capacity %u, entries %u", params[i],
 		       t.capacity, t.entries);
 		EXPECT_GE(32764, t.capacity)
@@ -587,7 +499,7 @@ TEST_F_TIMEOUT(attrib, short_lived_processes_do_not_fill_the_table, 600)
 	char path[128];
 	struct mw_proc rec;
 	struct mw_sync s;
-	struct table t;
+	struct mw_table t;
 	uint64_t cgid, overflows;
 	uint32_t top[8];
 	pid_t hog;
@@ -597,7 +509,7 @@ TEST_F_TIMEOUT(attrib, short_lived_processes_do_not_fill_the_table, 600)
 	file = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	ASSERT_LE(0, file);
 	memset(page_buf, 'x', sizeof(page_buf));
-	ASSERT_EQ(0, table(self, "procs", &t));
+	ASSERT_EQ(0, mw_status_table(self->fd, self->id, "procs", &t, &self->r));
 	overflows = t.overflows;
 	TH_LOG("before: procs table %u of %u, overflows %llu", t.entries,
 	       t.capacity, (unsigned long long)t.overflows);
@@ -616,13 +528,13 @@ TEST_F_TIMEOUT(attrib, short_lived_processes_do_not_fill_the_table, 600)
 			ASSERT_EQ(batch[k], waitpid(batch[k], &status, 0));
 			failed += !WIFEXITED(status) || WEXITSTATUS(status);
 		}
-		ASSERT_EQ(0, table(self, "procs", &t));
+		ASSERT_EQ(0, mw_status_table(self->fd, self->id, "procs", &t, &self->r));
 		if (!patient || t.entries <= t.capacity / 4 * 3)
 			continue;
 		/* Over 3/4: the fold comes within a second or so. */
 		for (k = 0; k < 30 && t.entries > t.capacity / 4 * 3; k++) {
 			usleep(100000);
-			ASSERT_EQ(0, table(self, "procs", &t));
+			ASSERT_EQ(0, mw_status_table(self->fd, self->id, "procs", &t, &self->r));
 		}
 		waits++;
 		if (t.entries > t.capacity / 4 * 3) {
@@ -633,7 +545,7 @@ TEST_F_TIMEOUT(attrib, short_lived_processes_do_not_fill_the_table, 600)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	EXPECT_EQ(0, failed) TH_LOG("%d writers failed", failed);
-	ASSERT_EQ(0, table(self, "procs", &t));
+	ASSERT_EQ(0, mw_status_table(self->fd, self->id, "procs", &t, &self->r));
 	TH_LOG("%d processes that left a page each in %.1f s (%d waits over 3/4): procs table %u of %u, overflows %llu",
 	       SHORT_LIVED, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
 	       waits, t.entries, t.capacity, (unsigned long long)t.overflows);
@@ -761,7 +673,7 @@ TEST_F_TIMEOUT(attrib, migration_by_another_task_is_not_its_allocation, 180)
 	ASSERT_NE(MAP_FAILED, m);
 	m->addr = NULL;
 	m->moved = -1000;
-	cache_mapped_files();
+	mw_cache_mapped_files();
 	ASSERT_EQ(0, mw_sync_init(&sa));
 	ASSERT_EQ(0, mw_sync_init(&sb));
 	a = fork();
@@ -945,8 +857,8 @@ TEST_F_TIMEOUT(attrib, hooks_attach_while_pages_churn, 600)
 	ASSERT_NE(MAP_FAILED, c);
 	c->state = CHURN_RUN;
 	c->iters = 0;
-	thp0 = vmstat("thp_fault_alloc");
-	split0 = vmstat("thp_split_page");
+	thp0 = mw_vmstat("thp_fault_alloc");
+	split0 = mw_vmstat("thp_split_page");
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
@@ -986,8 +898,8 @@ TEST_F_TIMEOUT(attrib, hooks_attach_while_pages_churn, 600)
 			worst = live;
 		__atomic_store_n(&c->state, CHURN_RUN, __ATOMIC_RELEASE);
 	}
-	thp1 = vmstat("thp_fault_alloc");
-	split1 = vmstat("thp_split_page");
+	thp1 = mw_vmstat("thp_fault_alloc");
+	split1 = mw_vmstat("thp_split_page");
 	TH_LOG("%d cycles: %d with the churner's live over %lu KiB (worst %lu KiB, %lu KiB in all); %lu rounds, %llu huge pages faulted, %llu split",
 	       CHURN_CYCLES, bad, CHURN_SLACK >> 10, worst >> 10, leaked >> 10,
 	       c->iters, (unsigned long long)(thp1 - thp0),

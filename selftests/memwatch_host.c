@@ -259,24 +259,6 @@ static unsigned long ms_since(const struct timespec *t0)
 	       (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-/* A /proc/vmstat counter, or -1. */
-static long long vmstat(const char *name)
-{
-	char line[128];
-	size_t n = strlen(name);
-	long long v = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, n) && line[n] == ' ') {
-			v = atoll(line + n + 1);
-			break;
-		}
-	fclose(f);
-	return v;
-}
 
 /*
  * 1. The page allocator traces a failed allocation too: mm_page_alloc
@@ -406,8 +388,8 @@ TEST_F_TIMEOUT(host, thp_fault_on_fragmented_node, 600)
 		(unsigned long)(fill / MIB), node_free(1) / MIB);
 
 	faulted = margin + 128 * MIB;
-	alloc0 = vmstat("thp_fault_alloc");
-	fallback0 = vmstat("thp_fault_fallback");
+	alloc0 = mw_vmstat("thp_fault_alloc");
+	fallback0 = mw_vmstat("thp_fault_fallback");
 	ASSERT_EQ(0, mw_sync_init(&s));
 	child = fork();
 	ASSERT_LE(0, child);
@@ -431,8 +413,8 @@ TEST_F_TIMEOUT(host, thp_fault_on_fragmented_node, 600)
 		_exit(0);
 	}
 	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("the child failed");
-	alloc1 = vmstat("thp_fault_alloc");
-	fallback1 = vmstat("thp_fault_fallback");
+	alloc1 = mw_vmstat("thp_fault_alloc");
+	fallback1 = mw_vmstat("thp_fault_fallback");
 	fprintf(stderr, "# the child faulted %lu MiB bound to node 1: %lld THP faults, %lld fell back\n",
 		(unsigned long)(faulted / MIB), alloc1 - alloc0,
 		fallback1 - fallback0);

@@ -21,11 +21,6 @@
 
 #define MIB (1024UL * 1024)
 
-struct table {
-	uint32_t entries, capacity;
-	uint64_t overflows;
-};
-
 FIXTURE(limits) {
 	int fd;
 	uint16_t id;
@@ -73,37 +68,6 @@ FIXTURE_TEARDOWN(limits)
 	mw_module_load("");
 }
 
-/* The STATUS figures of the table called name: 0 or -errno. */
-static int table(FIXTURE_DATA(limits) *self, const char *name, struct table *t)
-{
-	const struct nlattr *tables, *a;
-	int rem;
-
-	if (mw_nl_xfer(self->fd, self->id, MEMWATCH_CMD_STATUS, 0, NULL, 0,
-		       &self->r))
-		return self->r.error;
-	tables = mw_nla_find(self->r.attrs, self->r.len,
-			     MEMWATCH_A_STATUS_TABLES);
-	if (!tables)
-		return -EPROTO;
-	mw_nla_for_each(a, mw_nla_data(tables), mw_nla_len(tables), rem) {
-		const struct nlattr *n = mw_nla_find(mw_nla_data(a),
-						     mw_nla_len(a),
-						     MEMWATCH_A_TABLE_NAME);
-
-		if (!n || strcmp(mw_nla_data(n), name))
-			continue;
-		t->entries = mw_nla_u64(mw_nla_data(a), mw_nla_len(a),
-					MEMWATCH_A_TABLE_ENTRIES);
-		t->capacity = mw_nla_u64(mw_nla_data(a), mw_nla_len(a),
-					 MEMWATCH_A_TABLE_CAPACITY);
-		t->overflows = mw_nla_u64(mw_nla_data(a), mw_nla_len(a),
-					  MEMWATCH_A_TABLE_OVERFLOWS);
-		return 0;
-	}
-	return -ENOENT;
-}
-
 /* POLICY_SET: notify at pct% of cgid's effective limit. */
 static int notify_at(FIXTURE_DATA(limits) *self, uint64_t cgid, uint32_t pct)
 {
@@ -147,7 +111,7 @@ static int children(FIXTURE_DATA(limits) *self, int n, uint64_t *ids)
 
 TEST_F(limits, full_policy_table_is_enospc_with_a_message)
 {
-	struct table t;
+	struct mw_table t;
 	uint64_t ids[5];
 	int i;
 
@@ -160,7 +124,7 @@ TEST_F(limits, full_policy_table_is_enospc_with_a_message)
 		TH_LOG("extack: '%s'", self->r.extack);
 	/* A policy that is there can still be replaced. */
 	EXPECT_EQ(0, notify_at(self, ids[0], 60));
-	ASSERT_EQ(0, table(self, "policies", &t));
+	ASSERT_EQ(0, mw_status_table(self->fd, self->id, "policies", &t, &self->r));
 	EXPECT_EQ(4, t.entries);
 	EXPECT_EQ(4, t.capacity);
 	EXPECT_EQ(1, t.overflows);
@@ -170,14 +134,14 @@ TEST_F(limits, full_event_queue_drops_and_counts)
 {
 	enum { N = 64 };
 	char path[128], max[32];
-	struct table t;
+	struct mw_table t;
 	uint64_t ids[N];
 	pid_t kids[N];
 	struct mw_sync s;
 	int i;
 
 	ASSERT_EQ(0, reload(self, "max_events=4"));
-	ASSERT_EQ(0, table(self, "events", &t));
+	ASSERT_EQ(0, mw_status_table(self->fd, self->id, "events", &t, &self->r));
 	EXPECT_EQ(4, t.capacity);
 	EXPECT_EQ(0, t.overflows);
 	ASSERT_EQ(0, children(self, N, ids));
@@ -206,7 +170,7 @@ TEST_F(limits, full_event_queue_drops_and_counts)
 	ASSERT_EQ(0, mw_write(path, max));
 	for (i = 0; i < 20; i++) {
 		usleep(100000);
-		ASSERT_EQ(0, table(self, "events", &t));
+		ASSERT_EQ(0, mw_status_table(self->fd, self->id, "events", &t, &self->r));
 		if (t.overflows)
 			break;
 	}

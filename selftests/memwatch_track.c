@@ -95,7 +95,7 @@ static const struct mw_proc *find(struct _test_data_track *self,
  * exited process still owns keeps its record, by design: page cache it
  * read in (a child's first call into a libc page no one had used since
  * the suite dropped the caches read 2 to 13 pages ahead and kept its
- * record: cache_mapped_files() is there for it), and pages waiting in the
+ * record: mw_cache_mapped_files() is there for it), and pages waiting in the
  * per-CPU LRU batches. So first drop clean page cache, then compact,
  * which drains the batches (lru_add_drain_all()).
  */
@@ -173,40 +173,6 @@ static const char *child_state(pid_t pid)
 	return buf;
 }
 
-/*
- * Read every file this process maps (the binary, libc, ld.so) into the
- * page cache. A child that is the first to fault a page of one reads it
- * in, with the pages around it, and that page cache is charged to the
- * child and keeps its record after it exits, by design; the parent may
- * map it meanwhile, so dropping the caches does not always free it.
- */
-static void cache_mapped_files(void)
-{
-	char line[512], last[512] = "", buf[65536];
-	FILE *maps = fopen("/proc/self/maps", "r");
-	int fd;
-
-	if (!maps)
-		return;
-	while (fgets(line, sizeof(line), maps)) {
-		char *path = strchr(line, '/');
-
-		if (!path)
-			continue;
-		path[strcspn(path, "\n")] = 0;
-		if (!strcmp(path, last))
-			continue;
-		snprintf(last, sizeof(last), "%s", path);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		while (read(fd, buf, sizeof(buf)) > 0)
-			;
-		close(fd);
-	}
-	fclose(maps);
-}
-
 /* Child: CPUs of cpu_node, bytes bound to mem_node; then free; then exit. */
 static pid_t alloc_child(struct mw_sync *s, int cpu_node, int mem_node,
 			 size_t bytes)
@@ -214,7 +180,7 @@ static pid_t alloc_child(struct mw_sync *s, int cpu_node, int mem_node,
 	pid_t pid;
 	void *p;
 
-	cache_mapped_files();
+	mw_cache_mapped_files();
 	pid = fork();
 
 	if (pid)

@@ -823,3 +823,77 @@ const struct mw_proc *mw_proc_find(const struct mw_procs *procs, uint32_t pid)
 			return &procs->v[i];
 	return NULL;
 }
+
+int mw_status_table(int fd, uint16_t family, const char *name,
+		    struct mw_table *t, struct mw_nl_reply *r)
+{
+	const struct nlattr *tables, *a;
+	int rem;
+
+	if (mw_nl_xfer(fd, family, MEMWATCH_CMD_STATUS, 0, NULL, 0, r))
+		return r->error;
+	tables = mw_nla_find(r->attrs, r->len, MEMWATCH_A_STATUS_TABLES);
+	if (!tables)
+		return -EPROTO;
+	mw_nla_for_each(a, mw_nla_data(tables), mw_nla_len(tables), rem) {
+		const struct nlattr *n = mw_nla_find(mw_nla_data(a),
+						     mw_nla_len(a),
+						     MEMWATCH_A_TABLE_NAME);
+
+		if (!n || strcmp(mw_nla_data(n), name))
+			continue;
+		t->entries = mw_nla_u64(mw_nla_data(a), mw_nla_len(a),
+					MEMWATCH_A_TABLE_ENTRIES);
+		t->capacity = mw_nla_u64(mw_nla_data(a), mw_nla_len(a),
+					 MEMWATCH_A_TABLE_CAPACITY);
+		t->overflows = mw_nla_u64(mw_nla_data(a), mw_nla_len(a),
+					  MEMWATCH_A_TABLE_OVERFLOWS);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+void mw_cache_mapped_files(void)
+{
+	char line[512], last[512] = "", buf[65536];
+	FILE *maps = fopen("/proc/self/maps", "r");
+	int fd;
+
+	if (!maps)
+		return;
+	while (fgets(line, sizeof(line), maps)) {
+		char *path = strchr(line, '/');
+
+		if (!path)
+			continue;
+		path[strcspn(path, "\n")] = 0;
+		if (!strcmp(path, last))
+			continue;
+		snprintf(last, sizeof(last), "%s", path);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	fclose(maps);
+}
+
+long long mw_vmstat(const char *name)
+{
+	char line[128];
+	size_t n = strlen(name);
+	long long v = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ' ') {
+			v = atoll(line + n + 1);
+			break;
+		}
+	fclose(f);
+	return v;
+}

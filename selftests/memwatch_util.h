@@ -157,6 +157,26 @@ int mw_proc_dump(int fd, uint16_t family, const void *attrs, size_t len,
 const struct mw_proc *mw_proc_find(const struct mw_procs *procs,
 				   uint32_t pid);
 
+
+/* One table of STATUS (MEMWATCH_A_STATUS_TABLE). */
+struct mw_table {
+	uint32_t entries, capacity;
+	uint64_t overflows;
+};
+
+/* The STATUS figures of the table called name: 0 or -errno. */
+int mw_status_table(int fd, uint16_t family, const char *name,
+		    struct mw_table *t, struct mw_nl_reply *r);
+/*
+ * Read every file this process maps (the binary, libc, ld.so) into the
+ * page cache before a child is forked: a child that is the first to
+ * fault a page of one reads it in, with readahead around it, and that
+ * page cache is the child's and keeps its record after it exits.
+ */
+void mw_cache_mapped_files(void);
+/* A /proc/vmstat counter, or -1. */
+long long mw_vmstat(const char *name);
+
 /* Become the user "nobody" (no groups, no capabilities): 0 or -errno. */
 int mw_become_nobody(void);
 
