@@ -375,22 +375,26 @@ void memwatch_acct_migrate(struct pt_regs *regs)
 	/* mem_cgroup_migrate() charges new only in this case. */
 	if (folio_memcg(new) || !folio_memcg(old))
 		return;
-	if (!memwatch_pfn_entry(folio_pfn(old), &old_entry))
-		return;
-	if (!READ_ONCE(*old_entry))
-		return;
-	val = xchg(old_entry, 0);
+	val = 0;
+	if (memwatch_pfn_entry(folio_pfn(old), &old_entry) &&
+	    READ_ONCE(*old_entry))
+		val = xchg(old_entry, 0);
 	if (!memwatch_pfn_entry(folio_pfn(new), &new_entry)) {
-		memwatch_proc_release(val, from, nr);
+		if (val)
+			memwatch_proc_release(val, from, nr);
 		return;
 	}
 	/*
 	 * hooks=tracepoint: mm_page_alloc counted the new folio for the task
 	 * that allocated it, the migrating one (migrate_pages(2), NUMA
-	 * balancing): it was never that task's page, so uncount it there.
+	 * balancing): it was never that task's page, so uncount it there,
+	 * and the new folio is the old one's owner's, or nobody's if memwatch
+	 * did not count the old one (allocated before the load).
 	 */
 	prev = xchg(new_entry, memwatch_proc_fold_val(val));
 	if (prev)
 		memwatch_proc_charge(prev, to, -nr);
+	if (!val)
+		return;
 	memwatch_proc_move(val & MEMWATCH_PFN_SLOT, from, to, nr);
 }
