@@ -433,30 +433,6 @@ static pid_t spawn_writer(struct writer *w)
 		     CLONE_VM | CLONE_VFORK | SIGCHLD, w);
 }
 
-/* POLICY_SET: notify at pct% of cgid's effective limit: 0 or -errno. */
-static int notify_at(FIXTURE_DATA(attrib) *self, uint64_t cgid, uint32_t pct)
-{
-	uint8_t level = MEMWATCH_LEVEL_NOTIFY;
-	char attrs[128];
-	size_t len = 0;
-	int nest, w;
-
-	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_POLICY_CGROUP_ID,
-		   &cgid, sizeof(cgid));
-	nest = mw_nla_nest_start(attrs, sizeof(attrs), &len,
-				 MEMWATCH_A_POLICY_WMARKS);
-	w = mw_nla_nest_start(attrs, sizeof(attrs), &len,
-			      MEMWATCH_A_POLICY_WMARK);
-	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_LEVEL, &level,
-		   sizeof(level));
-	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_PERCENT, &pct,
-		   sizeof(pct));
-	mw_nla_nest_end(attrs, w, len);
-	mw_nla_nest_end(attrs, nest, len);
-	return mw_nl_xfer(self->fd, self->id, MEMWATCH_CMD_POLICY_SET, 0, attrs,
-			  len, &self->r);
-}
-
 /* The pids of an event's top list, into top (at most n): how many. */
 static int event_top(const char *buf, int len, uint32_t *top, int n)
 {
@@ -568,7 +544,9 @@ TEST_F_TIMEOUT(attrib, short_lived_processes_do_not_fill_the_table, 600)
 	snprintf(self->cg, sizeof(self->cg), "mw-attrib-%d", getpid());
 	cgid = mw_cgroup_make(self->cg, "128M");
 	ASSERT_NE(0, cgid);
-	ASSERT_EQ(0, notify_at(self, cgid, 25)) TH_LOG("%s", self->r.extack);
+	ASSERT_EQ(0, mw_policy_notify_at(self->fd, self->id, cgid, 25,
+					 &self->r))
+		TH_LOG("%s", self->r.extack);
 	evfd = mw_nl_events_open(self->grp);
 	ASSERT_LE(0, evfd);
 	ASSERT_EQ(0, mw_sync_init(&s));

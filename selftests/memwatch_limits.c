@@ -68,28 +68,6 @@ FIXTURE_TEARDOWN(limits)
 	mw_module_load("");
 }
 
-/* POLICY_SET: notify at pct% of cgid's effective limit. */
-static int notify_at(FIXTURE_DATA(limits) *self, uint64_t cgid, uint32_t pct)
-{
-	uint8_t level = MEMWATCH_LEVEL_NOTIFY;
-	char attrs[128];
-	size_t len = 0;
-	int nest, w;
-
-	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_POLICY_CGROUP_ID,
-		   &cgid, sizeof(cgid));
-	nest = mw_nla_nest_start(attrs, sizeof(attrs), &len,
-				 MEMWATCH_A_POLICY_WMARKS);
-	w = mw_nla_nest_start(attrs, sizeof(attrs), &len,
-			      MEMWATCH_A_POLICY_WMARK);
-	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_LEVEL, &level, 1);
-	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_PERCENT, &pct, 4);
-	mw_nla_nest_end(attrs, w, len);
-	mw_nla_nest_end(attrs, nest, len);
-	return mw_nl_xfer(self->fd, self->id, MEMWATCH_CMD_POLICY_SET, 0, attrs,
-			  len, &self->r);
-}
-
 /* n child cgroups of the test's, the memory controller enabled for them. */
 static int children(FIXTURE_DATA(limits) *self, int n, uint64_t *ids)
 {
@@ -118,12 +96,15 @@ TEST_F(limits, full_policy_table_is_enospc_with_a_message)
 	ASSERT_EQ(0, reload(self, "max_policies=4"));
 	ASSERT_EQ(0, children(self, 5, ids));
 	for (i = 0; i < 4; i++)
-		ASSERT_EQ(0, notify_at(self, ids[i], 50));
-	EXPECT_EQ(-ENOSPC, notify_at(self, ids[4], 50));
+		ASSERT_EQ(0, mw_policy_notify_at(self->fd, self->id,
+						ids[i], 50, &self->r));
+	EXPECT_EQ(-ENOSPC, mw_policy_notify_at(self->fd, self->id,
+					ids[4], 50, &self->r));
 	EXPECT_NE(NULL, strstr(self->r.extack, "full"))
 		TH_LOG("extack: '%s'", self->r.extack);
 	/* A policy that is there can still be replaced. */
-	EXPECT_EQ(0, notify_at(self, ids[0], 60));
+	EXPECT_EQ(0, mw_policy_notify_at(self->fd, self->id,
+					ids[0], 60, &self->r));
 	ASSERT_EQ(0, mw_status_table(self->fd, self->id, "policies", &t, &self->r));
 	EXPECT_EQ(4, t.entries);
 	EXPECT_EQ(4, t.capacity);
@@ -163,7 +144,8 @@ TEST_F(limits, full_event_queue_drops_and_counts)
 			_exit(0);
 		}
 		ASSERT_TRUE(mw_sync_wait(&s));
-		ASSERT_EQ(0, notify_at(self, ids[i], 2));
+		ASSERT_EQ(0, mw_policy_notify_at(self->fd, self->id,
+						ids[i], 2, &self->r));
 	}
 	/* 100M: all 64 are over 2% (2M) in the same tick of the checker. */
 	snprintf(max, sizeof(max), "%lu", 100 * MIB);

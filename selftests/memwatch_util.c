@@ -897,3 +897,26 @@ long long mw_vmstat(const char *name)
 	fclose(f);
 	return v;
 }
+
+int mw_policy_notify_at(int fd, uint16_t family, uint64_t cgid, uint32_t pct,
+			struct mw_nl_reply *r)
+{
+	uint8_t level = MEMWATCH_LEVEL_NOTIFY;
+	char attrs[128];
+	size_t len = 0;
+	int nest, w;
+
+	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_POLICY_CGROUP_ID,
+		   &cgid, sizeof(cgid));
+	nest = mw_nla_nest_start(attrs, sizeof(attrs), &len,
+				 MEMWATCH_A_POLICY_WMARKS);
+	w = mw_nla_nest_start(attrs, sizeof(attrs), &len,
+			      MEMWATCH_A_POLICY_WMARK);
+	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_LEVEL, &level,
+		   sizeof(level));
+	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_PERCENT, &pct,
+		   sizeof(pct));
+	mw_nla_nest_end(attrs, w, len);
+	mw_nla_nest_end(attrs, nest, len);
+	return mw_nl_xfer(fd, family, MEMWATCH_CMD_POLICY_SET, 0, attrs, len, r);
+}

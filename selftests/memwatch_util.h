@@ -158,6 +158,10 @@ const struct mw_proc *mw_proc_find(const struct mw_procs *procs,
 				   uint32_t pid);
 
 
+/* POLICY_SET: notify at pct% of cgid's effective limit: 0 or -errno. */
+int mw_policy_notify_at(int fd, uint16_t family, uint64_t cgid, uint32_t pct,
+			struct mw_nl_reply *r);
+
 /* One table of STATUS (MEMWATCH_A_STATUS_TABLE). */
 struct mw_table {
 	uint32_t entries, capacity;
