@@ -127,21 +127,8 @@ FIXTURE_TEARDOWN(attrib)
 /* The record of pid (a PROC_GET with its pid) into *out: 1, 0 or -errno. */
 static int record(FIXTURE_DATA(attrib) *self, pid_t pid, struct mw_proc *out)
 {
-	uint32_t p = pid;
-	char attrs[16];
-	size_t len = 0;
-	int err;
-
-	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_PROC_PID, &p,
-		   sizeof(p));
-	err = mw_proc_dump(self->fd, self->id, attrs, len, &self->recs,
-			   &self->r);
-	if (err)
-		return err;
-	if (!self->recs.n)
-		return 0;
-	*out = self->recs.v[0];
-	return 1;
+	return mw_proc_record(self->fd, self->id, pid, out, &self->recs,
+			      &self->r);
 }
 
 /* A tmpfs of its own for the test, at self->mnt: 0 or -errno. */
@@ -823,7 +810,7 @@ static int churner_live(FIXTURE_DATA(attrib) *self, pid_t pid,
 		if (*live <= CHURN_SLACK)
 			break;
 		if (!k)
-			mw_write("/proc/sys/vm/compact_memory", "1");
+			mw_drain_lru();
 		usleep(100000);
 	}
 	return got;

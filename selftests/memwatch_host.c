@@ -34,19 +34,6 @@ static const char thp_enabled_path[] =
 	"/sys/kernel/mm/transparent_hugepage/enabled";
 static const char proactive_path[] = "/proc/sys/vm/compaction_proactiveness";
 
-/*
- * Every knob a test changes, with the value it had, so that the teardown
- * (which the harness runs after a failed assertion too) puts each back,
- * the last changed first. A test runs in a process of its own: static
- * is per test.
- */
-#define MAX_KNOBS 8
-static struct knob {
-	char path[128];
-	char old[64];
-} knobs[MAX_KNOBS];
-static int nknobs;
-
 FIXTURE(host) {
 	int fd;
 	uint16_t id;
@@ -55,82 +42,6 @@ FIXTURE(host) {
 	struct mw_nl_reply r;
 	struct mw_procs recs;
 };
-
-/* The first line of path, without its newline: 0 or -errno. */
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	int err = 0;
-
-	buf[0] = 0;
-	if (!f)
-		return -errno;
-	if (!fgets(buf, len, f))
-		err = -EIO;
-	fclose(f);
-	buf[strcspn(buf, "\n")] = 0;
-	return err;
-}
-
-/*
- * A knob's value as it can be written back: "always [madvise] never" is
- * "madvise".
- */
-static int knob_value(const char *path, char *buf, size_t len)
-{
-	char line[64], *open, *close;
-	int err = read_line(path, line, sizeof(line));
-
-	if (err)
-		return err;
-	open = strchr(line, '[');
-	close = open ? strchr(open, ']') : NULL;
-	if (open && close) {
-		*close = 0;
-		snprintf(buf, len, "%s", open + 1);
-	} else {
-		snprintf(buf, len, "%s", line);
-	}
-	return 0;
-}
-
-/* Write val to the knob at path, first noting what it was: 0 or -errno. */
-static int set_knob(const char *path, const char *val)
-{
-	int i;
-
-	for (i = 0; i < nknobs; i++)
-		if (!strcmp(knobs[i].path, path))
-			break;
-	if (i == nknobs) {
-		int err;
-
-		if (nknobs == MAX_KNOBS)
-			return -ENOSPC;
-		err = knob_value(path, knobs[i].old, sizeof(knobs[i].old));
-		if (err)
-			return err;
-		snprintf(knobs[i].path, sizeof(knobs[i].path), "%s", path);
-		nknobs++;
-	}
-	return mw_write(path, val);
-}
-
-static void restore_knobs(void)
-{
-	char now[64];
-
-	while (nknobs > 0) {
-		const struct knob *k = &knobs[--nknobs];
-
-		if (!knob_value(k->path, now, sizeof(now)) &&
-		    !strcmp(now, k->old))
-			continue;
-		if (mw_write(k->path, k->old))
-			fprintf(stderr, "# teardown: cannot put %s back to %s\n",
-				k->path, k->old);
-	}
-}
 
 /*
  * A CPU a test offlined and could not put back (it was killed by its
@@ -147,7 +58,7 @@ static void online_all_cpus(void)
 		if (access(path, F_OK))
 			break;
 		strcat(path, "/online");
-		if (read_line(path, val, sizeof(val)) || strcmp(val, "0"))
+		if (mw_read_line(path, val, sizeof(val)) || strcmp(val, "0"))
 			continue;
 		fprintf(stderr, "# setup: cpu%d was offline: onlining it\n",
 			cpu);
@@ -167,66 +78,24 @@ FIXTURE_SETUP(host)
 	ASSERT_EQ(0, mw_nl_family(self->fd, MEMWATCH_GENL_NAME, &self->id,
 				  &version, &grp));
 	/* What the kernel logs from now on is this test's. */
-	self->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	self->kmsg = mw_kmsg_open();
 	ASSERT_LE(0, self->kmsg);
-	lseek(self->kmsg, 0, SEEK_END);
 }
 
 FIXTURE_TEARDOWN(host)
 {
 	if (mw_reap_group())
 		fprintf(stderr, "# teardown: killed what the test left running\n");
-	restore_knobs();
+	mw_knobs_restore();
 	close(self->kmsg);
 	close(self->fd);
 	mw_module_ensure(self->was_loaded);
 }
 
-/*
- * The first line the kernel logged since setup that reports a bug
- * (copied to line), or NULL. The guest panics on a WARNING or an Oops,
- * so on a guest that lives to read this, a line here is a BUG (a bad
- * page state, say) or a report from a module that does not go through
- * WARN().
- */
-static const char *splat(struct _test_data_host *self, char *line,
-			 size_t len)
-{
-	static const char *const bad[] = {
-		"BUG:", "WARNING:", "Oops", "general protection", NULL,
-	};
-	static char rec[8192];	/* a record, as /dev/kmsg gives it whole */
-	const char *found = NULL;
-	int i;
-
-	for (;;) {
-		ssize_t n = read(self->kmsg, rec, sizeof(rec) - 1);
-
-		if (n < 0 && errno == EPIPE)	/* overwritten: go on */
-			continue;
-		if (n <= 0)
-			break;
-		rec[n] = 0;
-		for (i = 0; bad[i] && !found; i++) {
-			char *msg = strchr(rec, ';');
-
-			if (msg && strstr(msg, bad[i])) {
-				msg[strcspn(msg, "\n")] = 0;
-				snprintf(line, len, "%s", msg + 1);
-				found = line;
-			}
-		}
-	}
-	return found;
-}
-
 /* The module still answers: STATUS gives its version. */
 static bool status_answers(struct _test_data_host *self)
 {
-	return !mw_nl_xfer(self->fd, self->id, MEMWATCH_CMD_STATUS, 0, NULL, 0,
-			   &self->r) &&
-	       mw_nla_find(self->r.attrs, self->r.len,
-			   MEMWATCH_A_STATUS_VERSION);
+	return mw_status_answers(self->fd, self->id, &self->r);
 }
 
 static int dump_pid(struct _test_data_host *self, pid_t pid)
@@ -273,21 +142,21 @@ TEST_F_TIMEOUT(host, hugetlb_pool_overcommit, 600)
 
 	if (access(nr_hugepages_path, W_OK))
 		SKIP(return, "no %s (no HUGETLBFS)", nr_hugepages_path);
-	ASSERT_EQ(0, read_line(nr_hugepages_path, old, sizeof(old)));
+	ASSERT_EQ(0, mw_read_line(nr_hugepages_path, old, sizeof(old)));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ASSERT_EQ(0, set_knob(nr_hugepages_path, "100000"));
-	ASSERT_EQ(0, read_line(nr_hugepages_path, got, sizeof(got)));
+	ASSERT_EQ(0, mw_knob_set(nr_hugepages_path, "100000"));
+	ASSERT_EQ(0, mw_read_line(nr_hugepages_path, got, sizeof(got)));
 	fprintf(stderr, "# nr_hugepages %s -> asked 100000, got %s (%lu MiB) in %lu ms\n",
 		old, got, strtoul(got, NULL, 10) * 2, ms_since(&t0));
 	EXPECT_GT(100000, strtol(got, NULL, 10))
 		TH_LOG("the pool took all it was asked: no allocation failed");
 	ASSERT_EQ(0, mw_write(nr_hugepages_path, old));
-	ASSERT_EQ(0, read_line(nr_hugepages_path, got, sizeof(got)));
+	ASSERT_EQ(0, mw_read_line(nr_hugepages_path, got, sizeof(got)));
 	EXPECT_STREQ(old, got);
 
 	EXPECT_TRUE(status_answers(self))
 		TH_LOG("STATUS: %d %s", self->r.error, self->r.extack);
-	EXPECT_EQ(NULL, splat(self, line, sizeof(line))) TH_LOG("dmesg: %s",
+	EXPECT_EQ(NULL, mw_kmsg_splat(self->kmsg, line, sizeof(line))) TH_LOG("dmesg: %s",
 								 line);
 }
 
@@ -368,10 +237,10 @@ TEST_F_TIMEOUT(host, thp_fault_on_fragmented_node, 600)
 		SKIP(return, "the guest has no node 1");
 	if (access(thp_enabled_path, W_OK))
 		SKIP(return, "no %s", thp_enabled_path);
-	ASSERT_EQ(0, set_knob(thp_enabled_path, "always"));
+	ASSERT_EQ(0, mw_knob_set(thp_enabled_path, "always"));
 	/* Proactive compaction would undo the fragmentation. */
 	if (!access(proactive_path, W_OK))
-		ASSERT_EQ(0, set_knob(proactive_path, "0"));
+		ASSERT_EQ(0, mw_knob_set(proactive_path, "0"));
 	ASSERT_LT(2 * margin, node_free(1));
 	fill = (node_free(1) - margin) & ~(huge - 1);
 
@@ -431,7 +300,7 @@ TEST_F_TIMEOUT(host, thp_fault_on_fragmented_node, 600)
 	EXPECT_GE(faulted + faulted / 20, r->live);
 	EXPECT_LE(faulted - faulted / 20, r->node[1]);
 	EXPECT_TRUE(status_answers(self));
-	EXPECT_EQ(NULL, splat(self, line, sizeof(line))) TH_LOG("dmesg: %s",
+	EXPECT_EQ(NULL, mw_kmsg_splat(self->kmsg, line, sizeof(line))) TH_LOG("dmesg: %s",
 								 line);
 	mw_sync_go(&s);
 	waitpid(child, NULL, 0);
@@ -451,7 +320,7 @@ static int hotpluggable_cpu(void)
 		if (access(path, F_OK))
 			break;
 		strcat(path, "/online");
-		if (!access(path, W_OK) && !read_line(path, val, sizeof(val)) &&
+		if (!access(path, W_OK) && !mw_read_line(path, val, sizeof(val)) &&
 		    !strcmp(val, "1"))
 			found = cpu;
 	}
@@ -566,7 +435,7 @@ TEST_F_TIMEOUT(host, cpu_offline_keeps_counts, 600)
 		/* Go: it churns on cpu while cpu goes offline. */
 		mw_sync_go(&s);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		ASSERT_EQ(0, set_knob(online, "0"));
+		ASSERT_EQ(0, mw_knob_set(online, "0"));
 		ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("the child failed");
 		want = c->touched * PAGE;
 
@@ -607,7 +476,7 @@ static int online_cpus(int *cpus, int max)
 	char list[256], *tok, *save = NULL;
 	int n = 0;
 
-	if (read_line("/sys/devices/system/cpu/online", list, sizeof(list)))
+	if (mw_read_line("/sys/devices/system/cpu/online", list, sizeof(list)))
 		return 0;
 	for (tok = strtok_r(list, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {

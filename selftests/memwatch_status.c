@@ -160,12 +160,11 @@ TEST_F(family, status_hooks_attached_and_counting)
 	/*
 	 * ...and again when unmapped. munmap() drains this CPU's LRU-add
 	 * batch, not another's: a page still held there (the test ran on
-	 * another CPU for a while) is freed when that drains, so drain all
-	 * (compact_memory runs lru_add_drain_all()).
+	 * another CPU for a while) is freed when that drains, so drain all.
 	 */
 	un_before = hook_hits(&after, gone);
 	munmap(p, bytes);
-	ASSERT_EQ(0, mw_write("/proc/sys/vm/compact_memory", "1"));
+	ASSERT_EQ(0, mw_drain_lru());
 	ASSERT_EQ(0, mw_nl_xfer(self->fd, self->id, MEMWATCH_CMD_STATUS, 0,
 				NULL, 0, &self->r));
 	parse_status(&self->r, &after);

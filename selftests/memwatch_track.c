@@ -622,20 +622,6 @@ TEST_F_TIMEOUT(track, rate_follows_growth, MW_SLOW)
 	munmap((void *)done, 4096);
 }
 
-/* The first line of path, or "" (a newline ends it). */
-static void read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-
-	buf[0] = 0;
-	if (f) {
-		if (!fgets(buf, len, f))
-			buf[0] = 0;
-		fclose(f);
-	}
-	buf[strcspn(buf, "\n")] = 0;
-}
-
 /* A 2 MiB-aligned 2 MiB, given advice, then written page by page. */
 static char *touch_aligned_2mib(int advice)
 {
@@ -688,8 +674,8 @@ TEST_F_TIMEOUT(track, khugepaged_collapse_is_the_processs, MW_SLOW)
 	pid_t child;
 	int i;
 
-	read_line(thp_enabled_path, mode, sizeof(mode));
-	read_line(thp_sleep_path, thp_sleep, sizeof(thp_sleep));
+	mw_read_line(thp_enabled_path, mode, sizeof(mode));
+	mw_read_line(thp_sleep_path, thp_sleep, sizeof(thp_sleep));
 	ASSERT_NE(0, mode[0]) TH_LOG("no %s", thp_enabled_path);
 	ASSERT_NE(0, thp_sleep[0]) TH_LOG("no %s", thp_sleep_path);
 	/* "always [madvise] never": the word in brackets is the mode. */

@@ -158,6 +158,32 @@ const struct mw_proc *mw_proc_find(const struct mw_procs *procs,
 				   uint32_t pid);
 
 
+/*
+ * The record of pid (PROC_GET with its pid, scratch for the dump) into
+ * *out, zeroed when it has none: 1, 0 or -errno.
+ */
+int mw_proc_record(int fd, uint16_t family, uint32_t pid, struct mw_proc *out,
+		   struct mw_procs *scratch, struct mw_nl_reply *r);
+/*
+ * Empty every CPU's LRU-add batch (lru_add_drain_all(), through an empty
+ * move_pages()): a page unmapped while in one is not freed yet. 0 or
+ * -errno.
+ */
+int mw_drain_lru(void);
+
+/*
+ * Fault injection (CONFIG_FAIL_PAGE_ALLOC and CONFIG_FAILSLAB): fail
+ * page_pct% of the page and slab_pct% of the slab allocations of tasks
+ * marked /proc/<pid>/make-it-fail (a child inherits the mark), sleeping
+ * ones and user pages included; with 0 and 0, only what a thread's
+ * /proc/thread-self/fail-nth asks. Set through mw_knob_set(), so
+ * mw_knobs_restore() turns it off. 0 or -errno (-ENOENT: the kernel has
+ * not both).
+ */
+int mw_faults_on(int page_pct, int slab_pct);
+/* Failures injected since mw_faults_on(): of slab (true) or page ones. */
+long mw_faults_injected(bool slab);
+
 /* POLICY_SET: notify at pct% of cgid's effective limit: 0 or -errno. */
 int mw_policy_notify_at(int fd, uint16_t family, uint64_t cgid, uint32_t pct,
 			struct mw_nl_reply *r);
@@ -168,6 +194,8 @@ struct mw_table {
 	uint64_t overflows;
 };
 
+/* The module answers: a STATUS reply with its version. */
+bool mw_status_answers(int fd, uint16_t family, struct mw_nl_reply *r);
 /* The STATUS figures of the table called name: 0 or -errno. */
 int mw_status_table(int fd, uint16_t family, const char *name,
 		    struct mw_table *t, struct mw_nl_reply *r);
@@ -186,6 +214,27 @@ int mw_become_nobody(void);
 
 /* Write val to the file at path: 0 or -errno. */
 int mw_write(const char *path, const char *val);
+/* The first line of path, without its newline: 0 or -errno. */
+int mw_read_line(const char *path, char *buf, size_t len);
+/*
+ * Write val to the knob at path (a sysctl, a sysfs or debugfs file),
+ * first noting what it held; mw_knobs_restore() (for FIXTURE_TEARDOWN,
+ * which the harness runs after a failed assertion too) puts every knob
+ * back, the last changed first: 0 or -errno.
+ */
+int mw_knob_set(const char *path, const char *val);
+void mw_knobs_restore(void);
+
+/* /dev/kmsg, read from its end (what the kernel logs next): fd or -errno. */
+int mw_kmsg_open(void);
+/*
+ * The first line logged since the last call (or the open) that reports a
+ * bug, copied to line, or NULL. The guest panics on a WARNING or an Oops,
+ * so on a guest that lives to read this, a line here is a BUG (a bad
+ * page state, say), a KASAN or lockdep report, or one from a module that
+ * does not go through WARN().
+ */
+const char *mw_kmsg_splat(int fd, char *line, size_t len);
 /* A cgroup under the cgroup2 root with memory.max (0: none): its id. */
 uint64_t mw_cgroup_make(const char *name, const char *max);
 /* Kill what runs in it and remove it: 0 or -errno. */
