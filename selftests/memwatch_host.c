@@ -684,7 +684,13 @@ TEST_F_TIMEOUT(host, unprivileged_status_sends_no_ipis, 900)
 		n, N_STATUS, N_DUMPS, busy_ms, cal1 - cal0, tlb1 - tlb0,
 		ctl_ms, cal2 - cal1, idle_ms, cal3 - cal2, tlb2 - tlb1, extra,
 		(double)extra / nreq);
-	EXPECT_GT((long long)(nreq / 20), extra)
+	/*
+	 * A drain on every request sent each other CPU an IPI: 3 or more
+	 * a request here. A quarter of one leaves room for what a dump's
+	 * extra netlink work costs on the debug kernel (0.05 a request
+	 * over the control, measured), and still fails that.
+	 */
+	EXPECT_GT((long long)(nreq / 4), extra)
 		TH_LOG("unprivileged requests send IPIs: %lld for %lu requests",
 		       extra, nreq);
 	for (i = 0; i < n; i++) {
