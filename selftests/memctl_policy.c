@@ -188,7 +188,9 @@ TEST_F(policy, watch_json_streams_the_crossings)
 			       "--throttle", "75%", MW_END)) TH_LOG("%s", err);
 	watch = start_watch(self->path, file);
 	ASSERT_LT(0, watch);
-	usleep(500000);		/* it has joined the group */
+	/* A crossing before it has joined the group would be lost. */
+	ASSERT_EQ(0, mw_wait_subscribed(watch, 20000))
+		TH_LOG("memctl watch did not join the events group in 20 s");
 	child = fork();
 	ASSERT_LE(0, child);
 	if (!child) {

@@ -1150,3 +1150,49 @@ bool mw_status_answers(int fd, uint16_t family, struct mw_nl_reply *r)
 	return !mw_nl_xfer(fd, family, MEMWATCH_CMD_STATUS, 0, NULL, 0, r) &&
 	       mw_nla_find(r->attrs, r->len, MEMWATCH_A_STATUS_VERSION);
 }
+
+/* Whether pid has a NETLINK_GENERIC socket in group id (1 to 32). */
+static bool mw_in_group(pid_t pid, uint32_t id)
+{
+	FILE *f = fopen("/proc/net/netlink", "r");
+	unsigned int proto, portid, groups;
+	char line[256];
+	bool in = false;
+
+	if (!f)
+		return false;
+	while (!in && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %u %u %x", &proto, &portid, &groups) != 3)
+			continue;
+		/* libnl's port is the pid in its low 22 bits. */
+		in = proto == NETLINK_GENERIC &&
+		     (portid & 0x3fffff) == (unsigned int)pid &&
+		     (groups & (1U << (id - 1)));
+	}
+	fclose(f);
+	return in;
+}
+
+int mw_wait_subscribed(pid_t pid, int timeout_ms)
+{
+	uint32_t ids[2] = { 0, 0 };
+	int fd = mw_nl_open(), i, waited;
+
+	if (fd < 0)
+		return fd;
+	mw_nl_group(fd, MEMWATCH_GENL_NAME, MEMWATCH_MCGRP_EVENTS, &ids[0]);
+	mw_nl_group(fd, MEMWATCH_GENL_NAME, MEMWATCH_MCGRP_PUBLIC, &ids[1]);
+	close(fd);
+	for (i = 0; i < 2; i++) {
+		if (!ids[i] || ids[i] > 32) {	/* not shown: wait */
+			usleep(2000000);
+			return 0;
+		}
+	}
+	for (waited = 0; waited < timeout_ms; waited += 20) {
+		if (mw_in_group(pid, ids[0]) || mw_in_group(pid, ids[1]))
+			return 0;
+		usleep(20000);
+	}
+	return -ETIMEDOUT;
+}

@@ -94,6 +94,12 @@ int mw_nl_family(int fd, const char *name, uint16_t *id, uint32_t *version,
 /* The id of the family's multicast group: 0 or -ENOENT. */
 int mw_nl_group(int fd, const char *name, const char *group, uint32_t *id);
 /*
+ * Wait until process pid has joined one of memwatch's multicast groups
+ * (/proc/net/netlink; 2 s if the group ids are past what it shows):
+ * 0, or -ETIMEDOUT after timeout_ms.
+ */
+int mw_wait_subscribed(pid_t pid, int timeout_ms);
+/*
  * Send a request (NLM_F_REQUEST | NLM_F_ACK | flags) with raw attribute
  * bytes and wait for the ACK; returns r->error.
  */
