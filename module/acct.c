@@ -14,6 +14,7 @@
 #include <linux/topology.h>
 
 #include "acct.h"
+#include "compat.h"
 #include "hooks.h"
 #include "pfn.h"
 #include "proc.h"
@@ -339,28 +340,62 @@ notrace void memwatch_acct_free(void *data, struct page *page,
 }
 
 /*
- * split_page_memcg(head, nr), both modes: a huge page (or a high-order
- * page) becomes nr pages, each freed and uncharged on its own from now
- * on. The head's entry counted all nr; each page takes that entry, so
- * each free releases its one page and the nr add up. The splitter holds
- * the folio (locked, its references frozen): no free runs meanwhile.
+ * A split, both modes: a huge page (or a high-order page) of nr pages
+ * becomes pieces of step pages, each freed and uncharged on its own from
+ * now on. The head's entry counted all nr; each piece's first page takes
+ * that entry, so each free releases its step pages and they add up. The
+ * splitter holds the folio (locked, its references frozen): no free runs
+ * meanwhile. 7.2 splits a folio one order at a time (non-uniform split):
+ * each call splits the piece the last one left, whose entry it set.
  */
-void memwatch_acct_split(struct pt_regs *regs)
+static void memwatch_acct_split_nr(struct page *head, unsigned int nr,
+				   unsigned int step)
 {
-	struct page *head = (struct page *)regs_get_kernel_argument(regs, 0);
-	unsigned int nr = regs_get_kernel_argument(regs, 1), i;
 	unsigned long pfn = page_to_pfn(head);
 	int nid = page_to_nid(head);
 	u16 *entry, *last, val;
+	unsigned int i;
 
-	if (nr < 2 || !memwatch_pfn_entry(pfn, &entry))
+	if (step >= nr || !memwatch_pfn_entry(pfn, &entry))
 		return;
 	val = memwatch_proc_fold_val(READ_ONCE(*entry));
 	/* The entries are one array: the last in it, all are. */
 	if (!val || !memwatch_pfn_entry(pfn + nr - 1, &last))
 		return;
-	for (i = 1; i < nr; i++)
-		memwatch_acct_set(&entry[i], val, nid, 1);
+	for (i = step; i < nr; i += step)
+		memwatch_acct_set(&entry[i], val, nid, step);
+}
+
+/* No folio is larger than this (MAX_PAGE_ORDER is 10 on x86). */
+#define MEMWATCH_MAX_SPLIT_ORDER	20
+
+/*
+ * The folio split hook (compat.h): split_page_memcg(head, nr) into nr
+ * pages (6.1); split_page_memcg(head, old_order, new_order) (6.12);
+ * folio_split_memcg_refs(folio, old_order, new_order) (7.2).
+ */
+void memwatch_acct_split(struct pt_regs *regs)
+{
+	struct page *head = (struct page *)regs_get_kernel_argument(regs, 0);
+#if MEMWATCH_SPLIT_ORDERS
+	unsigned int from = regs_get_kernel_argument(regs, 1);
+	unsigned int to = regs_get_kernel_argument(regs, 2);
+
+	if (from <= MEMWATCH_MAX_SPLIT_ORDER && to < from)
+		memwatch_acct_split_nr(head, 1U << from, 1U << to);
+#else
+	memwatch_acct_split_nr(head, regs_get_kernel_argument(regs, 1), 1);
+#endif
+}
+
+/* Since 6.15: split_page_memcg(page, order), split_page() into pages. */
+void memwatch_acct_split_page(struct pt_regs *regs)
+{
+	struct page *page = (struct page *)regs_get_kernel_argument(regs, 0);
+	unsigned int order = regs_get_kernel_argument(regs, 1);
+
+	if (order <= MEMWATCH_MAX_SPLIT_ORDER)
+		memwatch_acct_split_nr(page, 1U << order, 1);
 }
 
 void memwatch_acct_migrate(struct pt_regs *regs)

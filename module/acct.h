@@ -27,6 +27,7 @@ void memwatch_acct_alloc(void *data, struct page *page, unsigned int order,
 void memwatch_acct_free(void *data, struct page *page, unsigned int order);
 void memwatch_acct_migrate(struct pt_regs *regs);
 void memwatch_acct_split(struct pt_regs *regs);
+void memwatch_acct_split_page(struct pt_regs *regs);
 /* hooks=tracepoint, alloc_charge_hpage(): true if this one is named. */
 bool memwatch_acct_collapse_entry(struct pt_regs *regs);
 void memwatch_acct_collapse_return(void);

@@ -14,6 +14,7 @@
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "events.h"
 #include "netlink.h"
 #include "proc.h"
@@ -40,7 +41,7 @@ void memwatch_event_push(const struct memwatch_event *e)
 	    memwatch_ring_len < memwatch_ring_size) {
 		memwatch_ring[(memwatch_ring_head + memwatch_ring_len++) %
 			      memwatch_ring_size] = *e;
-		queue_work(system_unbound_wq, &memwatch_event_work);
+		queue_work(memwatch_unbound_wq, &memwatch_event_work);
 		queued = true;
 	}
 	raw_spin_unlock_irqrestore(&memwatch_ring_lock, flags);

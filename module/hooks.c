@@ -9,19 +9,30 @@
  * allocation to its free. A tracepoint costs a direct call where a
  * kprobe costs an ftrace trampoline saving every register, so this mode
  * is the cheap one (make bench measures both). A kretprobe on
- * alloc_charge_hpage names the process khugepaged allocates a huge page
- * for (once per collapse, off the fault path).
+ * khugepaged's alloc_charge_hpage (alloc_charge_folio since 6.8) names
+ * the process it allocates a huge page for (once per collapse, off the
+ * fault path).
  *
  * kprobe: a kretprobe on __mem_cgroup_charge (a page is only accounted
  * once its charge succeeded) and a kprobe on uncharge_folio: a page
  * counts from its memcg charge to its uncharge.
  *
- * Both modes: a kprobe on split_page_memcg (each page of a split huge
- * page takes its owner), one on mem_cgroup_migrate (the owner follows a
- * page that moves) and one on oom_kill_process (its oom_control holds the
- * victim, referenced, at entry). Kprobes are ftrace-based: each sits on
- * its function's ftrace entry. Handlers count their hits in per-CPU
- * counters and hand over to acct.c and wmark.c.
+ * Both modes: a kprobe on the huge page split (split_page_memcg, or
+ * folio_split_memcg_refs and split_page_memcg since 6.15: each piece
+ * takes its owner), one on mem_cgroup_migrate and, since 6.7,
+ * mem_cgroup_replace_folio (the owner follows a page that moves), and
+ * one on oom_kill_process (its oom_control holds the victim, referenced,
+ * at entry). Kprobes are ftrace-based: each sits on its function's ftrace
+ * entry. Handlers count their hits in per-CPU counters and hand over to
+ * acct.c and wmark.c. compat.h names each kernel's functions.
+ *
+ * A hook the figures need (every one but three) must attach or the load
+ * fails, naming it. Three may be missing on a kernel where their function
+ * is gone (-ENOENT) or cannot be probed (-EINVAL): the collapse, the page
+ * cache replacement and the OOM kill. The figures stay right without
+ * them (a page is still released by whoever counted it); what is then
+ * not counted or not reported is each hook's .uncounted, which the load
+ * logs and STATUS carries.
  */
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
@@ -31,6 +42,7 @@
 #include <uapi/linux/memwatch.h>
 
 #include "acct.h"
+#include "compat.h"
 #include "hooks.h"
 #include "wmark.h"
 
@@ -44,6 +56,8 @@ struct memwatch_hook {
 	struct kretprobe rp;	/* kprobes: rp.kp alone for a plain one */
 	void *tp_probe;		/* tracepoints: the probe function */
 	struct tracepoint *tp;
+	const char *uncounted;	/* may be missing: what is lost then */
+	int error;		/* what attaching it returned */
 	bool attached;
 };
 
@@ -83,6 +97,14 @@ static int memwatch_split_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
+static int __maybe_unused memwatch_split_page_pre(struct kprobe *kp,
+						  struct pt_regs *regs)
+{
+	memwatch_hit(MEMWATCH_HOOK_SPLIT_PAGE);
+	memwatch_acct_split_page(regs);
+	return 0;
+}
+
 static int memwatch_migrate_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	memwatch_hit(MEMWATCH_HOOK_MIGRATE);
@@ -90,8 +112,16 @@ static int memwatch_migrate_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
+static int __maybe_unused memwatch_replace_pre(struct kprobe *kp,
+					       struct pt_regs *regs)
+{
+	memwatch_hit(MEMWATCH_HOOK_REPLACE);
+	memwatch_acct_migrate(regs);
+	return 0;
+}
+
 /*
- * khugepaged's alloc_charge_hpage(): the huge page it allocates is for
+ * khugepaged's alloc_charge_hpage/_folio(): the huge page it allocates is for
  * its mm argument (acct.c). data: whether this call named it.
  */
 static int memwatch_collapse_entry(struct kretprobe_instance *ri,
@@ -163,6 +193,13 @@ static int memwatch_oom_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
+/* A kprobe both modes attach to fn. */
+#define MEMWATCH_KPROBE_BOTH(fn, pre)					\
+	.name = (fn),							\
+	.kind = MEMWATCH_HOOK_KPROBE,					\
+	.modes = MEMWATCH_IN_KPROBE | MEMWATCH_IN_TRACEPOINT,		\
+	.rp.kp.pre_handler = (pre)
+
 static struct memwatch_hook memwatch_hooks[MEMWATCH_NR_HOOKS] = {
 	[MEMWATCH_HOOK_CHARGE] = {
 		.name = "__mem_cgroup_charge",
@@ -193,7 +230,7 @@ static struct memwatch_hook memwatch_hooks[MEMWATCH_NR_HOOKS] = {
 		.tp_probe = memwatch_acct_free,
 	},
 	[MEMWATCH_HOOK_COLLAPSE] = {
-		.name = "alloc_charge_hpage",
+		.name = MEMWATCH_COLLAPSE_FN,
 		.kind = MEMWATCH_HOOK_KRETPROBE,
 		.modes = MEMWATCH_IN_TRACEPOINT,
 		.rp = {
@@ -201,24 +238,29 @@ static struct memwatch_hook memwatch_hooks[MEMWATCH_NR_HOOKS] = {
 			.handler = memwatch_collapse_return,
 			.data_size = sizeof(bool),
 		},
+		.uncounted = "huge pages khugepaged collapses count for [kernel]",
 	},
 	[MEMWATCH_HOOK_SPLIT] = {
-		.name = "split_page_memcg",
-		.kind = MEMWATCH_HOOK_KPROBE,
-		.modes = MEMWATCH_IN_KPROBE | MEMWATCH_IN_TRACEPOINT,
-		.rp.kp.pre_handler = memwatch_split_pre,
+		MEMWATCH_KPROBE_BOTH(MEMWATCH_SPLIT_FN, memwatch_split_pre),
 	},
+#ifdef MEMWATCH_SPLIT_PAGE_FN
+	[MEMWATCH_HOOK_SPLIT_PAGE] = {
+		MEMWATCH_KPROBE_BOTH(MEMWATCH_SPLIT_PAGE_FN,
+				     memwatch_split_page_pre),
+	},
+#endif
 	[MEMWATCH_HOOK_MIGRATE] = {
-		.name = "mem_cgroup_migrate",
-		.kind = MEMWATCH_HOOK_KPROBE,
-		.modes = MEMWATCH_IN_KPROBE | MEMWATCH_IN_TRACEPOINT,
-		.rp.kp.pre_handler = memwatch_migrate_pre,
+		MEMWATCH_KPROBE_BOTH("mem_cgroup_migrate", memwatch_migrate_pre),
 	},
+#ifdef MEMWATCH_REPLACE_FN
+	[MEMWATCH_HOOK_REPLACE] = {
+		MEMWATCH_KPROBE_BOTH(MEMWATCH_REPLACE_FN, memwatch_replace_pre),
+		.uncounted = "a page cache folio replaced in place loses its owner",
+	},
+#endif
 	[MEMWATCH_HOOK_OOM] = {
-		.name = "oom_kill_process",
-		.kind = MEMWATCH_HOOK_KPROBE,
-		.modes = MEMWATCH_IN_KPROBE | MEMWATCH_IN_TRACEPOINT,
-		.rp.kp.pre_handler = memwatch_oom_pre,
+		MEMWATCH_KPROBE_BOTH("oom_kill_process", memwatch_oom_pre),
+		.uncounted = "kernel OOM kills are not reported (no oom event)",
 	},
 };
 
@@ -233,13 +275,15 @@ static struct memwatch_hook memwatch_hooks[MEMWATCH_NR_HOOKS] = {
  */
 static const u8 memwatch_hook_order[MEMWATCH_NR_HOOKS] = {
 	MEMWATCH_HOOK_UNCHARGE, MEMWATCH_HOOK_FREE, MEMWATCH_HOOK_SPLIT,
-	MEMWATCH_HOOK_MIGRATE, MEMWATCH_HOOK_OOM, MEMWATCH_HOOK_COLLAPSE,
-	MEMWATCH_HOOK_CHARGE, MEMWATCH_HOOK_ALLOC,
+	MEMWATCH_HOOK_SPLIT_PAGE, MEMWATCH_HOOK_MIGRATE, MEMWATCH_HOOK_REPLACE,
+	MEMWATCH_HOOK_OOM, MEMWATCH_HOOK_COLLAPSE, MEMWATCH_HOOK_CHARGE,
+	MEMWATCH_HOOK_ALLOC,
 };
 
+/* In the mode loaded, and on this kernel (compat.h). */
 static bool memwatch_hook_used(const struct memwatch_hook *hook)
 {
-	return hook->modes & BIT(memwatch_hook_mode);
+	return hook->name && (hook->modes & BIT(memwatch_hook_mode));
 }
 
 static void memwatch_tp_find(struct tracepoint *tp, void *priv)
@@ -268,11 +312,30 @@ static void memwatch_hook_detach(struct memwatch_hook *hook)
 	hook->attached = false;
 }
 
-static int memwatch_hook_attach(struct memwatch_hook *hook)
+/* Whether name is in the comma-separated list (absent=). */
+static bool memwatch_hook_listed(const char *name, const char *list)
+{
+	size_t len = strlen(name);
+
+	while (list && *list) {
+		if (!strncmp(list, name, len) &&
+		    (list[len] == ',' || !list[len]))
+			return true;
+		list = strchr(list, ',');
+		if (list)
+			list++;
+	}
+	return false;
+}
+
+static int memwatch_hook_attach(struct memwatch_hook *hook, const char *absent)
 {
 	int err = 0;
 
-	switch (hook->kind) {
+	switch (memwatch_hook_listed(hook->name, absent) ? -1 : hook->kind) {
+	case -1:
+		err = -ENOENT;	/* as register_kprobe() says it */
+		break;
 	case MEMWATCH_HOOK_KRETPROBE:
 		hook->rp.kp.symbol_name = hook->name;
 		/* Charges sleep in reclaim: room for many at once. */
@@ -289,6 +352,12 @@ static int memwatch_hook_attach(struct memwatch_hook *hook)
 							   hook->tp_probe,
 							   NULL) : -ENOENT;
 		break;
+	}
+	hook->error = err;
+	if (err && hook->uncounted && (err == -ENOENT || err == -EINVAL)) {
+		pr_warn("%s is not on this kernel or cannot be probed (%d); loading without it: %s\n",
+			hook->name, err, hook->uncounted);
+		return 0;
 	}
 	if (err) {
 		pr_err("cannot attach to %s: %d\n", hook->name, err);
@@ -320,7 +389,8 @@ static void memwatch_hooks_release(void)
 		tracepoint_synchronize_unregister();
 }
 
-int memwatch_hooks_init(bool attach, bool probe_only, unsigned int mode)
+int memwatch_hooks_init(bool attach, bool probe_only, unsigned int mode,
+			const char *absent)
 {
 	unsigned int i;
 	int err, cpu;
@@ -337,6 +407,10 @@ int memwatch_hooks_init(bool attach, bool probe_only, unsigned int mode)
 			memwatch_count_pre;
 		memwatch_hooks[MEMWATCH_HOOK_SPLIT].rp.kp.pre_handler =
 			memwatch_count_pre;
+		memwatch_hooks[MEMWATCH_HOOK_SPLIT_PAGE].rp.kp.pre_handler =
+			memwatch_count_pre;
+		memwatch_hooks[MEMWATCH_HOOK_REPLACE].rp.kp.pre_handler =
+			memwatch_count_pre;
 		memwatch_hooks[MEMWATCH_HOOK_ALLOC].tp_probe =
 			memwatch_count_alloc_tp;
 		memwatch_hooks[MEMWATCH_HOOK_FREE].tp_probe =
@@ -350,14 +424,14 @@ int memwatch_hooks_init(bool attach, bool probe_only, unsigned int mode)
 	for_each_possible_cpu(cpu)
 		memset(per_cpu_ptr(memwatch_hook_hits, cpu), 0,
 		       sizeof(memwatch_hook_hits));
-	BUILD_BUG_ON(MEMWATCH_NR_HOOKS != 8);
+	BUILD_BUG_ON(MEMWATCH_NR_HOOKS != 10);
 	for (i = 0; attach && i < MEMWATCH_NR_HOOKS; i++) {
 		struct memwatch_hook *hook =
 			&memwatch_hooks[memwatch_hook_order[i]];
 
 		if (!memwatch_hook_used(hook))
 			continue;
-		err = memwatch_hook_attach(hook);
+		err = memwatch_hook_attach(hook, absent);
 		if (err) {
 			memwatch_hooks_release();
 			return err;
@@ -391,6 +465,8 @@ int memwatch_hooks_stat(unsigned int i, struct memwatch_hook_stat *st)
 	st->name = hook->name;
 	st->kind = hook->kind;
 	st->attached = hook->attached;
+	st->error = hook->error;
+	st->uncounted = hook->uncounted;
 	st->hits = 0;
 	for_each_possible_cpu(cpu)
 		st->hits += per_cpu(memwatch_hook_hits[h], cpu);

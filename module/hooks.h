@@ -14,6 +14,8 @@ enum {
 	MEMWATCH_HOOK_SPLIT,
 	MEMWATCH_HOOK_MIGRATE,
 	MEMWATCH_HOOK_OOM,
+	MEMWATCH_HOOK_REPLACE,
+	MEMWATCH_HOOK_SPLIT_PAGE,
 	MEMWATCH_NR_HOOKS
 };
 
@@ -31,6 +33,8 @@ struct memwatch_hook_stat {
 	bool attached;
 	u64 hits;
 	u64 missed;
+	int error;		/* not attached: what attaching returned */
+	const char *uncounted;	/* not attached: what is not counted */
 };
 
 /* hooks=: which hook points account pages (hooks.c says what each is). */
@@ -39,7 +43,8 @@ enum {
 	MEMWATCH_HOOKS_TRACEPOINT,
 };
 
-int memwatch_hooks_init(bool attach, bool probe_only, unsigned int mode);
+int memwatch_hooks_init(bool attach, bool probe_only, unsigned int mode,
+			const char *absent);
 void memwatch_hooks_exit(void);
 int memwatch_hooks_stat(unsigned int i, struct memwatch_hook_stat *st);
 

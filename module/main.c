@@ -29,6 +29,11 @@ module_param_named(hooks, memwatch_hooks_param, charp, 0444);
 MODULE_PARM_DESC(hooks,
 		 "Hook mode: tracepoint (page allocation to free) or kprobe (memcg charge to uncharge, costlier) (default: tracepoint)");
 
+static char *memwatch_absent = "";
+module_param_named(absent, memwatch_absent, charp, 0444);
+MODULE_PARM_DESC(absent,
+		 "Hooks to load as if this kernel had not their function, comma-separated (tests the load without them) (default: none)");
+
 static unsigned int memwatch_max_procs = 4096;
 module_param_named(max_procs, memwatch_max_procs, uint, 0444);
 MODULE_PARM_DESC(max_procs,
@@ -81,7 +86,8 @@ static int __init memwatch_init(void)
 	err = memwatch_events_init(memwatch_max_events);
 	if (err)
 		goto err_genl;
-	err = memwatch_hooks_init(memwatch_track, memwatch_probe_only, mode);
+	err = memwatch_hooks_init(memwatch_track, memwatch_probe_only, mode,
+				  memwatch_absent);
 	if (err)
 		goto err_events;
 	pr_info("loaded, version %s\n", MEMWATCH_VERSION);

@@ -15,6 +15,7 @@
 #include "memwatch.h"
 #include "hooks.h"
 #include "netlink.h"
+#include "compat.h"
 #include "events.h"
 #include "pfn.h"
 #include "proc.h"
@@ -48,6 +49,11 @@ static int memwatch_put_hooks(struct sk_buff *skb)
 				      MEMWATCH_A_HOOK_PAD) ||
 		    nla_put_u64_64bit(skb, MEMWATCH_A_HOOK_MISSED, st.missed,
 				      MEMWATCH_A_HOOK_PAD))
+			return -EMSGSIZE;
+		if (!st.attached && st.uncounted &&
+		    (nla_put_u32(skb, MEMWATCH_A_HOOK_ERROR, -st.error) ||
+		     nla_put_string(skb, MEMWATCH_A_HOOK_UNCOUNTED,
+				    st.uncounted)))
 			return -EMSGSIZE;
 		nla_nest_end(skb, hook);
 	}
@@ -166,7 +172,7 @@ struct memwatch_proc_dump {
 static int memwatch_proc_get_start(struct netlink_callback *cb)
 {
 	struct memwatch_proc_dump *ctx = (void *)cb->ctx;
-	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
+	struct nlattr **attrs = memwatch_dump_attrs(cb);
 
 	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
 	memset(ctx, 0, sizeof(*ctx));
@@ -187,7 +193,7 @@ static int memwatch_proc_get_start(struct netlink_callback *cb)
 static int memwatch_proc_get_filter(struct netlink_callback *cb)
 {
 	struct memwatch_proc_dump *ctx = (void *)cb->ctx;
-	struct nlattr *id = genl_dumpit_info(cb)->attrs[MEMWATCH_A_PROC_CGROUP_ID];
+	struct nlattr *id = memwatch_dump_attrs(cb)[MEMWATCH_A_PROC_CGROUP_ID];
 	struct cgroup *cgrp;
 
 	if (!id || ctx->cgrp || ctx->slot)

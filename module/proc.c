@@ -49,6 +49,7 @@
 #include <linux/workqueue.h>
 #include <uapi/linux/memwatch.h>
 
+#include "compat.h"
 #include "pfn.h"
 #include "proc.h"
 
@@ -670,7 +671,7 @@ static void memwatch_proc_tick(struct work_struct *work)
 	idx = rcu_dereference_protected(memwatch_index, 1);
 	if (READ_ONCE(idx->used) > (idx->mask + 1) / 4 * 3)
 		memwatch_index_rebuild();
-	queue_delayed_work(system_unbound_wq, &memwatch_proc_work,
+	queue_delayed_work(memwatch_unbound_wq, &memwatch_proc_work,
 			   msecs_to_jiffies(MEMWATCH_TICK_MS));
 }
 
@@ -735,7 +736,7 @@ int memwatch_proc_init(unsigned int max_procs)
 	}
 	memwatch_cpuhp_state = err;
 	INIT_DELAYED_WORK(&memwatch_proc_work, memwatch_proc_tick);
-	queue_delayed_work(system_unbound_wq, &memwatch_proc_work,
+	queue_delayed_work(memwatch_unbound_wq, &memwatch_proc_work,
 			   msecs_to_jiffies(MEMWATCH_TICK_MS));
 	memwatch_proc_ticking = true;
 	return 0;

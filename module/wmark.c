@@ -36,6 +36,7 @@
 #include <net/netlink.h>
 #include <uapi/linux/memwatch.h>
 
+#include "compat.h"
 #include "events.h"
 #include "node.h"
 #include "wmark.h"
@@ -477,7 +478,7 @@ static void memwatch_wmark_tick(struct work_struct *work)
 		for (i = 0; i < n; i++)
 			memwatch_policy_free(gone[i]);
 	}
-	queue_delayed_work(system_unbound_wq, &memwatch_wmark_work,
+	queue_delayed_work(memwatch_unbound_wq, &memwatch_wmark_work,
 			   msecs_to_jiffies(MEMWATCH_WMARK_TICK_MS));
 }
 
@@ -487,7 +488,7 @@ int memwatch_wmark_init(unsigned int max_policies)
 	memwatch_npolicies = 0;
 	atomic64_set(&memwatch_refused, 0);
 	INIT_DELAYED_WORK(&memwatch_wmark_work, memwatch_wmark_tick);
-	queue_delayed_work(system_unbound_wq, &memwatch_wmark_work,
+	queue_delayed_work(memwatch_unbound_wq, &memwatch_wmark_work,
 			   msecs_to_jiffies(MEMWATCH_WMARK_TICK_MS));
 	memwatch_wmark_ticking = true;
 	return 0;

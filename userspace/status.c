@@ -20,7 +20,8 @@ static const char status_usage[] =
 "\n"
 "Show the memwatch module's state: its version, each hook point on the\n"
 "allocation path with whether it is attached, how often it ran and how\n"
-"often the kernel missed it, and every table the module keeps: entries in\n"
+"often the kernel missed it (a hook this kernel lacks is named with what\n"
+"is not counted without it), and every table the module keeps: entries in\n"
 "use, its ceiling, the memory it holds, and how often an entry could not\n"
 "be had (a process went to the [overflow] record, or a page lay outside\n"
 "the page table); then each policy, a cgroup's or a NUMA node's, with the\n"
@@ -57,6 +58,10 @@ static int status_parse_hook(struct status *st, struct nlattr *nest)
 		  nla_get_u64(tb[MEMWATCH_A_HOOK_HITS]) : 0;
 	h->missed = tb[MEMWATCH_A_HOOK_MISSED] ?
 		    nla_get_u64(tb[MEMWATCH_A_HOOK_MISSED]) : 0;
+	h->error = tb[MEMWATCH_A_HOOK_ERROR] ?
+		   nla_get_u32(tb[MEMWATCH_A_HOOK_ERROR]) : 0;
+	copy_str(h->uncounted, sizeof(h->uncounted),
+		 tb[MEMWATCH_A_HOOK_UNCOUNTED]);
 	return 0;
 }
 
@@ -147,6 +152,10 @@ static void status_print_json(const struct status *st,
 		json_bool(&j, "attached", h->attached);
 		json_u64(&j, "hits", h->hits);
 		json_u64(&j, "missed", h->missed);
+		if (!h->attached && h->uncounted[0]) {
+			json_string(&j, "error", strerror((int)h->error));
+			json_string(&j, "uncounted", h->uncounted);
+		}
 		json_end(&j, '}');
 	}
 	json_end(&j, ']');
@@ -201,6 +210,14 @@ static void status_print_text(const struct status *st,
 		       status_hook_kind_name(h->kind), h->attached ? "yes" : "no",
 		       (unsigned long long)h->hits,
 		       (unsigned long long)h->missed);
+	}
+	/* A hook this kernel lacks: say what that costs. */
+	for (i = 0; i < st->n_hooks; i++) {
+		const struct status_hook *h = &st->hooks[i];
+
+		if (!h->attached && h->uncounted[0])
+			printf("  not attached: %s (%s): %s\n", h->name,
+			       strerror((int)h->error), h->uncounted);
 	}
 	printf("\ntables:\n");
 	if (!st->n_tables)

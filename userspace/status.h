@@ -14,6 +14,8 @@ struct status_hook {
 	unsigned int kind;
 	bool attached;
 	uint64_t hits, missed;
+	uint32_t error;		/* not attached: the errno attaching gave */
+	char uncounted[256];	/* not attached: what is not counted, or "" */
 };
 
 struct status_table {

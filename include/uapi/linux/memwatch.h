@@ -35,6 +35,12 @@
  *            MEMWATCH_A_HOOK_HITS: NLA_U64, handler runs since load
  *            MEMWATCH_A_HOOK_MISSED: NLA_U64, hits the kernel could not
  *                                    deliver (kprobe nmissed)
+ *            MEMWATCH_A_HOOK_ERROR: NLA_U32, when not attached: the errno
+ *                                   (positive) attaching it returned
+ *            MEMWATCH_A_HOOK_UNCOUNTED: NLA_NUL_STRING, when not attached:
+ *                                   what is not counted, or not right,
+ *                                   without it (a hook the figures need
+ *                                   cannot be missing: the load fails)
  *        MEMWATCH_A_STATUS_HOOK: NLA_NESTED
  *            ...
  *    MEMWATCH_A_STATUS_TABLES: NLA_NESTED
@@ -242,6 +248,8 @@ enum memwatch_attr_hook {
 	MEMWATCH_A_HOOK_ATTACHED,
 	MEMWATCH_A_HOOK_HITS,
 	MEMWATCH_A_HOOK_MISSED,
+	MEMWATCH_A_HOOK_ERROR,
+	MEMWATCH_A_HOOK_UNCOUNTED,
 	__MEMWATCH_A_HOOK_MAX
 };
 
