@@ -607,7 +607,7 @@ TEST_F(wmark, node_policy_names_the_node_and_its_offenders)
 	EXPECT_EQ(before, policies(self));
 
 	node_meminfo(1, &total, &free);
-	ASSERT_LT(300 * MIB, free) TH_LOG("node 1 has %lu MiB free",
+	ASSERT_LT(400 * MIB, free) TH_LOG("node 1 has %lu MiB free",
 					  (unsigned long)(free / MIB));
 	/* Where node 1 is by the module's measure, from a policy at 99%. */
 	level[0][1] = 99;
@@ -618,7 +618,11 @@ TEST_F(wmark, node_policy_names_the_node_and_its_offenders)
 	 * Memory the tests before freed can still be on its way back to
 	 * the node: take the usage once two readings 200 ms apart agree
 	 * within 4 MiB (or after 5 s), so the level is 100 MiB over where
-	 * the node stays.
+	 * the node stays. The child takes 300 MiB: 200 over the level, as
+	 * a process of the test before that had not run for 200 ms (two
+	 * guests on 2 cores) can free up to 100 MiB after the readings
+	 * agreed (7.2, kprobe mode: the node rose 102 MiB for a 200 MiB
+	 * child).
 	 */
 	for (k = 0; k < 25; k++) {
 		uint64_t prev = ul[0];
@@ -641,11 +645,11 @@ TEST_F(wmark, node_policy_names_the_node_and_its_offenders)
 	child = fork();
 	ASSERT_LE(0, child);
 	if (!child) {
-		void *m = mw_alloc_on(200 * MIB, 1);
+		void *m = mw_alloc_on(300 * MIB, 1);
 
 		if (!m || !mw_sync_child(&s))
 			_exit(10);
-		munmap(m, 200 * MIB);
+		munmap(m, 300 * MIB);
 		mw_sync_child(&s);
 		_exit(0);
 	}
