@@ -2,6 +2,10 @@
 #
 # make            build module/memwatch.ko and userspace/memctl
 # make check      install what is missing, build, run every test in a guest
+#                 on Debian 12's 6.1, and the kernel-facing tests on 6.12
+#                 and sid's newest kernel, each fetched into ~/.cache/memwatch;
+#                 KERNELS="6.1 6.12 sid" picks (the first runs everything;
+#                 scripts/kernel --help, Documentation/kernels.md)
 # make demo       install what is missing, build, show memwatch in a guest
 # make bench      install what is missing, build, run bench/run in a guest:
 #                 writes bench/results.md (about 30 minutes on 2 cores)
