@@ -139,12 +139,24 @@ static __always_inline void memwatch_acct_drop(u16 *entry, int nid, long nr)
 	memwatch_proc_release(old, nid, nr);
 }
 
+/*
+ * The watermarks of a charged folio's memcg. Since 7.x a folio's memcg is
+ * its objcg's, read under RCU (it can move to the parent).
+ */
+static void memwatch_wmark_check_folio(struct folio *folio)
+{
+	if (READ_ONCE(memwatch_npolicies)) {
+		rcu_read_lock();
+		memwatch_wmark_check_memcg(folio_memcg(folio));
+		rcu_read_unlock();
+	}
+}
+
 static noinline void memwatch_acct_charge_slow(struct memwatch_charge_data *d,
 					       u16 *entry, int nid)
 {
 	memwatch_acct_add(entry, d->mm, nid, folio_nr_pages(d->folio));
-	/* A charged folio holds its memcg. */
-	memwatch_wmark_check(folio_memcg(d->folio));
+	memwatch_wmark_check_folio(d->folio);
 	memwatch_node_check(nid);
 }
 
@@ -181,7 +193,7 @@ notrace void memwatch_acct_uncharge(struct pt_regs *regs)
 	 * The usage drops when this uncharge batch ends: what is seen here
 	 * is the drop of the batches before it (and the worker's tick).
 	 */
-	memwatch_wmark_check(folio_memcg(folio));
+	memwatch_wmark_check_folio(folio);
 	memwatch_node_check(nid);
 }
 
@@ -290,14 +302,13 @@ static noinline void memwatch_acct_alloc_other(struct page *page,
  * too): a THP fault's __GFP_THISNODE try on a fragmented node, a hugetlb
  * pool grown past what is free, an OOM victim's fault.
  */
-notrace void memwatch_acct_alloc(void *data, struct page *page,
-				 unsigned int order, gfp_t gfp,
-				 int migratetype)
+static __always_inline void memwatch_acct_alloc_tp(struct page *page,
+						   unsigned int order,
+						   gfp_t gfp)
 {
 	int nid;
 	u16 *entry;
 
-	memwatch_hit(MEMWATCH_HOOK_ALLOC);
 	/*
 	 * The fast path: one user page, for a caller that may sleep for it
 	 * (__GFP_DIRECT_RECLAIM), which only task context may (might_alloc()
@@ -320,16 +331,26 @@ notrace void memwatch_acct_alloc(void *data, struct page *page,
 }
 
 /*
- * hooks=tracepoint: mm_page_free, every page freed (any context). A
- * cgroup's usage falling is seen by the worker's tick.
+ * The probes run with preemption off, which makes them RCU readers and
+ * keeps them on one CPU's batches (proc.h): up to 6.12 the tracepoint
+ * does that; 7.2 guards probes with SRCU alone (memwatch_tp_enter()).
  */
-notrace void memwatch_acct_free(void *data, struct page *page,
-				unsigned int order)
+notrace void memwatch_acct_alloc(void *data, struct page *page,
+				 unsigned int order, gfp_t gfp,
+				 int migratetype)
+{
+	memwatch_hit(MEMWATCH_HOOK_ALLOC);
+	memwatch_tp_enter();
+	memwatch_acct_alloc_tp(page, order, gfp);
+	memwatch_tp_exit();
+}
+
+static __always_inline void memwatch_acct_free_tp(struct page *page,
+						  unsigned int order)
 {
 	int nid = page_to_nid(page);
 	u16 *entry;
 
-	memwatch_hit(MEMWATCH_HOOK_FREE);
 	if (!memwatch_pfn_entry(page_to_pfn(page), &entry))
 		return;
 	/* Most frees are of one page: no shift for them. */
@@ -337,6 +358,19 @@ notrace void memwatch_acct_free(void *data, struct page *page,
 		memwatch_acct_drop(entry, nid, 1);
 	else
 		memwatch_acct_drop(entry, nid, 1L << order);
+}
+
+/*
+ * hooks=tracepoint: mm_page_free, every page freed (any context). A
+ * cgroup's usage falling is seen by the worker's tick.
+ */
+notrace void memwatch_acct_free(void *data, struct page *page,
+				unsigned int order)
+{
+	memwatch_hit(MEMWATCH_HOOK_FREE);
+	memwatch_tp_enter();
+	memwatch_acct_free_tp(page, order);
+	memwatch_tp_exit();
 }
 
 /*
@@ -408,7 +442,7 @@ void memwatch_acct_migrate(struct pt_regs *regs)
 	u16 val, prev;
 
 	/* mem_cgroup_migrate() charges new only in this case. */
-	if (folio_memcg(new) || !folio_memcg(old))
+	if (memwatch_folio_charged(new) || !memwatch_folio_charged(old))
 		return;
 	val = 0;
 	if (memwatch_pfn_entry(folio_pfn(old), &old_entry) &&

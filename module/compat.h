@@ -74,4 +74,30 @@ static inline struct nlattr **memwatch_dump_attrs(struct netlink_callback *cb)
 #define memwatch_unbound_wq	system_unbound_wq
 #endif
 
+/*
+ * Tracepoint probes: up to 6.12 the tracepoint runs them with preemption
+ * off (tracepoint.h, __DO_TRACE); 7.2 guards them with SRCU-fast alone
+ * and leaves preemption to each probe (trace_events.h's own probes take
+ * guard(preempt_notrace)). memwatch's probes need it off: per-CPU
+ * batches, and RCU readers. Kernels between 6.12 and 7.2 are taken to
+ * need it (it costs a preempt count where they would not).
+ */
+#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
+#define memwatch_tp_enter()	preempt_disable_notrace()
+#define memwatch_tp_exit()	preempt_enable_notrace()
+#else
+#define memwatch_tp_enter()	do { } while (0)
+#define memwatch_tp_exit()	do { } while (0)
+#endif
+
+/*
+ * Whether a folio is charged to a memcg, without folio_memcg() (which
+ * wants RCU since 7.x's objcg folios).
+ */
+#if KERNEL_VERSION(6, 12, 0) <= LINUX_VERSION_CODE
+#define memwatch_folio_charged(folio)	folio_memcg_charged(folio)
+#else
+#define memwatch_folio_charged(folio)	(!!folio_memcg(folio))
+#endif
+
 #endif /* _MEMWATCH_COMPAT_H */

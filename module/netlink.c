@@ -50,7 +50,8 @@ static int memwatch_put_hooks(struct sk_buff *skb)
 		    nla_put_u64_64bit(skb, MEMWATCH_A_HOOK_MISSED, st.missed,
 				      MEMWATCH_A_HOOK_PAD))
 			return -EMSGSIZE;
-		if (!st.attached && st.uncounted &&
+		/* Missing on this kernel (not merely detached: track=0). */
+		if (!st.attached && st.error && st.uncounted &&
 		    (nla_put_u32(skb, MEMWATCH_A_HOOK_ERROR, -st.error) ||
 		     nla_put_string(skb, MEMWATCH_A_HOOK_UNCOUNTED,
 				    st.uncounted)))
