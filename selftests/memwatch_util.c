@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -359,6 +360,97 @@ static int mw_kill_group_once(void)
 	}
 	closedir(dir);
 	return n;
+}
+
+uint64_t mw_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The state, wait channel and kernel stack of pid, for a hung test. */
+static void mw_show_task(pid_t pid)
+{
+	char path[64], buf[4096], *rp;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (mw_read_line(path, buf, sizeof(buf)))
+		return;
+	rp = strrchr(buf, ')');
+	fprintf(stderr, "# watchdog: %.*s state %c",
+		rp ? (int)(rp - buf + 1) : 0, buf, rp && rp[1] ? rp[2] : '?');
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	if (!mw_read_line(path, buf, sizeof(buf)))
+		fprintf(stderr, ", wchan %s", buf);
+	fprintf(stderr, "\n");
+	snprintf(path, sizeof(path), "/proc/%d/stack", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return;
+	buf[len] = '\0';
+	for (rp = strtok(buf, "\n"); rp; rp = strtok(NULL, "\n"))
+		fprintf(stderr, "# watchdog:   %s\n", rp);
+}
+
+void mw_node_meminfo_log(int node)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo",
+		 node);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "MemFree") || strstr(line, "FilePages") ||
+		    strstr(line, "Shmem:") || strstr(line, "AnonPages"))
+			fprintf(stderr, "# %s", line);
+	fclose(f);
+}
+
+pid_t mw_watchdog(unsigned int secs)
+{
+	pid_t parent = getpid(), pid = fork();
+	struct dirent *d;
+	DIR *dir;
+	int node;
+
+	if (pid)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	sleep(secs);
+	fprintf(stderr, "# watchdog: still running after %u s\n", secs);
+	dir = opendir("/proc");
+	while (dir && (d = readdir(dir))) {
+		pid_t p = atoi(d->d_name);
+
+		if (p > 0 && p != getpid() && getpgid(p) == getpgrp())
+			mw_show_task(p);
+	}
+	if (dir)
+		closedir(dir);
+	for (node = 0; node < MW_MAX_NODES; node++)
+		mw_node_meminfo_log(node);
+	_exit(0);
+}
+
+void mw_watchdog_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 }
 
 int mw_reap_group(void)

@@ -78,6 +78,19 @@ void mw_sync_go(struct mw_sync *s);
  */
 int mw_reap_group(void);
 
+/*
+ * A child that, if the caller still runs after secs, prints the state,
+ * wait channel and kernel stack of each process in the caller's group and
+ * each node's free memory to stderr: why a test nears its timeout. It
+ * dies with the caller; mw_watchdog_stop() ends it sooner.
+ */
+pid_t mw_watchdog(unsigned int secs);
+/* Node's MemFree, FilePages, Shmem, AnonPages lines to stderr ("# "). */
+void mw_node_meminfo_log(int node);
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t mw_now_ms(void);
+void mw_watchdog_stop(pid_t pid);
+
 #define MW_NL_BUFSZ 65536
 
 struct mw_nl_reply {
