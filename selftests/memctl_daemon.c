@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,6 +33,8 @@ FIXTURE(daemon) {
 	char name[64];		/* under the cgroup2 root */
 	char path[80];		/* as memctl takes it: /name */
 	char conf[96], log[96], out[96], state[96];
+	char inc[96];		/* the daemon's incident reports */
+	char hog_cg[160];	/* where spawn_hog puts a hog */
 	pid_t daemon;
 	pid_t hog[MAX_HOGS];
 	int nhogs;
@@ -110,6 +113,9 @@ FIXTURE_SETUP(daemon)
 	snprintf(self->out, sizeof(self->out), "/tmp/%s.out", self->name);
 	snprintf(self->state, sizeof(self->state), "/tmp/%s.state",
 		 self->name);
+	snprintf(self->inc, sizeof(self->inc), "/tmp/%s.incidents",
+		 self->name);
+	snprintf(self->hog_cg, sizeof(self->hog_cg), "%s", self->name);
 	unlink(self->log);
 	ASSERT_NE(0, mw_cgroup_make(self->name, LIMIT));
 	self->daemon = 0;
@@ -132,6 +138,25 @@ static void stop_daemon(FIXTURE_DATA(daemon) *self)
 		waitpid(self->daemon, NULL, 0);
 	}
 	self->daemon = 0;
+}
+
+/* A directory of files, and the files. */
+static void rm_dir(const char *path)
+{
+	char file[512];
+	struct dirent *e;
+	DIR *dir = opendir(path);
+
+	while (dir && (e = readdir(dir))) {
+		if (e->d_name[0] == '.' && (!e->d_name[1] ||
+					    !strcmp(e->d_name, "..")))
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+		unlink(file);
+	}
+	if (dir)
+		closedir(dir);
+	rmdir(path);
 }
 
 FIXTURE_TEARDOWN(daemon)
@@ -174,6 +199,7 @@ FIXTURE_TEARDOWN(daemon)
 	unlink(self->out);
 	unlink(self->state);
 	unlink(self->log);
+	rm_dir(self->inc);
 	mw_module_ensure(self->was_loaded);
 }
 
@@ -200,12 +226,12 @@ static void write_conf(FIXTURE_DATA(daemon) *self, const char *daemon,
 }
 
 /*
- * memctl daemon --log-json LOG --state STATE and the arguments up to
+ * memctl daemon --log-json LOG --state STATE --incidents INC and the arguments up to
  * MW_END, until it says it is ready: 0, or -1 if it is not.
  */
 static int start_daemon(FIXTURE_DATA(daemon) *self, ...)
 {
-	char *argv[16];
+	char *argv[20];
 	struct timespec t0;
 	va_list ap;
 	int n = 0;
@@ -217,8 +243,10 @@ static int start_daemon(FIXTURE_DATA(daemon) *self, ...)
 	argv[n++] = self->log;
 	argv[n++] = "--state";
 	argv[n++] = self->state;
+	argv[n++] = "--incidents";
+	argv[n++] = self->inc;
 	va_start(ap, self);
-	while (n < 15 && (argv[n] = va_arg(ap, char *)))
+	while (n < 19 && (argv[n] = va_arg(ap, char *)))
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
@@ -278,7 +306,7 @@ static pid_t spawn_hog(FIXTURE_DATA(daemon) *self, ...)
 		return -1;
 	if (!pid) {
 		close(p[0]);
-		if (mw_cgroup_enter(self->name))
+		if (mw_cgroup_enter(self->hog_cg))
 			_exit(126);
 		execv(mw_hog_path(), argv);
 		_exit(127);
@@ -377,6 +405,43 @@ static int log_jq(FIXTURE_DATA(daemon) *self, const char *filter)
 	return rc;
 }
 
+/*
+ * jq on `memctl incidents --json` (the reports as an array, oldest
+ * first), waiting up to ms for it to hold: the daemon writes a report
+ * after the kill. On failure print the list.
+ */
+static int incidents_jq(FIXTURE_DATA(daemon) *self, const char *filter,
+			long ms)
+{
+	static char out[MW_OUTSZ], err[MW_OUTSZ], jq[MW_OUTSZ];
+	char file[] = "/tmp/memwatch-inc.XXXXXX";
+	char *argv[] = { "jq", "-e", "--arg", "v", self->path, (char *)filter,
+			 file, NULL };
+	struct timespec t0;
+	int rc, fd = mkstemp(file);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		rc = mw_memctl(out, err, "incidents", "--dir", self->inc,
+			       "--json", MW_END);
+		if (!rc)
+			rc = put_file(file, out);
+		if (!rc)
+			rc = mw_run(argv, jq, sizeof(jq), err, sizeof(err));
+		if (!rc)
+			break;
+		usleep(100000);
+	} while (ms_since(&t0) < ms);
+	unlink(file);
+	if (rc)
+		fprintf(stderr, "# incidents (%d): %.4000s%s\n# filter: %s\n",
+			rc, out, err, filter);
+	return rc;
+}
+
 /* The ladder's steps came in order: first occurrences, by time. */
 static const char ladder_order[] =
 	"[sort_by(.ts_ns)[] | select(.cgroup == $v) | .action] as $a"
@@ -420,6 +485,18 @@ TEST_F(daemon, leaker_is_killed_innocent_survives)
 		 " and all(.[]; .action == \"reclaim\" or .result == \"ok\")"
 		 " and all(.[]; .dry_run == false)", leaker);
 	EXPECT_EQ(0, log_jq(self, filter));
+	/* The incident report: the kill, and what led to it. */
+	snprintf(filter, sizeof(filter),
+		 "length == 1 and (.[0] | .kind == \"kill\" and .action == \"kill\""
+		 " and .cgroup == $v and .victims[0].pid == %d"
+		 " and .victims[0].comm == \"leaker\" and .limit == 268435456"
+		 " and .thresholds.kill > 0 and .memory_stat.anon > 0"
+		 " and (.memory_events | has(\"max\"))"
+		 " and .memory_pressure.some.avg10 != null"
+		 " and any(.timeline[]; .action == \"freeze\")"
+		 " and any(.top[]; .pid == %d and .growth > 0 and (.nodes | length) >= 1)"
+		 " and any(.top[]; .comm == \"innocent\"))", leaker, leaker);
+	EXPECT_EQ(0, incidents_jq(self, filter, 5000));
 }
 
 /* (2) Eight leaking children of one parent go together. */
@@ -537,6 +614,8 @@ TEST_F(daemon, dry_run_acts_on_nothing)
 		 leaker);
 	EXPECT_EQ(0, log_jq(self, filter));
 	EXPECT_FALSE(file_has(self->state, "frozen"));
+	/* A dry run writes no report, not even of the kernel's kill. */
+	EXPECT_EQ(0, incidents_jq(self, "length == 0", 0));
 }
 
 /* (5) oom_score_adj -1000 and --avoid: never chosen, whatever they hold. */
@@ -915,6 +994,225 @@ TEST_F_TIMEOUT(daemon, node_short_of_memory_gets_its_offender_migrated, 180)
 	EXPECT_LE(64LL * 256, on0) TH_LOG("%lld pages on node 0", on0);
 	EXPECT_TRUE(alive(hog));
 	EXPECT_EQ(oom0, host_oom_kills());
+}
+
+/* kill = cgroup: the whole cgroup goes at once, the innocent with it. */
+TEST_F(daemon, kill_cgroup_empties_the_cgroup)
+{
+	char filter[768], procs[256];
+	pid_t innocent, leaker;
+	int status;
+
+	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS "kill = cgroup\n");
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
+	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent", MW_END);
+	ASSERT_LT(0, innocent);
+	leaker = spawn_hog(self, "--leak", "1M", "--name", "leaker", MW_END);
+	ASSERT_LT(0, leaker);
+
+	status = wait_end(leaker, 90000);
+	ASSERT_NE(-1, status) TH_LOG("the leaker was not stopped in 90 s");
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	status = wait_end(innocent, 10000);
+	EXPECT_NE(-1, status) TH_LOG("the rest of the cgroup was left");
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	EXPECT_EQ(0, cg_get(self->name, "cgroup.procs", procs, sizeof(procs)));
+	EXPECT_STREQ("", procs);
+	EXPECT_EQ(0, cg_key(self->name, "memory.events", "oom_kill"));
+	EXPECT_TRUE(wait_restored(self, 15000));
+	snprintf(filter, sizeof(filter),
+		 "[.[] | select(.action == \"kill\")] as $k | ($k | length) == 1"
+		 " and ($k[0] | .target == $v and .signal == \"SIGKILL\""
+		 " and .result == \"ok\" and (.reason | contains(\"kill = cgroup\"))"
+		 " and (.reason | contains(\"offender %d (leaker)\")))", leaker);
+	EXPECT_EQ(0, log_jq(self, filter));
+	EXPECT_EQ(0, incidents_jq(self,
+		  "length == 1 and .[0].action == \"kill-cgroup\" and .[0].target == $v",
+		  5000));
+}
+
+/*
+ * memory.oom.group on the offender's cgroup: that cgroup goes whole, as
+ * the kernel would take it; a sibling cgroup under the same policy stays.
+ */
+TEST_F(daemon, oom_group_cgroup_is_killed_whole)
+{
+	char path[192], filter[768], a[160], b[160];
+	pid_t innocent, sibling, leaker;
+	int status;
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cgroup.subtree_control",
+		 self->name);
+	ASSERT_EQ(0, mw_write(path, "+memory"));
+	snprintf(a, sizeof(a), "%s/a", self->name);
+	snprintf(b, sizeof(b), "%s/b", self->name);
+	ASSERT_NE(0, mw_cgroup_make(a, NULL));
+	ASSERT_NE(0, mw_cgroup_make(b, NULL));
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/memory.oom.group", a);
+	ASSERT_EQ(0, mw_write(path, "1"));
+	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS);
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
+	snprintf(self->hog_cg, sizeof(self->hog_cg), "%s", b);
+	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent", MW_END);
+	ASSERT_LT(0, innocent);
+	snprintf(self->hog_cg, sizeof(self->hog_cg), "%s", a);
+	sibling = spawn_hog(self, "--hold", "20M", "--name", "sibling", MW_END);
+	ASSERT_LT(0, sibling);
+	leaker = spawn_hog(self, "--leak", "1M", "--name", "leaker", MW_END);
+	ASSERT_LT(0, leaker);
+
+	status = wait_end(leaker, 90000);
+	ASSERT_NE(-1, status) TH_LOG("the leaker was not stopped in 90 s");
+	status = wait_end(sibling, 10000);
+	EXPECT_NE(-1, status) TH_LOG("the leaker's cgroup was not killed whole");
+	EXPECT_TRUE(alive(innocent));
+	EXPECT_EQ(0, cg_key(self->name, "memory.events", "oom_kill"));
+	snprintf(filter, sizeof(filter),
+		 "[.[] | select(.action == \"kill\")] as $k | ($k | length) >= 1"
+		 " and ($k[0] | .target == \"%s/a\" and .result == \"ok\""
+		 " and (.reason | contains(\"memory.oom.group is 1\")))",
+		 self->path);
+	EXPECT_EQ(0, log_jq(self, filter));
+}
+
+/* A [cgroup] section's prefer wins over the [daemon] section's. */
+TEST_F(daemon, section_prefer_overrides_the_daemons)
+{
+	char filter[512];
+	pid_t innocent, leaker;
+	int status;
+
+	write_conf(self, SCENARIO_DAEMON "prefer = ^innocent$\n",
+		   SCENARIO_LEVELS "prefer = ^leaker$\n");
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
+	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent", MW_END);
+	ASSERT_LT(0, innocent);
+	leaker = spawn_hog(self, "--leak", "1M", "--name", "leaker", MW_END);
+	ASSERT_LT(0, leaker);
+
+	status = wait_end(leaker, 90000);
+	ASSERT_NE(-1, status) TH_LOG("the leaker was not stopped in 90 s");
+	EXPECT_TRUE(alive(innocent));
+	snprintf(filter, sizeof(filter),
+		 "[.[] | select(.action == \"kill\")] as $k | ($k | length) >= 1"
+		 " and all($k[]; .pid == %d and (.reason | contains(\"prefer matches\")))",
+		 leaker);
+	EXPECT_EQ(0, log_jq(self, filter));
+}
+
+/*
+ * --pre-kill: the hook runs with the victim named, the cgroup frozen and
+ * the victim alive, and the kill waits for it to end.
+ */
+TEST_F(daemon, pre_kill_hook_runs_before_the_kill)
+{
+	char hook[512], file[96], want[128], filter[512];
+	pid_t innocent, leaker;
+	int status;
+
+	snprintf(file, sizeof(file), "/tmp/%s.prekill", self->name);
+	unlink(file);
+	snprintf(hook, sizeof(hook),
+		 "{ echo \"victim $MEMCTL_VICTIM_PID $MEMCTL_VICTIM_COMM $MEMCTL_KILL frozen=$MEMCTL_FROZEN\";"
+		 " kill -0 $MEMCTL_VICTIM_PID && echo alive;"
+		 " grep frozen /sys/fs/cgroup$MEMCTL_CGROUP/cgroup.events;"
+		 " sleep 1; kill -0 $MEMCTL_VICTIM_PID && echo still alive; } > %s",
+		 file);
+	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS);
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, "--pre-kill",
+				  hook, MW_END));
+	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent", MW_END);
+	ASSERT_LT(0, innocent);
+	leaker = spawn_hog(self, "--leak", "1M", "--name", "leaker", MW_END);
+	ASSERT_LT(0, leaker);
+
+	status = wait_end(leaker, 90000);
+	ASSERT_NE(-1, status) TH_LOG("the leaker was not stopped in 90 s");
+	EXPECT_TRUE(alive(innocent));
+	snprintf(want, sizeof(want), "victim %d leaker kill frozen=1\n", leaker);
+	EXPECT_TRUE(file_has(file, want)) TH_LOG("the hook did not run, or not first");
+	EXPECT_TRUE(file_has(file, "alive\nfrozen 1\n"));
+	EXPECT_TRUE(file_has(file, "still alive\n"))
+		TH_LOG("the victim died before the hook ended");
+	snprintf(filter, sizeof(filter),
+		 "(map(select(.action == \"pre-kill\")) | .[0]) as $p"
+		 " | (map(select(.action == \"kill\")) | .[0]) as $k"
+		 " | $p.pid == %d and $p.result == \"ok\" and $k.pid == %d"
+		 " and $p.ts_ns <= $k.ts_ns and $k.ts_ns - $p.ts_ns < 1000000000",
+		 leaker, leaker);
+	EXPECT_EQ(0, log_jq(self, filter));
+	EXPECT_EQ(0, incidents_jq(self,
+		  ".[0].pre_kill.result == \"ok\" and .[0].pre_kill.ms >= 1000",
+		  5000));
+	unlink(file);
+}
+
+/* A pre-kill hook that overstays is killed, with what it started. */
+TEST_F(daemon, pre_kill_hook_that_overstays_is_killed)
+{
+	char hook[256], file[96];
+	pid_t leaker;
+	int status;
+
+	snprintf(file, sizeof(file), "/tmp/%s.late", self->name);
+	unlink(file);
+	snprintf(hook, sizeof(hook), "sleep 5; echo late > %s", file);
+	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS);
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, "--pre-kill",
+				  hook, "--pre-kill-timeout", "1s", MW_END));
+	leaker = spawn_hog(self, "--leak", "1M", "--name", "leaker", MW_END);
+	ASSERT_LT(0, leaker);
+
+	status = wait_end(leaker, 90000);
+	ASSERT_NE(-1, status) TH_LOG("the leaker was not stopped in 90 s");
+	EXPECT_EQ(0, log_jq(self,
+		  "any(.[]; .action == \"pre-kill\" and"
+		  " (.result | startswith(\"error: timed out after\")))"));
+	sleep(6);
+	EXPECT_FALSE(file_has(file, "late")) TH_LOG("the hook's sleep was left running");
+	unlink(file);
+}
+
+/* The kernel's own OOM kill leaves a report too, readable by a person. */
+TEST_F(daemon, kernel_oom_kill_leaves_an_incident_report)
+{
+	static char out[MW_OUTSZ], err[MW_OUTSZ];
+	char filter[512], id[128];
+	pid_t leaker;
+	int status;
+	char *p;
+
+	write_conf(self, "", "notify = 40%\n");
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
+	leaker = spawn_hog(self, "--leak", "2M", "--name", "leaker", MW_END);
+	ASSERT_LT(0, leaker);
+	status = wait_end(leaker, 90000);
+	ASSERT_NE(-1, status);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	EXPECT_LE(1, cg_key(self->name, "memory.events", "oom_kill"));
+	snprintf(filter, sizeof(filter),
+		 "length == 1 and (.[0] | .kind == \"oom\" and .cgroup == $v"
+		 " and .victims[0].pid == %d and .victims[0].comm == \"leaker\""
+		 " and .memory_events.oom_kill >= 1)", leaker);
+	ASSERT_EQ(0, incidents_jq(self, filter, 10000));
+
+	/* The list, for a person: a header and the report's line. */
+	ASSERT_EQ(0, mw_memctl(out, err, "incidents", "--dir", self->inc, MW_END));
+	EXPECT_EQ(2, mw_lines(out)) TH_LOG("%s", out);
+	p = strchr(out, '\n');
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(1, sscanf(p + 1, "%127s", id));
+	EXPECT_NE(NULL, strstr(id, "-oom-"));
+	ASSERT_EQ(0, mw_memctl(out, err, "incidents", "--dir", self->inc,
+			       "show", id, MW_END));
+	EXPECT_NE(NULL, strstr(out, "the kernel OOM killer")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "memory.stat\nanon ")) TH_LOG("%s", out);
+	/* A bad ID: one line, status 1; a bad argument: status 2. */
+	EXPECT_EQ(1, mw_memctl(out, err, "incidents", "--dir", self->inc,
+			       "show", "19700101", MW_END));
+	EXPECT_EQ(1, mw_lines(err));
+	EXPECT_EQ(2, mw_memctl(out, err, "incidents", "--bogus", MW_END));
+	EXPECT_EQ(2, mw_memctl(out, err, "incidents", "show", MW_END));
 }
 
 TEST_HARNESS_MAIN

@@ -25,7 +25,7 @@ if [ "$(cat /proc/1/comm)" != systemd ] || [ ! -d /run/memwatch-vm ]; then
 	echo "1..0 # SKIP needs memwatch's guest booted with systemd (scripts/vm-run --systemd)"
 	exit 4
 fi
-echo "1..6"
+echo "1..7"
 [ -d /sys/module/memwatch ] && rmmod memwatch
 
 # 1. Install, as the README says; the unit is there and verifies.
@@ -113,7 +113,46 @@ ok $? "the daemon acts from its sandbox: notify, reclaim, throttle, freeze, kill
 )
 ok $? "reload logged, metrics written with the kill counted, restarted after SIGKILL (Restart=on-failure)"
 
-# 5. Stop: clean exit, nothing left behind.
+# 5. restart = UNIT: a leaking service restarted by systemd, not killed;
+# its new cgroup gets the policy again; the incident report is written
+# from inside the sandbox (StateDirectory).
+(
+	set -e
+	cat > /run/systemd/system/leaky.service <<-EOF
+	[Service]
+	ExecStart=$hog --leak 1M --max 400M --name leaky
+	MemoryMax=256M
+	EOF
+	systemctl daemon-reload
+	systemctl start leaky.service
+	pid0=$(systemctl show -P MainPID leaky.service)
+	cat >> /etc/memctl/memctl.conf <<-EOF
+	[cgroup /system.slice/leaky.service]
+	freeze = 64%
+	kill = 80%
+	restart = leaky.service
+	EOF
+	systemctl reload memctl.service
+	until_ok 1800 grep -q '"action":"restart".*"target":"leaky.service".*"result":"ok"' /var/log/memctl/actions.jsonl ||
+		{ show journal; fail "no restart of leaky.service in the action log"; }
+	until_ok 300 bash -c "[ \"\$(systemctl show -P MainPID leaky.service)\" != $pid0 ] &&
+		[ \"\$(systemctl is-active leaky.service)\" = active ]" ||
+		{ show systemctl status --no-pager leaky.service; fail "leaky.service was not restarted"; }
+	! grep '"action":"kill".*"comm":"leaky"' /var/log/memctl/actions.jsonl || fail "leaky was killed, not restarted"
+	# The restarted unit's cgroup is a new one, with the policy set again.
+	until_ok 200 bash -c "\"$repo/userspace/memctl\" policy list --json |
+		jq -e --argjson id \$(stat -c %i /sys/fs/cgroup/system.slice/leaky.service) \
+		'any(.[]; .cgroup_id == \$id)' > /dev/null" ||
+		{ show "$repo/userspace/memctl" policy list; fail "the new cgroup has no policy"; }
+	until_ok 100 bash -c '"'"$repo"'/userspace/memctl" incidents --json |
+		jq -e "any(.[]; .action == \"restart\" and .target == \"leaky.service\")" > /dev/null' ||
+		{ show ls -l /var/lib/memctl/incidents; fail "no incident report of the restart"; }
+	show "$repo/userspace/memctl" incidents
+	systemctl stop leaky.service
+)
+ok $? "restart = leaky.service: systemd restarts it (not a kill), the new cgroup gets the policy, the incident is reported"
+
+# 6. Stop: clean exit, nothing left behind.
 (
 	set -e
 	systemctl stop memctl.service
@@ -126,7 +165,7 @@ ok $? "reload logged, metrics written with the kill counted, restarted after SIG
 )
 ok $? "stop: exit 0, metrics file removed, batch.service neither frozen nor throttled"
 
-# 6. Uninstall.
+# 7. Uninstall.
 (
 	set -e
 	systemctl stop batch.service 2> /dev/null || true

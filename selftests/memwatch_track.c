@@ -248,7 +248,7 @@ static void check_placement(struct __test_metadata *_metadata,
 	child = alloc_child(&s, 0, mem_node, bytes);
 	ASSERT_LT(0, child);
 	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("child: %d", reap(child));
-	fprintf(stderr, "# %lu MiB faulted in %llu ms\n", bytes / MIB,
+	fprintf(stderr, "# %zu MiB faulted in %llu ms\n", bytes / MIB,
 		(unsigned long long)(mw_now_ms() - t0));
 
 	ASSERT_EQ(0, dump(self, child, 0));

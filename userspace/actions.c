@@ -318,12 +318,20 @@ bool migrate_request(pid_t pid, const char *comm, int from, int to,
 /* The daemon's environment plus the event's, built without malloc. */
 #define HOOK_ENV_MAX 256
 
-int hook_spawn(const char *cmd, char *const env[])
+/* Hooks whose end someone waits for: their exit status once reaped. */
+#define HOOK_WATCHED 16
+static struct {
+	pid_t pid;
+	bool done;
+	int status;
+} hook_watched[HOOK_WATCHED];
+
+int hook_spawn(const char *cmd, char *const env[], pid_t *pidp)
 {
 	static char *envp[HOOK_ENV_MAX];
 	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
 	posix_spawnattr_t attr;
-	unsigned int n = 0, i;
+	unsigned int n = 0, i, slot = 0;
 	sigset_t none, all;
 	pid_t pid;
 	int err;
@@ -336,8 +344,17 @@ int hook_spawn(const char *cmd, char *const env[])
 	envp[n] = NULL;
 	/*
 	 * posix_spawn uses CLONE_VM|CLONE_VFORK: no copy of the daemon. The
-	 * hook starts with no signal blocked and every handler default.
+	 * hook starts with no signal blocked and every handler default, in
+	 * a process group of its own (a waited-for hook that overstays is
+	 * killed whole, with what it started).
 	 */
+	if (pidp) {
+		for (slot = 0; slot < HOOK_WATCHED && hook_watched[slot].pid;
+		     slot++)
+			;
+		if (slot == HOOK_WATCHED)
+			return -EBUSY;
+	}
 	sigemptyset(&none);
 	sigfillset(&all);
 	err = posix_spawnattr_init(&attr);
@@ -345,15 +362,57 @@ int hook_spawn(const char *cmd, char *const env[])
 		return -err;
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF);
+				 POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 	err = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, envp);
 	posix_spawnattr_destroy(&attr);
-	return -err;
+	if (err)
+		return -err;
+	if (pidp) {
+		hook_watched[slot].pid = pid;
+		hook_watched[slot].done = false;
+		*pidp = pid;
+	}
+	return 0;
 }
 
 void hook_reap(void)
 {
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+	unsigned int i;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (i = 0; i < HOOK_WATCHED; i++)
+			if (hook_watched[i].pid == pid) {
+				hook_watched[i].done = true;
+				hook_watched[i].status = status;
+			}
+}
+
+int hook_result(pid_t pid, int *status)
+{
+	unsigned int i;
+
+	hook_reap();
+	for (i = 0; i < HOOK_WATCHED; i++) {
+		if (hook_watched[i].pid != pid)
+			continue;
+		if (!hook_watched[i].done)
+			return 0;
+		*status = hook_watched[i].status;
+		hook_watched[i].pid = 0;
+		return 1;
+	}
+	return -ENOENT;
+}
+
+void hook_forget(pid_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < HOOK_WATCHED; i++)
+		if (hook_watched[i].pid == pid)
+			hook_watched[i].pid = 0;
 }

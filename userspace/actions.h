@@ -40,10 +40,21 @@ bool reclaim_request(const char *cg, unsigned int level, uint64_t bytes);
 bool migrate_request(pid_t pid, const char *comm, int from, int to,
 		     unsigned int level, uint64_t bytes);
 
-/* Hooks: run "sh -c cmd" with env (NULL-terminated "K=V" strings added
- * to the daemon's environment), without waiting. 0 or -errno. */
-int hook_spawn(const char *cmd, char *const env[]);
+/*
+ * Hooks: run "sh -c cmd" with env (NULL-terminated "K=V" strings added
+ * to the daemon's environment), in a process group of its own, without
+ * waiting. With pidp, its pid is stored there and its end is kept for
+ * hook_result() (at most 16 at a time). 0 or -errno.
+ */
+int hook_spawn(const char *cmd, char *const env[], pid_t *pidp);
 /* Reap hooks that finished; call on SIGCHLD. */
 void hook_reap(void);
+/*
+ * A watched hook: 1 and its wait status if it ended (then forgotten),
+ * 0 if it runs, -ENOENT if pid is not watched.
+ */
+int hook_result(pid_t pid, int *status);
+/* Stop watching pid (it was killed and will be reaped unwatched). */
+void hook_forget(pid_t pid);
 
 #endif

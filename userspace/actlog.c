@@ -16,6 +16,9 @@
 static FILE *actlog_file;
 static bool actlog_dry_run, actlog_syslog;
 static pthread_mutex_t actlog_lock = PTHREAD_MUTEX_INITIALIZER;
+#define ACTLOG_RING 256
+static struct act_rec actlog_ring[ACTLOG_RING];
+static unsigned int actlog_next;	/* how many were ever logged */
 
 uint64_t now_ns(void)
 {
@@ -86,13 +89,34 @@ static void say_at(uint64_t ts, int prio, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Into the ring of recent actions; under actlog_lock. */
+static void actlog_keep(uint64_t ts, const struct act *a)
+{
+	struct act_rec *r = &actlog_ring[actlog_next++ % ACTLOG_RING];
+
+	r->ts_ns = ts;
+	snprintf(r->cgroup, sizeof(r->cgroup), "%s", a->cgroup);
+	r->level = a->level;
+	snprintf(r->action, sizeof(r->action), "%s", a->action);
+	r->pid = a->pid;
+	snprintf(r->comm, sizeof(r->comm), "%s", a->comm ? a->comm : "");
+	r->bytes = a->bytes;
+	snprintf(r->result, sizeof(r->result), "%s", a->result);
+	snprintf(r->reason, sizeof(r->reason), "%s",
+		 a->reason ? a->reason : "");
+}
+
 void act_log(const struct act *a)
 {
 	uint64_t ts = a->ts_ns ? a->ts_ns : now_ns();
-	char b[16], who[64] = "";
+	char b[16], who[320] = "";
 	struct json j;
 
-	if (a->pid)
+	if (a->target)
+		snprintf(who, sizeof(who), " %s%s%s%s%s", a->signal ? a->signal : "",
+			 a->signal ? " " : "", a->target, a->bytes ? ", " : "",
+			 a->bytes ? cli_bytes(a->bytes, b, sizeof(b)) : "");
+	else if (a->pid)
 		snprintf(who, sizeof(who), " %s %u (%s%s%s)",
 			 a->signal ? a->signal : "pid", a->pid,
 			 a->comm ? a->comm : "?", a->bytes ? ", " : "",
@@ -118,6 +142,8 @@ void act_log(const struct act *a)
 		}
 		if (a->signal)
 			json_string(&j, "signal", a->signal);
+		if (a->target)
+			json_string(&j, "target", a->target);
 		if (a->bytes)
 			json_u64(&j, "bytes", a->bytes);
 		json_string(&j, "result", a->result);
@@ -126,5 +152,30 @@ void act_log(const struct act *a)
 		json_bool(&j, "dry_run", actlog_dry_run);
 		json_end(&j, '}');
 	}
+	actlog_keep(ts, a);
 	pthread_mutex_unlock(&actlog_lock);
+}
+
+unsigned int actlog_recent(const char *cgroup, struct act_rec *out,
+			   unsigned int max)
+{
+	unsigned int i, n = 0, first;
+
+	pthread_mutex_lock(&actlog_lock);
+	first = actlog_next > ACTLOG_RING ? actlog_next - ACTLOG_RING : 0;
+	for (i = first; i < actlog_next; i++) {
+		const struct act_rec *r = &actlog_ring[i % ACTLOG_RING];
+
+		if (strcmp(r->cgroup, cgroup))
+			continue;
+		/* Keep the newest max: drop the oldest when full. */
+		if (n == max) {
+			memmove(out, out + 1, (max - 1) * sizeof(*out));
+			n--;
+		}
+		if (max)
+			out[n++] = *r;
+	}
+	pthread_mutex_unlock(&actlog_lock);
+	return n;
 }

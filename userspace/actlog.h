@@ -22,7 +22,29 @@ struct act {
 				 * kill: the victim's live bytes */
 	const char *result;	/* "ok", "dry-run", "error: ..." */
 	const char *reason;	/* why, for a person; may be NULL */
+	const char *target;	/* a kill of a whole cgroup, or a restart:
+				 * the cgroup or the unit; may be NULL */
 };
+
+/* A past action, as the ring of recent ones keeps it. */
+struct act_rec {
+	uint64_t ts_ns;
+	char cgroup[256];
+	unsigned int level;
+	char action[16];
+	uint32_t pid;
+	char comm[32];
+	uint64_t bytes;
+	char result[64];
+	char reason[192];
+};
+
+/*
+ * The last actions on cgroup (at most max, of the last 256 logged), the
+ * oldest first: an incident report's timeline. Thread-safe.
+ */
+unsigned int actlog_recent(const char *cgroup, struct act_rec *out,
+			   unsigned int max);
 
 /*
  * Append to path ("" or NULL: no JSON log): 0 or -errno. With syslog, the

@@ -26,6 +26,10 @@ void settings_defaults(struct settings *s)
 	snprintf(s->state, sizeof(s->state), "/run/memctl/daemon.state");
 	snprintf(s->metrics, sizeof(s->metrics), "%s", METRICS_DAEMON_FILE);
 	s->metrics_interval_ms = 15000;
+	s->pre_kill_timeout_ms = 10000;
+	snprintf(s->incidents, sizeof(s->incidents), "%s",
+		 "/var/lib/memctl/incidents");
+	s->incidents_max = 100;
 }
 
 void settings_merge(struct settings *out, const struct settings *base,
@@ -50,6 +54,10 @@ void settings_merge(struct settings *out, const struct settings *base,
 	MERGE(SET_METRICS, metrics);
 	MERGE(SET_METRICS_INTERVAL, metrics_interval_ms);
 	MERGE(SET_SYSLOG, syslog);
+	MERGE(SET_PRE_KILL, pre_kill);
+	MERGE(SET_PRE_KILL_TIMEOUT, pre_kill_timeout_ms);
+	MERGE(SET_INCIDENTS, incidents);
+	MERGE(SET_INCIDENTS_MAX, incidents_max);
 #undef MERGE
 	r.set = base->set | over->set;
 	*out = r;
@@ -124,6 +132,9 @@ int settings_set(struct settings *s, const char *key, const char *val,
 	} else if (!strcmp(key, "metrics-interval")) {
 		ms = &s->metrics_interval_ms;
 		bit = SET_METRICS_INTERVAL;
+	} else if (!strcmp(key, "pre-kill-timeout")) {
+		ms = &s->pre_kill_timeout_ms;
+		bit = SET_PRE_KILL_TIMEOUT;
 	}
 	if (ms) {
 		if (parse_duration_ms(val, ms) || !*ms) {
@@ -146,6 +157,25 @@ int settings_set(struct settings *s, const char *key, const char *val,
 	} else if (!strcmp(key, "exec")) {
 		err = set_string(s->exec, sizeof(s->exec), val, why, whysz);
 		bit = SET_EXEC;
+	} else if (!strcmp(key, "pre-kill")) {
+		err = set_string(s->pre_kill, sizeof(s->pre_kill), val, why,
+				 whysz);
+		bit = SET_PRE_KILL;
+	} else if (!strcmp(key, "incidents")) {
+		err = set_string(s->incidents, sizeof(s->incidents), val, why,
+				 whysz);
+		bit = SET_INCIDENTS;
+	} else if (!strcmp(key, "incidents-max")) {
+		long v;
+
+		if (cli_parse_long(val, 1, 100000, &v)) {
+			snprintf(why, whysz,
+				 "takes a number from 1 to 100000, not '%s'",
+				 val);
+			return -EINVAL;
+		}
+		s->incidents_max = (unsigned int)v;
+		bit = SET_INCIDENTS_MAX;
 	} else if (!strcmp(key, "avoid")) {
 		err = set_regex(s->avoid, sizeof(s->avoid), val, why, whysz);
 		bit = SET_AVOID;
@@ -196,15 +226,75 @@ static char *trim(char *s)
 	return s;
 }
 
+/* A systemd unit's name: letters, digits and ":-_.\\@", with a dot. */
+static bool unit_name_ok(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\@");
+
+	return n && !s[n] && strchr(s, '.') && s[0] != '-' && n < 256;
+}
+
+/* kill, avoid, prefer, restart in a [cgroup] section: 1 if key is none. */
+static int config_rule(struct cfg_cgroup *cg, const char *key,
+		       const char *val, char *why, size_t whysz)
+{
+	bool root = cg->node < 0 && !strcmp(cg->path, "/");
+
+	struct policy_level lv;
+
+	if (!strcmp(key, "kill") && !policy_parse_value(val, &lv))
+		return 1;	/* a level */
+	if (strcmp(key, "kill") && strcmp(key, "avoid") &&
+	    strcmp(key, "prefer") && strcmp(key, "restart"))
+		return 1;
+	if (cg->node >= 0) {
+		snprintf(why, whysz, "'%s' is for [cgroup PATH] sections, not [node N]",
+			 key);
+		return -EINVAL;
+	}
+	if (!strcmp(key, "avoid"))
+		return set_regex(cg->avoid, sizeof(cg->avoid), val, why, whysz);
+	if (!strcmp(key, "prefer"))
+		return set_regex(cg->prefer, sizeof(cg->prefer), val, why,
+				 whysz);
+	if (!strcmp(key, "restart")) {
+		if (root || !unit_name_ok(val)) {
+			snprintf(why, whysz, root ?
+				 "restart is for a service's cgroup, not the root" :
+				 "restart takes a systemd unit name (e.g. web.service), not '%s'",
+				 val);
+			return -EINVAL;
+		}
+		snprintf(cg->restart, sizeof(cg->restart), "%s", val);
+		return 0;
+	}
+	if (!strcmp(val, "process")) {
+		cg->kill = KILL_PROCESS;
+	} else if (!strcmp(val, "cgroup") && !root) {
+		cg->kill = KILL_CGROUP;
+	} else {
+		snprintf(why, whysz, root && !strcmp(val, "cgroup") ?
+			 "kill = cgroup would kill every process on the host: not for the root" :
+			 "kill takes a level (a percentage or bytes), process or cgroup, not '%s'",
+			 val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* One "key = value" line of a [cgroup] section. */
 static int config_level(struct cfg_cgroup *cg, const char *key,
 			const char *val, char *why, size_t whysz)
 {
 	unsigned int l = cli_level_parse(key);
+	int err = config_rule(cg, key, val, why, whysz);
 
+	if (err <= 0)
+		return err;
 	if (!l) {
 		snprintf(why, whysz,
-			 "unknown level '%s' (notify, reclaim, throttle, freeze, kill)",
+			 "unknown key '%s' (notify, reclaim, throttle, freeze, kill; avoid, prefer, restart)",
 			 key);
 		return -EINVAL;
 	}

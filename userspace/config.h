@@ -14,6 +14,10 @@ struct settings {
 	unsigned int settle_ms;		/* longest wait for memory after a kill */
 	int oom_score_adj;		/* the daemon's own */
 	char exec[1024];		/* the hook, "" for none */
+	char pre_kill[1024];		/* run and waited for before a kill */
+	unsigned int pre_kill_timeout_ms;	/* its longest wait */
+	char incidents[1024];		/* the incident reports' directory */
+	unsigned int incidents_max;	/* how many are kept */
 	char avoid[256], prefer[256];	/* regular expressions, "" for none */
 	char log_json[1024];		/* the action log, "" for none */
 	char state[1024];		/* what to restore after a restart */
@@ -36,6 +40,17 @@ enum {
 	SET_METRICS = 1 << 9,
 	SET_METRICS_INTERVAL = 1 << 10,
 	SET_SYSLOG = 1 << 11,
+	SET_PRE_KILL = 1 << 12,
+	SET_PRE_KILL_TIMEOUT = 1 << 13,
+	SET_INCIDENTS = 1 << 14,
+	SET_INCIDENTS_MAX = 1 << 15,
+};
+
+/* Whom a [cgroup] section's kill step kills. */
+enum kill_scope {
+	KILL_DEFAULT,	/* the offender; the cgroup if memory.oom.group */
+	KILL_PROCESS,	/* the offender and its like siblings */
+	KILL_CGROUP,	/* everything in the cgroup: cgroup.kill */
 };
 
 #define CFG_MAX_CGROUPS 256
@@ -45,6 +60,10 @@ struct cfg_cgroup {
 	char path[256];			/* "/" for a node */
 	int node;			/* a [node N] section, else -1 */
 	struct policy_level lv[MEMWATCH_NR_LEVELS + 1];
+	enum kill_scope kill;
+	char avoid[256], prefer[256];	/* "": the [daemon] section's */
+	char restart[256];		/* a systemd unit to restart instead
+					 * of a kill, "" for none */
 };
 
 struct config {

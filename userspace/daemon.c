@@ -21,8 +21,10 @@
 #include "cgroup.h"
 #include "cli.h"
 #include "commands.h"
+#include "cgrules.h"
 #include "config.h"
 #include "dstats.h"
+#include "incident.h"
 #include "ladder.h"
 #include "metrics.h"
 #include "nl.h"
@@ -35,6 +37,8 @@ static const char daemon_usage[] =
 "                     [--freeze-grace D] [--kill-grace D] [--settle D]\n"
 "                     [--state FILE] [--oom-score-adj N] [--metrics FILE]\n"
 "                     [--metrics-interval D] [--syslog] [--check]\n"
+"                     [--pre-kill CMD] [--pre-kill-timeout D]\n"
+"                     [--incidents DIR] [--incidents-max N]\n"
 "\n"
 "Listen for memwatch's watermark events and degrade a cgroup step by\n"
 "step as its usage climbs, before the kernel OOM killer would fire; undo\n"
@@ -56,7 +60,11 @@ static const char daemon_usage[] =
 "            grace. Never memctl, pid 1, a process with oom_score_adj -1000\n"
 "            or one --avoid matches. Nothing more is killed there until the\n"
 "            victims are gone and their memory came back (or --settle\n"
-"            passed)\n"
+"            passed). A [cgroup] section may kill the whole cgroup instead\n"
+"            (kill = cgroup, or memory.oom.group set: cgroup.kill), restart\n"
+"            its systemd unit (restart = UNIT), and have its own avoid and\n"
+"            prefer. Each kill, and each kernel OOM kill, leaves an\n"
+"            incident report (see 'memctl incidents')\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE     the [daemon] settings, [cgroup PATH] and [node N]\n"
@@ -96,6 +104,21 @@ static const char daemon_usage[] =
 "      --syslog          send the lines for people to syslog (the journal)\n"
 "                        too, as daemon.notice; kills and errors as\n"
 "                        daemon.warning\n"
+"      --pre-kill CMD    before a kill, run 'sh -c CMD' and wait for it\n"
+"                        (the cgroup stays frozen), with MEMCTL_CGROUP,\n"
+"                        MEMCTL_CGROUP_ID, MEMCTL_LEVEL, MEMCTL_USAGE,\n"
+"                        MEMCTL_LIMIT, MEMCTL_VICTIM_PID, MEMCTL_VICTIM_COMM,\n"
+"                        MEMCTL_VICTIM_LIVE, MEMCTL_VICTIM_GROWTH,\n"
+"                        MEMCTL_VICTIM_CGROUP, MEMCTL_VICTIM_PIDS, MEMCTL_KILL\n"
+"                        (kill, kill-cgroup, restart), MEMCTL_KILL_TARGET,\n"
+"                        MEMCTL_FROZEN, MEMCTL_REASON, MEMCTL_INCIDENT set\n"
+"      --pre-kill-timeout D  the longest wait for it; then it is killed\n"
+"                        (its process group) and the kill goes on\n"
+"                        (default 10s)\n"
+"      --incidents DIR   where incident reports go, '' for none (default\n"
+"                        /var/lib/memctl/incidents)\n"
+"      --incidents-max N how many are kept, the oldest removed first\n"
+"                        (default 100)\n"
 "      --check           check the configuration, print it, and exit\n"
 "  -h, --help            show this help\n"
 "\n"
@@ -287,19 +310,30 @@ static void daemon_protect(const struct settings *s)
 		close(fd);
 }
 
-/* The directory of file, if it has one and it is not there. */
-static void daemon_mkdir_for(const char *file)
+/*
+ * The directory of file (or file itself, a directory, with is_dir) and
+ * its parent, if they are not there.
+ */
+static void daemon_mkdir_for(const char *file, bool is_dir)
 {
 	char dir[1024], *slash;
 
 	if (!file[0])
 		return;
 	snprintf(dir, sizeof(dir), "%s", file);
+	if (!is_dir) {
+		slash = strrchr(dir, '/');
+		if (!slash || slash == dir)
+			return;
+		*slash = '\0';
+	}
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
 		mkdir(dir, 0755);
+		*slash = '/';
 	}
+	mkdir(dir, 0755);
 }
 
 static void daemon_reload(void)
@@ -328,6 +362,10 @@ static void daemon_reload(void)
 		dstats_reload(false);
 		return;
 	}
+	daemon_apply(&daemon_new_cfg, &d.cfg);
+	if (cgrules_load(&daemon_new_cfg, why, sizeof(why)))
+		say("memctl daemon: SIGHUP: the kill rules stay as they were: %s",
+		    why);
 	if (strcmp(s.log_json, d.s.log_json) || s.syslog != d.s.syslog) {
 		actlog_close();
 		if (actlog_open(s.log_json, d.dry_run, s.syslog))
@@ -337,7 +375,7 @@ static void daemon_reload(void)
 	if (strcmp(s.metrics, d.s.metrics) ||
 	    s.metrics_interval_ms != d.s.metrics_interval_ms) {
 		metrics_stop();
-		daemon_mkdir_for(s.metrics);
+		daemon_mkdir_for(s.metrics, false);
 		if (metrics_start(s.metrics, s.metrics_interval_ms, 10))
 			say("memctl daemon: cannot start the metrics thread: %s",
 			    strerror(errno));
@@ -348,8 +386,8 @@ static void daemon_reload(void)
 	d.prefer = prefer;
 	d.has_avoid = ha;
 	d.has_prefer = hp;
-	daemon_apply(&daemon_new_cfg, &d.cfg);
 	d.cfg = daemon_new_cfg;
+	daemon_mkdir_for(d.s.incidents, true);
 	daemon_ladder_conf(&lc);
 	ladder_reconfigure(&lc);
 	say("memctl daemon: reloaded %s", d.config_path);
@@ -375,6 +413,10 @@ static int daemon_parse_args(int argc, char **argv)
 		{ "metrics", required_argument, NULL, 9 },
 		{ "metrics-interval", required_argument, NULL, 10 },
 		{ "syslog", no_argument, NULL, 11 },
+		{ "pre-kill", required_argument, NULL, 12 },
+		{ "pre-kill-timeout", required_argument, NULL, 13 },
+		{ "incidents", required_argument, NULL, 14 },
+		{ "incidents-max", required_argument, NULL, 15 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -405,7 +447,7 @@ static int daemon_parse_args(int argc, char **argv)
 			key = "log-json";
 			break;
 		case 1: case 2: case 3: case 4: case 5: case 6: case 7:
-		case 9: case 10:
+		case 9: case 10: case 12: case 13: case 14: case 15:
 			key = opts[idx].name;
 			break;
 		case 11:
@@ -431,11 +473,15 @@ static void daemon_print_config(void)
 	printf("freeze-grace = %ums\nkill-grace = %ums\nsettle = %ums\n"
 	       "oom-score-adj = %d\nexec = %s\navoid = %s\nprefer = %s\n"
 	       "log-json = %s\nstate = %s\nmetrics = %s\n"
-	       "metrics-interval = %ums\nsyslog = %s\n",
+	       "metrics-interval = %ums\nsyslog = %s\n"
+	       "pre-kill = %s\npre-kill-timeout = %ums\n"
+	       "incidents = %s\nincidents-max = %u\n",
 	       d.s.freeze_grace_ms, d.s.kill_grace_ms, d.s.settle_ms,
 	       d.s.oom_score_adj, d.s.exec, d.s.avoid, d.s.prefer,
 	       d.s.log_json, d.s.state, d.s.metrics,
-	       d.s.metrics_interval_ms, d.s.syslog ? "yes" : "no");
+	       d.s.metrics_interval_ms, d.s.syslog ? "yes" : "no",
+	       d.s.pre_kill, d.s.pre_kill_timeout_ms, d.s.incidents,
+	       d.s.incidents_max);
 	for (i = 0; i < d.cfg.n; i++) {
 		if (d.cfg.cg[i].node >= 0)
 			printf("\n[node %d]\n", d.cfg.cg[i].node);
@@ -450,6 +496,15 @@ static void daemon_print_config(void)
 				printf("%s = %s\n", cli_level_name(l),
 				       cli_bytes(p->bytes, v, sizeof(v)));
 		}
+		if (d.cfg.cg[i].kill != KILL_DEFAULT)
+			printf("kill = %s\n", d.cfg.cg[i].kill == KILL_CGROUP ?
+			       "cgroup" : "process");
+		if (d.cfg.cg[i].avoid[0])
+			printf("avoid = %s\n", d.cfg.cg[i].avoid);
+		if (d.cfg.cg[i].prefer[0])
+			printf("prefer = %s\n", d.cfg.cg[i].prefer);
+		if (d.cfg.cg[i].restart[0])
+			printf("restart = %s\n", d.cfg.cg[i].restart);
 	}
 }
 
@@ -498,6 +553,13 @@ static int daemon_loop(int sfd)
 			}
 		}
 		ladder_tick();
+		if (ladder_take_reapply()) {
+			char why[1200];
+
+			daemon_apply(&d.cfg, NULL);
+			if (cgrules_load(&d.cfg, why, sizeof(why)))
+				say("memctl daemon: kill rules: %s", why);
+		}
 		ladder_counts(&frozen, &throttled);
 		dstats_gauges(frozen, throttled);
 	}
@@ -552,19 +614,23 @@ int cmd_daemon(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto out_nl;
 	}
-	if (sfd < 0 || victims_init() || reclaim_start()) {
+	if (sfd < 0 || victims_init() || incident_init(&d.req) ||
+	    reclaim_start()) {
 		fprintf(stderr, "memctl daemon: cannot start: %s\n",
 			strerror(errno));
 		rc = EXIT_FAIL;
 		goto out_log;
 	}
-	daemon_mkdir_for(d.s.state);
-	daemon_mkdir_for(d.s.metrics);
+	daemon_mkdir_for(d.s.state, false);
+	daemon_mkdir_for(d.s.metrics, false);
+	daemon_mkdir_for(d.s.incidents, true);
 	daemon_protect(&d.s);
 	daemon_ladder_conf(&lc);
 	ladder_init(&lc, &d.req);
 	ladder_restore_previous();
 	daemon_apply(&d.cfg, NULL);
+	if (cgrules_load(&d.cfg, why, sizeof(why)))
+		say("memctl daemon: no kill rules: %s", why);
 	ladder_resync();
 	dstats_start(d.dry_run);
 	if (metrics_start(d.s.metrics, d.s.metrics_interval_ms, 10))
@@ -586,6 +652,8 @@ int cmd_daemon(int argc, char **argv)
 		rc = EXIT_OK;
 	}
 	reclaim_stop();
+	cgrules_free();
+	incident_exit();
 	victims_exit();
 out_log:
 	if (sfd >= 0)

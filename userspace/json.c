@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "json.h"
 
@@ -81,4 +83,14 @@ void json_bool(struct json *j, const char *key, bool val)
 {
 	json_key(j, key);
 	fputs(val ? "true" : "false", j->f);
+}
+
+void json_number(struct json *j, const char *key, const char *num)
+{
+	size_t n = strspn(num, "0123456789.-+eE");
+	char *end;
+
+	json_key(j, key);
+	strtod(num, &end);
+	fputs(*num && !num[n] && !*end ? num : "null", j->f);
 }

@@ -22,5 +22,7 @@ void json_end(struct json *j, char close);
 void json_string(struct json *j, const char *key, const char *val);
 void json_u64(struct json *j, const char *key, uint64_t val);
 void json_bool(struct json *j, const char *key, bool val);
+/* A number as text ("0.25"); null if it is not one. */
+void json_number(struct json *j, const char *key, const char *num);
 
 #endif

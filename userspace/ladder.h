@@ -54,6 +54,11 @@ void ladder_pidfd_ready(int fd);
  * crossed (at start, and after events were lost).
  */
 void ladder_resync(void);
+/*
+ * Whether a restart since the last call made a new cgroup whose policy
+ * must be set again (then call it once).
+ */
+bool ladder_take_reapply(void);
 /* How many cgroups the daemon holds frozen, and throttled, now. */
 void ladder_counts(unsigned int *frozen, unsigned int *throttled);
 /* Thaw and unthrottle every cgroup the daemon changed (on exit). */

@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "watch", cmd_watch, "stream watermark and OOM events" },
 	{ "daemon", cmd_daemon, "act on events: reclaim, throttle, freeze, kill" },
 	{ "metrics", cmd_metrics, "print figures in the Prometheus text format" },
+	{ "incidents", cmd_incidents, "list or show the daemon's incident reports" },
 };
 
 static void usage(FILE *f)

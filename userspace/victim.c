@@ -153,6 +153,7 @@ int victims_choose(struct mw_nl *nl, uint64_t cgroup_id,
 		}
 		v->pid = p->pid;
 		snprintf(v->comm, sizeof(v->comm), "%s", p->comm);
+		snprintf(v->cgroup, sizeof(v->cgroup), "%s", p->cgroup);
 		v->live = p->live;
 		before = base_live(base, nbase, p->pid);
 		v->growth = p->live > before ? p->live - before : 0;

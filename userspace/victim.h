@@ -16,6 +16,7 @@
 struct victim {
 	uint32_t pid, ppid;
 	char comm[32];
+	char cgroup[256];	/* its own, under the cgroup2 root */
 	uint64_t live;		/* bytes, as the module attributes them */
 	uint64_t growth;	/* live bytes gained since the baseline */
 	bool preferred;
