@@ -313,6 +313,7 @@ static int memwatch_put_proc(struct sk_buff *skb, struct netlink_callback *cb,
 			     char *path)
 {
 	u64 cgid = p->tgid ? memwatch_proc_cgroup(p) : 0;
+	unsigned long anon, swap;
 	long live, remote;
 	void *hdr;
 
@@ -325,6 +326,8 @@ static int memwatch_put_proc(struct sk_buff *skb, struct netlink_callback *cb,
 		goto cancel;
 	smp_rmb();	/* live before allocated, remote */
 	remote = clamp(atomic_long_read(&p->remote), 0L, live);
+	memwatch_proc_mm(p, &anon, &swap);
+	anon = min_t(unsigned long, anon, live);
 	if (nla_put_u32(skb, MEMWATCH_A_PROC_PID, p->tgid) ||
 	    nla_put_string(skb, MEMWATCH_A_PROC_COMM, p->comm) ||
 	    nla_put_u8(skb, MEMWATCH_A_PROC_STATE, p->state) ||
@@ -346,7 +349,14 @@ static int memwatch_put_proc(struct sk_buff *skb, struct netlink_callback *cb,
 			      (u64)atomic_long_read(&p->released) << PAGE_SHIFT,
 			      MEMWATCH_A_PROC_PAD) ||
 	    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_RATE, READ_ONCE(p->rate),
-			      MEMWATCH_A_PROC_PAD))
+			      MEMWATCH_A_PROC_PAD) ||
+	    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_ANON_BYTES,
+			      (u64)anon << PAGE_SHIFT, MEMWATCH_A_PROC_PAD) ||
+	    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_FILE_BYTES,
+			      (u64)(live - anon) << PAGE_SHIFT,
+			      MEMWATCH_A_PROC_PAD) ||
+	    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_SWAP_BYTES,
+			      (u64)swap << PAGE_SHIFT, MEMWATCH_A_PROC_PAD))
 		goto cancel;
 	genlmsg_end(skb, hdr);
 	return 0;
@@ -748,9 +758,12 @@ static int memwatch_put_top(struct sk_buff *skb, u64 cgroup_id, int nid)
 		return -EMSGSIZE;
 	for (i = 0; i < n; i++) {
 		const struct memwatch_proc *p = memwatch_proc_get(top[i]);
+		unsigned long anon, swap;
 
 		if (!p)
 			continue;
+		memwatch_proc_mm(p, &anon, &swap);
+		anon = min_t(unsigned long, anon, live[i]);
 		e = nla_nest_start(skb, MEMWATCH_A_EVENT_PROC);
 		if (!e ||
 		    nla_put_u32(skb, MEMWATCH_A_PROC_PID, p->tgid) ||
@@ -759,7 +772,13 @@ static int memwatch_put_top(struct sk_buff *skb, u64 cgroup_id, int nid)
 				      (u64)live[i] << PAGE_SHIFT,
 				      MEMWATCH_A_PROC_PAD) ||
 		    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_RATE,
-				      READ_ONCE(p->rate), MEMWATCH_A_PROC_PAD))
+				      READ_ONCE(p->rate), MEMWATCH_A_PROC_PAD) ||
+		    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_ANON_BYTES,
+				      (u64)anon << PAGE_SHIFT,
+				      MEMWATCH_A_PROC_PAD) ||
+		    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_FILE_BYTES,
+				      (u64)(live[i] - anon) << PAGE_SHIFT,
+				      MEMWATCH_A_PROC_PAD))
 			return -EMSGSIZE;
 		nla_nest_end(skb, e);
 	}

@@ -37,6 +37,9 @@
 #include <linux/hash.h>
 #include <linux/log2.h>
 #include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
 #include <linux/nodemask.h>
 #include <linux/percpu.h>
 #include <linux/pid.h>
@@ -465,6 +468,43 @@ u64 memwatch_proc_cgroup(const struct memwatch_proc *p)
 	rcu_read_unlock();
 	put_pid(pid);
 	return id;
+}
+
+/*
+ * A live record's resident anonymous and swapped-out pages, from its mm's
+ * counters (RssAnon and VmSwap of /proc/PID/status); 0 for the others.
+ * Process context: mmput() may sleep.
+ */
+void memwatch_proc_mm(const struct memwatch_proc *p, unsigned long *anon,
+		      unsigned long *swap)
+{
+	struct task_struct *t = NULL;
+	struct mm_struct *mm = NULL;
+	struct pid *pid;
+
+	*anon = *swap = 0;
+	if (READ_ONCE(p->state) != MEMWATCH_PROC_ALIVE || !p->tgid)
+		return;
+	pid = find_get_pid(p->tgid);
+	if (!pid)
+		return;
+	rcu_read_lock();
+	t = pid_task(pid, PIDTYPE_TGID);
+	if (t && t->start_time == p->start_time)
+		get_task_struct(t);
+	else
+		t = NULL;
+	rcu_read_unlock();
+	put_pid(pid);
+	if (!t)
+		return;
+	mm = get_task_mm(t);
+	put_task_struct(t);
+	if (!mm)
+		return;
+	*anon = get_mm_counter(mm, MM_ANONPAGES);
+	*swap = get_mm_counter(mm, MM_SWAPENTS);
+	mmput(mm);
 }
 
 static void memwatch_proc_mark_exited(struct memwatch_proc *p)

@@ -180,6 +180,8 @@ const struct memwatch_proc *memwatch_proc_get(unsigned int slot);
 long memwatch_proc_live(unsigned int slot, int nid);
 /* Process context: the cgroup the process is in now (its last if gone). */
 u64 memwatch_proc_cgroup(const struct memwatch_proc *p);
+void memwatch_proc_mm(const struct memwatch_proc *p, unsigned long *anon,
+		      unsigned long *swap);
 unsigned int memwatch_proc_capacity(void);
 unsigned int memwatch_proc_used(void);
 size_t memwatch_proc_bytes(void);

@@ -23,6 +23,7 @@ static const char usage[] =
 "Usage: memwatch_hog [--hold SIZE] [--leak SIZE] [--every MS] [--max SIZE]\n"
 "                    [--children N] [--name NAME] [--oom-score-adj N]\n"
 "                    [--ready FD] [--work FILE] [--node N] [--deadline S]\n"
+"                    [--read FILE]\n"
 "\n"
 "Touch --hold bytes at once, then --leak bytes every --every ms (0: as\n"
 "fast as it can) until --max bytes in all, in --children processes if\n"
@@ -34,7 +35,9 @@ static const char usage[] =
 "is written in turn while a pass costs the same whatever the hold's size.\n"
 "--node N: run on NUMA node N's CPUs only (so memory lands there first).\n"
 "--deadline S: every process ends S seconds after the start (SIGALRM's\n"
-"default action: the kernel ends it even when the machine thrashes).\n";
+"default action: the kernel ends it even when the machine thrashes).\n"
+"--read FILE: instead of leaking, read --leak bytes of FILE every --every\n"
+"ms, its first --max bytes (all without), over and over: page cache.\n";
 
 /* Run on node's CPUs (its sysfs cpulist, "0-3,8"): 0 or -1. */
 static int run_on_node(const char *node)
@@ -166,6 +169,42 @@ static void leak(size_t step, unsigned int every_ms, size_t max)
 		pause();
 }
 
+/*
+ * Read FILE step bytes every every_ms, up to max bytes of it (all of it
+ * without), then again from its start: page cache, not anonymous memory.
+ */
+static void read_file(const char *path, size_t step, unsigned int every_ms,
+		      size_t max)
+{
+	struct timespec ts = {
+		.tv_sec = every_ms / 1000,
+		.tv_nsec = (long)(every_ms % 1000) * 1000000,
+	};
+	static char buf[1 << 16];
+	size_t done = 0, n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || !step) {
+		perror("memwatch_hog: --read");
+		exit(1);
+	}
+	for (;;) {
+		for (n = 0; n < step; ) {
+			ssize_t r = read(fd, buf, sizeof(buf));
+
+			if (r <= 0 || (max && done >= max)) {
+				lseek(fd, 0, SEEK_SET);
+				done = 0;
+				break;
+			}
+			n += (size_t)r;
+			done += (size_t)r;
+		}
+		if (every_ms)
+			nanosleep(&ts, NULL);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -180,13 +219,14 @@ int main(int argc, char **argv)
 		{ "work", required_argument, NULL, 'w' },
 		{ "node", required_argument, NULL, 'N' },
 		{ "deadline", required_argument, NULL, 'd' },
+		{ "read", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	size_t hold = 0, step = 0, max = 0;
 	unsigned int every = 0, children = 0, deadline = 0, i;
 	struct timespec start = { 0 };
-	const char *adj = NULL;
+	const char *adj = NULL, *reading = NULL;
 	int c, ready = -1, work_fd = -1;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -200,6 +240,7 @@ int main(int argc, char **argv)
 		case 'o': adj = optarg; break;
 		case 'r': ready = atoi(optarg); break;
 		case 'd': deadline = (unsigned int)atoi(optarg); break;
+		case 'R': reading = optarg; break;
 		case 'N':
 			if (run_on_node(optarg)) {
 				fprintf(stderr, "memwatch_hog: --node %s: no such node\n",
@@ -239,6 +280,8 @@ int main(int argc, char **argv)
 	}
 	if (work_fd >= 0 && hold)
 		work(hold, work_fd);
+	if (reading)
+		read_file(reading, step, every, max);
 	if (!children)
 		leak(step, every, max);
 	for (i = 0; i < children; i++) {

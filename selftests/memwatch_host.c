@@ -700,4 +700,66 @@ TEST_F_TIMEOUT(host, unprivileged_status_sends_no_ipis, 900)
 	munmap(q, sizeof(*q));
 }
 
+/* VmSwap of pid from /proc/PID/status, in bytes, or -1. */
+static long long vm_swap(pid_t pid)
+{
+	char path[64], line[128];
+	long long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmSwap: %lld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib < 0 ? -1 : kib * 1024;
+}
+
+/*
+ * Swap per process: a child holding 128 MiB in a cgroup of 64 MiB has
+ * half of it swapped out. Its record says so (swap_bytes as VmSwap), and
+ * its anonymous part of live is what stayed resident.
+ */
+TEST_F_TIMEOUT(host, swapped_out_memory_is_in_the_record, 300)
+{
+	const size_t bytes = 128UL << 20;
+	char name[64], path[128];
+	const struct mw_proc *r;
+	struct mw_sync s;
+	long long vmswap;
+	pid_t child;
+
+	snprintf(name, sizeof(name), "mw-host-swap-%d", getpid());
+	ASSERT_NE(0, mw_cgroup_make(name, "64M"));
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/memory.swap.max", name);
+	ASSERT_EQ(0, mw_write(path, "max"));
+	ASSERT_EQ(0, mw_sync_init(&s));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		if (mw_cgroup_enter(name) || !mw_alloc_on(bytes, -1))
+			_exit(10);
+		mw_sync_child(&s);
+		_exit(0);
+	}
+	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("the child could not allocate");
+	vmswap = vm_swap(child);
+	ASSERT_EQ(0, dump_pid(self, child));
+	ASSERT_EQ(1, self->recs.n);
+	r = &self->recs.v[0];
+	EXPECT_LE(48ULL << 20, r->swap) TH_LOG("swap %lu KiB, VmSwap %lld KiB",
+					      r->swap >> 10, vmswap >> 10);
+	/* Read apart from VmSwap: within 8 MiB of each other. */
+	EXPECT_GE((long long)r->swap + (8LL << 20), vmswap);
+	EXPECT_LE((long long)r->swap, vmswap + (8LL << 20));
+	EXPECT_GE(64ULL << 20, r->anon) TH_LOG("anon %lu KiB", r->anon >> 10);
+	EXPECT_EQ(r->live, r->anon + r->file);
+	mw_sync_go(&s);
+	waitpid(child, NULL, 0);
+	mw_cgroup_remove(name);
+}
+
 TEST_HARNESS_MAIN

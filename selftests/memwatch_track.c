@@ -356,27 +356,10 @@ TEST_F_TIMEOUT(track, sixteen_threads_are_one_record, MW_SLOW)
 	reap(child);
 }
 
-/* A file on a filesystem with a page cache: the host root (9p, loose). */
-static const char *big_file(size_t bytes)
-{
-	static const char *const candidates[] = {
-		"/usr/src/linux-source-6.1.tar.xz",
-		"/usr/lib/x86_64-linux-gnu/libLLVM-14.so.1",
-		NULL,
-	};
-	struct stat st;
-	int i;
-
-	for (i = 0; candidates[i]; i++)
-		if (!stat(candidates[i], &st) && (size_t)st.st_size >= bytes)
-			return candidates[i];
-	return NULL;
-}
-
 TEST_F_TIMEOUT(track, page_cache_read_is_attributed_to_the_reader, MW_SLOW)
 {
-	const size_t bytes = 64 * MIB;
-	const char *file = big_file(bytes);
+	const size_t bytes = 64 * MIB, anon = 32 * MIB;
+	const char *file = mw_big_file(bytes);
 	const struct mw_proc *r;
 	struct mw_sync s;
 	pid_t child;
@@ -397,7 +380,8 @@ TEST_F_TIMEOUT(track, page_cache_read_is_attributed_to_the_reader, MW_SLOW)
 		size_t done = 0;
 		int in = open(file, O_RDONLY);
 
-		if (in < 0)
+		/* And anonymous memory of its own: the split tells them apart. */
+		if (in < 0 || !mw_alloc_on(anon, -1))
 			_exit(10);
 		while (done < bytes) {
 			ssize_t n = read(in, buf, sizeof(buf));
@@ -413,8 +397,13 @@ TEST_F_TIMEOUT(track, page_cache_read_is_attributed_to_the_reader, MW_SLOW)
 	ASSERT_EQ(0, dump(self, child, 0));
 	ASSERT_EQ(1, self->recs.n);
 	r = &self->recs.v[0];
-	EXPECT_LE(bytes * 95 / 100, r->live) TH_LOG("%s: live %lu MiB", file,
-						   r->live / MIB);
+	EXPECT_LE(bytes * 95 / 100 + anon, r->live) TH_LOG("%s: live %lu MiB",
+							  file, r->live / MIB);
+	/* anon: the 32 MiB, its read buffer, its stack and libc's data. */
+	EXPECT_LE(anon, r->anon) TH_LOG("anon %lu KiB", r->anon / 1024);
+	EXPECT_GE(anon + 4 * MIB, r->anon) TH_LOG("anon %lu KiB", r->anon / 1024);
+	EXPECT_LE(bytes * 95 / 100, r->file) TH_LOG("file %lu KiB", r->file / 1024);
+	EXPECT_EQ(r->live, r->anon + r->file);
 	mw_sync_go(&s);
 	reap(child);
 	/* The page cache outlives the reader: its record stays, exited. */
@@ -423,6 +412,9 @@ TEST_F_TIMEOUT(track, page_cache_read_is_attributed_to_the_reader, MW_SLOW)
 	ASSERT_EQ(1, self->recs.n);
 	EXPECT_EQ(MEMWATCH_PROC_EXITED, self->recs.v[0].state);
 	EXPECT_LE(bytes * 95 / 100, self->recs.v[0].live);
+	/* Exited, no mm: what stays is page cache. */
+	EXPECT_EQ(0, self->recs.v[0].anon);
+	EXPECT_EQ(self->recs.v[0].live, self->recs.v[0].file);
 }
 
 /* Sum of N<node>= over the anonymous mappings in numa_maps, in bytes. */

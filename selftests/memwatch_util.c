@@ -362,6 +362,22 @@ static int mw_kill_group_once(void)
 	return n;
 }
 
+const char *mw_big_file(size_t bytes)
+{
+	static const char *const candidates[] = {
+		"/usr/src/linux-source-6.1.tar.xz",
+		"/usr/lib/x86_64-linux-gnu/libLLVM-14.so.1",
+		NULL,
+	};
+	struct stat st;
+	int i;
+
+	for (i = 0; candidates[i]; i++)
+		if (!stat(candidates[i], &st) && (size_t)st.st_size >= bytes)
+			return candidates[i];
+	return NULL;
+}
+
 uint64_t mw_now_ms(void)
 {
 	struct timespec t;
@@ -882,6 +898,9 @@ static void mw_proc_collect(const void *buf, int len, void *arg)
 	r->allocated = mw_nla_u64(buf, len, MEMWATCH_A_PROC_ALLOCATED_BYTES);
 	r->released = mw_nla_u64(buf, len, MEMWATCH_A_PROC_RELEASED_BYTES);
 	r->rate = mw_nla_u64(buf, len, MEMWATCH_A_PROC_RATE);
+	r->anon = mw_nla_u64(buf, len, MEMWATCH_A_PROC_ANON_BYTES);
+	r->file = mw_nla_u64(buf, len, MEMWATCH_A_PROC_FILE_BYTES);
+	r->swap = mw_nla_u64(buf, len, MEMWATCH_A_PROC_SWAP_BYTES);
 	a = mw_nla_find(buf, len, MEMWATCH_A_PROC_NODES);
 	if (!a)
 		return;

@@ -87,6 +87,8 @@ int mw_reap_group(void);
 pid_t mw_watchdog(unsigned int secs);
 /* Node's MemFree, FilePages, Shmem, AnonPages lines to stderr ("# "). */
 void mw_node_meminfo_log(int node);
+/* A file of at least bytes on the host root (9p, loose: a page cache). */
+const char *mw_big_file(size_t bytes);
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t mw_now_ms(void);
 void mw_watchdog_stop(pid_t pid);
@@ -157,6 +159,7 @@ struct mw_proc {
 	char comm[32];
 	char cgroup[256];
 	uint64_t cgroup_id, live, local, remote, allocated, released, rate;
+	uint64_t anon, file, swap;
 	uint64_t node[MW_MAX_NODES];
 };
 

@@ -237,6 +237,7 @@ static void incident_json(FILE *f, const struct incident *in,
 		json_string(&j, "comm", in->v[i].comm);
 		json_u64(&j, "live", in->v[i].live);
 		json_u64(&j, "growth", in->v[i].growth);
+		json_u64(&j, "anon_growth", in->v[i].anon_growth);
 		json_end(&j, '}');
 	}
 	json_end(&j, ']');
@@ -280,6 +281,9 @@ static void incident_json(FILE *f, const struct incident *in,
 		json_u64(&j, "live", p->live);
 		json_u64(&j, "growth", incident_growth(in, p));
 		json_u64(&j, "rate", p->rate);
+		json_u64(&j, "anon", p->anon);
+		json_u64(&j, "file", p->file);
+		json_u64(&j, "swap", p->swap);
 		json_u64(&j, "local", p->local);
 		json_u64(&j, "remote", p->remote);
 		json_begin_array(&j, "nodes");
@@ -341,15 +345,18 @@ static void incident_text(FILE *f, const struct incident *in,
 			cli_level_name(r->level), r->action, r->result,
 			r->reason[0] ? ": " : "", r->reason);
 	}
-	fprintf(f, "\ntop processes       live     growth  rate/s     local    remote  nodes\n");
+	fprintf(f, "\ntop processes       live   growth   rate/s     anon     file     swap    local   remote  nodes\n");
 	for (i = 0; i < incident_procs.n && i < INCIDENT_TOP; i++) {
 		const struct mw_proc *p = &incident_procs.v[i];
 		unsigned int k;
 
-		fprintf(f, "  %7u %-10.10s %8s %8s %8s %8s %8s ", p->pid, p->comm,
+		fprintf(f, "  %7u %-10.10s %8s %8s %8s ", p->pid, p->comm,
 			cli_bytes(p->live, b[0], 16),
 			cli_bytes(incident_growth(in, p), b[1], 16),
-			cli_bytes(p->rate, b[2], 16),
+			cli_bytes(p->rate, b[2], 16));
+		fprintf(f, "%8s %8s %8s %8s %8s ", cli_bytes(p->anon, b[0], 16),
+			cli_bytes(p->file, b[1], 16),
+			cli_bytes(p->swap, b[2], 16),
 			cli_bytes(p->local, b[3], 16),
 			cli_bytes(p->remote, b[4], 16));
 		for (k = 0; k < p->n_nodes; k++)

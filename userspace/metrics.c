@@ -44,7 +44,8 @@ static const char metrics_usage[] =
 "  memwatch_node_live_bytes{node}             live pages' bytes per NUMA node\n"
 "  memwatch_live_bytes{locality}              local and remote to the\n"
 "                                             charging CPU\n"
-"  memwatch_process_{live_bytes,rate_bytes_per_second}{pid,comm,cgroup}\n"
+"  memwatch_process_{live_bytes,rate_bytes_per_second,anon_bytes,\n"
+"    file_bytes,swap_bytes}{pid,comm,cgroup}\n"
 "                                             the N processes holding most\n"
 "  memctl_daemon_*                            the daemon's events, actions by\n"
 "                                             result, frozen and throttled\n"
@@ -212,6 +213,36 @@ static void metrics_proc_line(FILE *f, const char *name,
 	fprintf(f, "\"} %llu\n", v);
 }
 
+/* The same processes' live bytes split: anonymous and file; swapped out. */
+static void metrics_proc_split(FILE *f, const struct mw_procs *l,
+			       unsigned int top)
+{
+	static const char *const name[] = {
+		"memwatch_process_anon_bytes", "memwatch_process_file_bytes",
+		"memwatch_process_swap_bytes",
+	};
+	static const char *const help[] = {
+		"Their resident anonymous memory (RssAnon), part of live.",
+		"The rest of their live bytes: page cache they brought in.",
+		"Their anonymous memory swapped out (VmSwap), not in live.",
+	};
+	unsigned int k, n;
+	size_t i;
+
+	for (k = 0; k < 3; k++) {
+		metrics_help(f, name[k], "gauge", help[k]);
+		for (i = 0, n = 0; i < l->n && n < top; i++) {
+			const struct mw_proc *p = &l->v[i];
+
+			if (p->state != MEMWATCH_PROC_ALIVE)
+				continue;
+			metrics_proc_line(f, name[k], p, k == 0 ? p->anon :
+					  k == 1 ? p->file : p->swap);
+			n++;
+		}
+	}
+}
+
 static void metrics_procs(FILE *f, struct mw_procs *l, unsigned int top)
 {
 	static unsigned long long node[METRICS_MAX_NODES];
@@ -266,6 +297,7 @@ static void metrics_procs(FILE *f, struct mw_procs *l, unsigned int top)
 				  &l->v[i], l->v[i].rate);
 		n++;
 	}
+	metrics_proc_split(f, l, top);
 }
 
 int metrics_module(FILE *f, struct mw_nl *nl, struct metrics_buf *b,

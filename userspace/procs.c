@@ -47,6 +47,9 @@ static int procs_parse(struct nlattr **tb, void *arg)
 	r->allocated = get_u64(tb[MEMWATCH_A_PROC_ALLOCATED_BYTES]);
 	r->released = get_u64(tb[MEMWATCH_A_PROC_RELEASED_BYTES]);
 	r->rate = get_u64(tb[MEMWATCH_A_PROC_RATE]);
+	r->anon = get_u64(tb[MEMWATCH_A_PROC_ANON_BYTES]);
+	r->file = get_u64(tb[MEMWATCH_A_PROC_FILE_BYTES]);
+	r->swap = get_u64(tb[MEMWATCH_A_PROC_SWAP_BYTES]);
 	nest = tb[MEMWATCH_A_PROC_NODES];
 	if (!nest)
 		return 0;

@@ -16,6 +16,7 @@ struct mw_proc {
 	char comm[32];
 	char cgroup[256];
 	uint64_t live, local, remote, allocated, released, rate;
+	uint64_t anon, file, swap;	/* live = anon + file; swap apart */
 	unsigned int n_nodes;
 	struct {
 		uint32_t node;

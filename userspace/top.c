@@ -57,7 +57,12 @@ static const char top_usage[] =
 "\n"
 "JSON fields: pid, comm, state (alive, exited, kernel, overflow), cgroup,\n"
 "live_bytes, nodes ([{node, live_bytes}]), local_bytes, remote_bytes,\n"
-"alloc_bytes_per_s, allocated_bytes, released_bytes.\n"
+"alloc_bytes_per_s, anon_bytes, file_bytes (anon + file = live), swap_bytes,\n"
+"allocated_bytes, released_bytes.\n"
+"\n"
+"ANON is a live process's resident anonymous memory (RssAnon), FILE the\n"
+"rest of its live bytes (page cache it brought in), SWAP its anonymous\n"
+"memory swapped out (VmSwap), which is not in LIVE.\n"
 "\n"
 "Exit status: 0 on success, 1 if the module is not loaded or the kernel\n"
 "refused, 2 on a bad argument.\n";
@@ -125,6 +130,9 @@ static void top_print_json(const struct mw_proc *v, size_t n)
 		json_u64(&j, "local_bytes", r->local);
 		json_u64(&j, "remote_bytes", r->remote);
 		json_u64(&j, "alloc_bytes_per_s", r->rate);
+		json_u64(&j, "anon_bytes", r->anon);
+		json_u64(&j, "file_bytes", r->file);
+		json_u64(&j, "swap_bytes", r->swap);
 		json_u64(&j, "allocated_bytes", r->allocated);
 		json_u64(&j, "released_bytes", r->released);
 		json_end(&j, '}');
@@ -136,6 +144,7 @@ static void top_print_json(const struct mw_proc *v, size_t n)
 static void top_print_text(const struct mw_proc *v, size_t n, size_t total)
 {
 	char live[16], local[16], remote[16], rate[16], node[16], name[48];
+	char anon[16], file[16], swap[16];
 	uint64_t sum = 0;
 	size_t i;
 	unsigned int k;
@@ -144,16 +153,20 @@ static void top_print_text(const struct mw_proc *v, size_t n, size_t total)
 		sum += v[i].live;
 	printf("memwatch: %zu records, showing %zu, %s live\n", total, n,
 	       cli_bytes(sum, live, sizeof(live)));
-	printf("%8s %-18s %-20s %9s %9s %9s %9s  %s\n", "PID", "COMM",
-	       "CGROUP", "LIVE", "LOCAL", "REMOTE", "RATE/s", "NODES");
+	printf("%8s %-18s %-20s %9s %9s %9s %9s %9s %9s %9s  %s\n", "PID",
+	       "COMM", "CGROUP", "LIVE", "ANON", "FILE", "SWAP", "LOCAL",
+	       "REMOTE", "RATE/s", "NODES");
 	for (i = 0; i < n; i++) {
 		const struct mw_proc *r = &v[i];
 
 		snprintf(name, sizeof(name), "%s%s", r->comm,
 			 r->state == MEMWATCH_PROC_EXITED ? " (exited)" : "");
-		printf("%8u %-18.18s %-20.20s %9s %9s %9s %9s ", r->pid, name,
-		       r->cgroup[0] ? r->cgroup : "-",
+		printf("%8u %-18.18s %-20.20s %9s %9s %9s %9s %9s %9s %9s ",
+		       r->pid, name, r->cgroup[0] ? r->cgroup : "-",
 		       cli_bytes(r->live, live, sizeof(live)),
+		       cli_bytes(r->anon, anon, sizeof(anon)),
+		       cli_bytes(r->file, file, sizeof(file)),
+		       cli_bytes(r->swap, swap, sizeof(swap)),
 		       cli_bytes(r->local, local, sizeof(local)),
 		       cli_bytes(r->remote, remote, sizeof(remote)),
 		       cli_bytes(r->rate, rate, sizeof(rate)));

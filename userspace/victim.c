@@ -85,20 +85,25 @@ static bool rule_match(const regex_t *re, uint32_t pid, const char *comm)
 	return !regexec(re, cmd, 0, NULL, 0);
 }
 
-static uint64_t base_live(const struct baseline *base, unsigned int nbase,
-			  uint32_t pid)
+static const struct baseline *base_of(const struct baseline *base,
+				      unsigned int nbase, uint32_t pid)
 {
 	unsigned int i;
 
 	for (i = 0; i < nbase; i++)
 		if (base[i].pid == pid)
-			return base[i].live;
-	return 0;
+			return &base[i];
+	return NULL;
 }
 
 static uint64_t growth(const struct victim *v)
 {
 	return v->growth < VICTIM_GROWTH_NOISE ? 0 : v->growth;
+}
+
+static uint64_t anon_growth(const struct victim *v)
+{
+	return v->anon_growth < VICTIM_GROWTH_NOISE ? 0 : v->anon_growth;
 }
 
 static int victim_cmp(const void *a, const void *b)
@@ -107,6 +112,8 @@ static int victim_cmp(const void *a, const void *b)
 
 	if (x->preferred != y->preferred)
 		return x->preferred ? -1 : 1;
+	if (anon_growth(x) != anon_growth(y))
+		return anon_growth(x) > anon_growth(y) ? -1 : 1;
 	if (growth(x) != growth(y))
 		return growth(x) > growth(y) ? -1 : 1;
 	if (x->live != y->live)
@@ -133,7 +140,7 @@ int victims_choose(struct mw_nl *nl, uint64_t cgroup_id,
 	for (i = 0; i < victim_procs.n && n < VICTIM_CANDIDATES; i++) {
 		const struct mw_proc *p = &victim_procs.v[i];
 		struct victim *v = &victim_cand[n];
-		uint64_t before;
+		const struct baseline *b;
 		int adj;
 
 
@@ -155,8 +162,12 @@ int victims_choose(struct mw_nl *nl, uint64_t cgroup_id,
 		snprintf(v->comm, sizeof(v->comm), "%s", p->comm);
 		snprintf(v->cgroup, sizeof(v->cgroup), "%s", p->cgroup);
 		v->live = p->live;
-		before = base_live(base, nbase, p->pid);
-		v->growth = p->live > before ? p->live - before : 0;
+		v->anon = p->anon + p->swap;
+		b = base_of(base, nbase, p->pid);
+		v->growth = p->live > (b ? b->live : 0) ?
+			    p->live - (b ? b->live : 0) : 0;
+		v->anon_growth = v->anon > (b ? b->anon : 0) ?
+				 v->anon - (b ? b->anon : 0) : 0;
 		v->preferred = rule_match(rules->prefer, p->pid, p->comm);
 		v->pidfd = -1;
 		n++;
@@ -208,6 +219,7 @@ unsigned int victims_baseline(struct mw_nl *nl, uint64_t cgroup_id,
 			n++;
 		base[n - 1].pid = p->pid;
 		base[n - 1].live = p->live;
+		base[n - 1].anon = p->anon + p->swap;
 		qsort(base, n, sizeof(*base), base_cmp);
 	}
 	return n;

@@ -19,6 +19,8 @@ struct victim {
 	char cgroup[256];	/* its own, under the cgroup2 root */
 	uint64_t live;		/* bytes, as the module attributes them */
 	uint64_t growth;	/* live bytes gained since the baseline */
+	uint64_t anon;		/* resident anonymous and swapped out */
+	uint64_t anon_growth;	/* of those, gained since the baseline */
 	bool preferred;
 	int pidfd;		/* from signalling until it is gone, else -1 */
 	bool gone;
@@ -28,6 +30,7 @@ struct victim {
 struct baseline {
 	uint32_t pid;
 	uint64_t live;
+	uint64_t anon;		/* resident anonymous and swapped out */
 };
 
 struct victim_rules {
@@ -38,10 +41,12 @@ struct victim_rules {
  * Choose whom to kill in the cgroup with id cgroup_id (its subtree): the
  * module's records, less the processes that may not be killed (memctl
  * itself, pid 1, oom_score_adj -1000, a match of rules->avoid on the
- * name or command line), ordered by: matching rules->prefer, growth
- * since base (the live bytes gained since the cgroup first crossed a
- * level, all of them for a process not in base; under
- * VICTIM_GROWTH_NOISE counts as none), then live bytes. The first is
+ * name or command line), ordered by: matching rules->prefer, growth of
+ * anonymous memory (resident and swapped out) since base, then growth
+ * of live bytes (page cache too) since base (what was gained since the
+ * cgroup first crossed a level, all of it for a process not in base;
+ * under VICTIM_GROWTH_NOISE counts as none), then live bytes: a reader
+ * of a big file is not taken for the leaker. The first is
  * the offender; its siblings of the same name (same parent, not pid 1)
  * that grew at least a quarter as much join it, so a parent's leaking
  * workers go together. Fills out[0..max) and returns how many, 0 with

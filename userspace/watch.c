@@ -32,7 +32,8 @@ static const char watch_usage[] =
 "                      (notify, reclaim, throttle, freeze, kill, oom),\n"
 "                      direction (up, down), usage_bytes, limit_bytes,\n"
 "                      threshold_bytes, ts_ns, recv_ns, top ([{pid, comm,\n"
-"                      live_bytes, alloc_bytes_per_s}]); OOM events add\n"
+"                      live_bytes, alloc_bytes_per_s, anon_bytes,\n"
+"                      file_bytes}]); OOM events add\n"
 "                      victim_pid, victim_comm, watermark_fired\n"
 "  -c, --cgroup CGROUP only events of this cgroup and those below it\n"
 "  -n, --count N       exit after N events\n"
@@ -82,6 +83,10 @@ static void watch_top_json(struct json *j, struct nlattr *top)
 				 u64_of(t[MEMWATCH_A_PROC_LIVE_BYTES]));
 			json_u64(j, "alloc_bytes_per_s",
 				 u64_of(t[MEMWATCH_A_PROC_RATE]));
+			json_u64(j, "anon_bytes",
+				 u64_of(t[MEMWATCH_A_PROC_ANON_BYTES]));
+			json_u64(j, "file_bytes",
+				 u64_of(t[MEMWATCH_A_PROC_FILE_BYTES]));
 			json_end(j, '}');
 		}
 	}

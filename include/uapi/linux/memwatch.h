@@ -98,6 +98,14 @@
  *    MEMWATCH_A_PROC_ALLOCATED_BYTES: NLA_U64, charged since load
  *    MEMWATCH_A_PROC_RELEASED_BYTES: NLA_U64, released since load
  *    MEMWATCH_A_PROC_RATE: NLA_U64, bytes/s charged over the last second
+ *    MEMWATCH_A_PROC_ANON_BYTES: NLA_U64, a live process's resident
+ *                                anonymous memory (its mm's MM_ANONPAGES,
+ *                                as RssAnon in /proc/PID/status), at most
+ *                                live
+ *    MEMWATCH_A_PROC_FILE_BYTES: NLA_U64, the rest of live: page cache
+ *                                and file pages it brought in
+ *    MEMWATCH_A_PROC_SWAP_BYTES: NLA_U64, its anonymous memory swapped
+ *                                out (MM_SWAPENTS, VmSwap); not in live
  *    MEMWATCH_A_PROC_NODES: NLA_NESTED
  *        MEMWATCH_A_PROC_NODE: NLA_NESTED, one per node with live bytes
  *            MEMWATCH_A_NODE_ID: NLA_U32
@@ -174,7 +182,8 @@
  *                          subtree holding the most live bytes
  *        MEMWATCH_A_EVENT_PROC: NLA_NESTED
  *            MEMWATCH_A_PROC_PID, MEMWATCH_A_PROC_COMM,
- *            MEMWATCH_A_PROC_LIVE_BYTES, MEMWATCH_A_PROC_RATE
+ *            MEMWATCH_A_PROC_LIVE_BYTES, MEMWATCH_A_PROC_RATE,
+ *            MEMWATCH_A_PROC_ANON_BYTES, MEMWATCH_A_PROC_FILE_BYTES
  *        ...
  *    MEMWATCH_A_EVENT_VICTIM_PID: NLA_U32, OOM only
  *    MEMWATCH_A_EVENT_VICTIM_COMM: NLA_NUL_STRING, OOM only
@@ -302,6 +311,9 @@ enum memwatch_attr_proc {
 	MEMWATCH_A_PROC_RATE,
 	MEMWATCH_A_PROC_NODES,
 	MEMWATCH_A_PROC_NODE,
+	MEMWATCH_A_PROC_ANON_BYTES,
+	MEMWATCH_A_PROC_FILE_BYTES,
+	MEMWATCH_A_PROC_SWAP_BYTES,
 	__MEMWATCH_A_PROC_MAX
 };
 
