@@ -339,8 +339,9 @@ static bool alive(pid_t pid)
 	return waitpid(pid, NULL, WNOHANG) == 0;
 }
 
-/* Wait up to ms for the cgroup to be thawed and memory.high "max". */
-static bool wait_restored(FIXTURE_DATA(daemon) *self, long ms)
+/* Wait up to ms for the cgroup to be thawed and memory.high high. */
+static bool wait_restored_to(FIXTURE_DATA(daemon) *self, const char *high,
+			     long ms)
 {
 	struct timespec t0;
 	char f[32], h[32];
@@ -349,12 +350,14 @@ static bool wait_restored(FIXTURE_DATA(daemon) *self, long ms)
 	do {
 		if (!cg_get(self->name, "cgroup.freeze", f, sizeof(f)) &&
 		    !cg_get(self->name, "memory.high", h, sizeof(h)) &&
-		    !strcmp(f, "0") && !strcmp(h, "max"))
+		    !strcmp(f, "0") && !strcmp(h, high))
 			return true;
 		usleep(50000);
 	} while (ms_since(&t0) < ms);
 	return false;
 }
+
+#define wait_restored(self, ms) wait_restored_to(self, "max", ms)
 
 /* Wait up to ms for the file at path to hold needle. */
 static bool wait_file(const char *path, const char *needle, long ms)
@@ -440,6 +443,15 @@ static int incidents_jq(FIXTURE_DATA(daemon) *self, const char *filter,
 		fprintf(stderr, "# incidents (%d): %.4000s%s\n# filter: %s\n",
 			rc, out, err, filter);
 	return rc;
+}
+
+/* The cgroup's own file, written: 0 or -1. */
+static int cg_set(FIXTURE_DATA(daemon) *self, const char *file, const char *val)
+{
+	char path[192];
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/%s", self->name, file);
+	return mw_write(path, val) ? -1 : 0;
 }
 
 /* The ladder's steps came in order: first occurrences, by time. */
@@ -1213,6 +1225,130 @@ TEST_F(daemon, kernel_oom_kill_leaves_an_incident_report)
 	EXPECT_EQ(1, mw_lines(err));
 	EXPECT_EQ(2, mw_memctl(out, err, "incidents", "--bogus", MW_END));
 	EXPECT_EQ(2, mw_memctl(out, err, "incidents", "show", MW_END));
+}
+
+/*
+ * Thrashing under every level: memory.high 64M squeezes a leaker that
+ * memory.max (256M) would let grow, so it stalls in reclaim and the
+ * throttle while usage stays under notify (40%). Usage alone never acts;
+ * the pressure trigger, with on-pressure = kill, does.
+ */
+TEST_F(daemon, thrash_under_the_levels_is_caught_by_pressure)
+{
+	char filter[512];
+	pid_t thrasher;
+	int status;
+
+	ASSERT_EQ(0, cg_set(self, "memory.high", "64M"));
+	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS
+		   "pressure = some 20% 1s\non-pressure = kill\n");
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
+	thrasher = spawn_hog(self, "--leak", "1M", "--max", "200M", "--name",
+			     "thrasher", MW_END);
+	ASSERT_LT(0, thrasher);
+
+	status = wait_end(thrasher, 90000);
+	ASSERT_NE(-1, status) TH_LOG("the thrasher was left stalling for 90 s");
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(0, cg_key(self->name, "memory.events", "oom_kill"));
+	snprintf(filter, sizeof(filter),
+		 "any(.[]; .action == \"pressure\" and .trigger == \"pressure\")"
+		 " and ([.[] | select(.action == \"kill\")] as $k | ($k | length) >= 1"
+		 " and $k[0].pid == %d and $k[0].trigger == \"pressure\")"
+		 " and all(.[]; .action != \"notify\" and .action != \"throttle\")",
+		 thrasher);
+	EXPECT_EQ(0, log_jq(self, filter));
+	/* Thawed, and memory.high as the test set it. */
+	EXPECT_TRUE(wait_restored_to(self, "67108864", 15000));
+}
+
+/*
+ * needs-pressure = freeze: usage over the kill level with no stall (a
+ * big process that just holds its memory) is left alone; once a leaker
+ * stalls against memory.high, the trigger fires and the ladder acts on
+ * the leaker, with both signals named.
+ */
+TEST_F(daemon, needs_pressure_holds_the_kill_until_stalls)
+{
+	char filter[768];
+	pid_t holder, leaker;
+	int status;
+
+	/*
+	 * No reclaim or throttle level: memory.high under the holder would
+	 * stall it. The holder first: it is the baseline, the leaker grows.
+	 */
+	holder = spawn_hog(self, "--hold", "215M", "--name", "holder", MW_END);
+	ASSERT_LT(0, holder);
+	write_conf(self, SCENARIO_DAEMON, "notify = 40%\nfreeze = 64%\nkill = 80%\n"
+		   "pressure = some 20% 1s\nneeds-pressure = freeze\n");
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
+	/* Over the kill level (80% is 205M), no stall: nothing happens. */
+	ASSERT_TRUE(wait_log(self, "needs-pressure = freeze", 20000))
+		TH_LOG("the freeze step was not held back");
+	sleep(5);
+	EXPECT_TRUE(alive(holder));
+	EXPECT_EQ(0, log_jq(self,
+		  "all(.[]; (.action != \"kill\" and .action != \"freeze\" and"
+		  " .action != \"throttle\") or .result == \"skipped\")"));
+
+	/* A leaker squeezed by memory.high: stalls, then the ladder acts. */
+	ASSERT_EQ(0, cg_set(self, "memory.high", "225M"));
+	leaker = spawn_hog(self, "--leak", "1M", "--max", "40M", "--name",
+			   "leaker", MW_END);
+	ASSERT_LT(0, leaker);
+	status = wait_end(leaker, 90000);
+	ASSERT_NE(-1, status) TH_LOG("the leaker was not stopped in 90 s");
+	EXPECT_TRUE(WIFSIGNALED(status));
+	/* The stall is over: the holder, still over the kill level, stays. */
+	sleep(5);
+	EXPECT_TRUE(alive(holder));
+	EXPECT_EQ(0, cg_key(self->name, "memory.events", "oom_kill"));
+	snprintf(filter, sizeof(filter),
+		 "any(.[]; .action == \"freeze\" and .result == \"ok\" and .trigger == \"usage+pressure\")"
+		 " and ([.[] | select(.action == \"kill\" and .result != \"skipped\")] as $k"
+		 " | ($k | length) >= 1 and all($k[]; .pid == %d))", leaker);
+	EXPECT_EQ(0, log_jq(self, filter));
+}
+
+/*
+ * A reader of a big file beside a leaker: the reader's page cache grows
+ * faster than the leaker's heap, but it is page cache; the leaker, whose
+ * anonymous memory grows, is the one killed, and the reader lives.
+ */
+TEST_F(daemon, page_cache_reader_is_not_taken_for_the_leaker)
+{
+	const char *file = mw_big_file(130UL << 20);
+	char filter[512];
+	pid_t reader, leaker;
+	int status;
+
+	ASSERT_NE(NULL, file);
+	sync();
+	ASSERT_EQ(0, mw_write("/proc/sys/vm/drop_caches", "3"));
+	/*
+	 * No reclaim level: memory.reclaim would take the reader's cache.
+	 * Growth counts from notify (51M): by the freeze level (164M) the
+	 * reader (20M/s, up to 130M) has gained about twice the leaker's
+	 * (5M/s), so growth of live bytes alone would choose the reader.
+	 */
+	write_conf(self, SCENARIO_DAEMON, "notify = 20%\nfreeze = 64%\nkill = 80%\n");
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
+	reader = spawn_hog(self, "--read", file, "--leak", "2M", "--every",
+			   "100", "--max", "130M", "--name", "reader", MW_END);
+	ASSERT_LT(0, reader);
+	leaker = spawn_hog(self, "--leak", "1M", "--every", "200", "--name",
+			   "leaker", MW_END);
+	ASSERT_LT(0, leaker);
+
+	status = wait_end(leaker, 90000);
+	ASSERT_NE(-1, status) TH_LOG("the leaker was not stopped in 90 s");
+	sleep(3);
+	EXPECT_TRUE(alive(reader)) TH_LOG("the reader was killed");
+	snprintf(filter, sizeof(filter),
+		 "[.[] | select(.action == \"kill\")] as $k | ($k | length) >= 1"
+		 " and all($k[]; .pid == %d)", leaker);
+	EXPECT_EQ(0, log_jq(self, filter));
 }
 
 TEST_HARNESS_MAIN

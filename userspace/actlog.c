@@ -144,6 +144,8 @@ void act_log(const struct act *a)
 			json_string(&j, "signal", a->signal);
 		if (a->target)
 			json_string(&j, "target", a->target);
+		if (a->trigger)
+			json_string(&j, "trigger", a->trigger);
 		if (a->bytes)
 			json_u64(&j, "bytes", a->bytes);
 		json_string(&j, "result", a->result);

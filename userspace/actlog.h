@@ -24,6 +24,8 @@ struct act {
 	const char *reason;	/* why, for a person; may be NULL */
 	const char *target;	/* a kill of a whole cgroup, or a restart:
 				 * the cgroup or the unit; may be NULL */
+	const char *trigger;	/* what decided: "usage", "pressure",
+				 * "usage+pressure"; may be NULL */
 };
 
 /* A past action, as the ring of recent ones keeps it. */

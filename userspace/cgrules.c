@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 #include "cgrules.h"
@@ -16,6 +17,7 @@ struct cgrule_set {
 	struct cgrule r[CFG_MAX_CGROUPS];
 	regex_t avoid[CFG_MAX_CGROUPS], prefer[CFG_MAX_CGROUPS];
 	char restart[CFG_MAX_CGROUPS][256];
+	char path[CFG_MAX_CGROUPS][256];
 };
 
 static struct cgrule_set cgrule_sets[2];
@@ -26,6 +28,8 @@ static void cgrules_free_set(struct cgrule_set *set)
 	unsigned int i;
 
 	for (i = 0; i < set->n; i++) {
+		if (set->r[i].psi_fd >= 0)
+			close(set->r[i].psi_fd);
 		if (set->r[i].avoid)
 			regfree(&set->avoid[i]);
 		if (set->r[i].prefer)
@@ -60,13 +64,31 @@ int cgrules_load(const struct config *c, char *why, size_t whysz)
 
 		if (cg->node >= 0 || (cg->kill == KILL_DEFAULT &&
 				      !cg->avoid[0] && !cg->prefer[0] &&
-				      !cg->restart[0]))
+				      !cg->restart[0] && !cg->psi.pct))
 			continue;
 		if (cg_resolve(cg->path, &id, rel, sizeof(rel)))
 			continue;	/* not there: no policy either */
 		memset(r, 0, sizeof(*r));
+		r->psi_fd = -1;
 		r->id = id;
+		snprintf(set->path[set->n], sizeof(set->path[0]), "%.255s", rel);
+		r->path = set->path[set->n];
 		r->kill = cg->kill;
+		r->psi = cg->psi;
+		r->needs_pressure = cg->needs_pressure;
+		r->on_pressure = cg->on_pressure;
+		if (cg->psi.pct) {
+			r->psi_fd = psi_open(rel, &cg->psi);
+			if (r->psi_fd < 0) {
+				snprintf(why, whysz,
+					 "[cgroup %s] pressure: cannot set the trigger: %s",
+					 cg->path, strerror(-r->psi_fd));
+				r->psi_fd = -1;
+				err = -EINVAL;
+				set->n++;
+				break;
+			}
+		}
 		snprintf(set->restart[set->n], sizeof(set->restart[0]), "%s",
 			 cg->restart);
 		r->restart = set->restart[set->n];
@@ -99,6 +121,31 @@ const struct cgrule *cgrules_find(uint64_t id)
 
 	for (i = 0; i < cgrules_now->n; i++)
 		if (cgrules_now->r[i].id == id)
+			return &cgrules_now->r[i];
+	return NULL;
+}
+
+int cgrules_pollfds(struct pollfd *fds, int max)
+{
+	unsigned int i;
+	int n = 0;
+
+	for (i = 0; i < cgrules_now->n && n < max; i++) {
+		if (cgrules_now->r[i].psi_fd < 0)
+			continue;
+		fds[n].fd = cgrules_now->r[i].psi_fd;
+		fds[n].events = POLLPRI;
+		fds[n++].revents = 0;
+	}
+	return n;
+}
+
+const struct cgrule *cgrules_by_fd(int fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < cgrules_now->n; i++)
+		if (cgrules_now->r[i].psi_fd == fd)
 			return &cgrules_now->r[i];
 	return NULL;
 }

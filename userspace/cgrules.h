@@ -2,6 +2,7 @@
 #ifndef MEMCTL_CGRULES_H
 #define MEMCTL_CGRULES_H
 
+#include <poll.h>
 #include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,9 +15,13 @@
  */
 struct cgrule {
 	uint64_t id;
+	const char *path;
 	enum kill_scope kill;
 	const regex_t *avoid, *prefer;	/* NULL: the daemon's */
 	const char *restart;		/* "" for none */
+	struct psi_spec psi;		/* pct 0: no pressure trigger */
+	int psi_fd;			/* the trigger, -1 if none */
+	unsigned int needs_pressure, on_pressure;	/* levels, 0 none */
 };
 
 /*
@@ -27,6 +32,10 @@ struct cgrule {
 int cgrules_load(const struct config *c, char *why, size_t whysz);
 /* The rules of cgroup id, or NULL if its section sets none. */
 const struct cgrule *cgrules_find(uint64_t id);
+/* The pressure triggers to poll (POLLPRI): fills fds, returns how many. */
+int cgrules_pollfds(struct pollfd *fds, int max);
+/* The rule whose trigger fd is, or NULL. */
+const struct cgrule *cgrules_by_fd(int fd);
 void cgrules_free(void);
 
 #endif

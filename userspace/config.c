@@ -246,12 +246,31 @@ static int config_rule(struct cfg_cgroup *cg, const char *key,
 	if (!strcmp(key, "kill") && !policy_parse_value(val, &lv))
 		return 1;	/* a level */
 	if (strcmp(key, "kill") && strcmp(key, "avoid") &&
-	    strcmp(key, "prefer") && strcmp(key, "restart"))
+	    strcmp(key, "prefer") && strcmp(key, "restart") &&
+	    strcmp(key, "pressure") && strcmp(key, "needs-pressure") &&
+	    strcmp(key, "on-pressure"))
 		return 1;
 	if (cg->node >= 0) {
 		snprintf(why, whysz, "'%s' is for [cgroup PATH] sections, not [node N]",
 			 key);
 		return -EINVAL;
+	}
+	if (!strcmp(key, "pressure"))
+		return psi_parse(val, &cg->psi, why, whysz);
+	if (!strcmp(key, "needs-pressure") || !strcmp(key, "on-pressure")) {
+		unsigned int l = cli_level_parse(val);
+
+		if (!l || l > MEMWATCH_LEVEL_KILL) {
+			snprintf(why, whysz,
+				 "%s takes a level (notify, reclaim, throttle, freeze, kill), not '%s'",
+				 key, val);
+			return -EINVAL;
+		}
+		if (key[0] == 'n')
+			cg->needs_pressure = l;
+		else
+			cg->on_pressure = l;
+		return 0;
 	}
 	if (!strcmp(key, "avoid"))
 		return set_regex(cg->avoid, sizeof(cg->avoid), val, why, whysz);
@@ -294,7 +313,7 @@ static int config_level(struct cfg_cgroup *cg, const char *key,
 		return err;
 	if (!l) {
 		snprintf(why, whysz,
-			 "unknown key '%s' (notify, reclaim, throttle, freeze, kill; avoid, prefer, restart)",
+			 "unknown key '%s' (notify, reclaim, throttle, freeze, kill; kill, avoid, prefer, restart; pressure, needs-pressure, on-pressure)",
 			 key);
 		return -EINVAL;
 	}
@@ -307,7 +326,7 @@ static int config_level(struct cfg_cgroup *cg, const char *key,
 	return 0;
 }
 
-static bool cfg_cgroup_empty(const struct cfg_cgroup *cg)
+bool cfg_cgroup_empty(const struct cfg_cgroup *cg)
 {
 	unsigned int l;
 
@@ -461,7 +480,17 @@ int config_load(const char *path, struct config *c, char *why, size_t whysz)
 	}
 	fclose(f);
 	for (i = 0; !err && i < c->n; i++) {
-		if (cfg_cgroup_empty(&c->cg[i])) {
+		if ((c->cg[i].needs_pressure || c->cg[i].on_pressure) &&
+		    !c->cg[i].psi.pct) {
+			snprintf(msg, sizeof(msg),
+				 "[cgroup %s] has %s but no 'pressure = some|full PERCENT WINDOW'",
+				 c->cg[i].path, c->cg[i].needs_pressure ?
+				 "needs-pressure" : "on-pressure");
+			lineno = 0;
+			err = -EINVAL;
+			break;
+		}
+		if (cfg_cgroup_empty(&c->cg[i]) && !c->cg[i].on_pressure) {
 			if (c->cg[i].node >= 0)
 				snprintf(msg, sizeof(msg), "[node %d] sets no level",
 					 c->cg[i].node);

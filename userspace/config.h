@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "policy.h"
+#include "psi.h"
 
 /* What memctl daemon is told, by its options and the [daemon] section. */
 struct settings {
@@ -64,6 +65,11 @@ struct cfg_cgroup {
 	char avoid[256], prefer[256];	/* "": the [daemon] section's */
 	char restart[256];		/* a systemd unit to restart instead
 					 * of a kill, "" for none */
+	struct psi_spec psi;		/* pressure: the stall trigger */
+	unsigned int needs_pressure;	/* this level and above act only
+					 * while the trigger fires; 0 none */
+	unsigned int on_pressure;	/* the level a firing trigger alone
+					 * calls for; 0 none */
 };
 
 struct config {
@@ -84,6 +90,8 @@ void settings_merge(struct settings *out, const struct settings *base,
 int settings_set(struct settings *s, const char *key, const char *val,
 		 char *why, size_t whysz);
 
+/* Whether a section sets no level (on-pressure alone). */
+bool cfg_cgroup_empty(const struct cfg_cgroup *cg);
 /* Read FILE: 0, or -errno with "FILE:LINE: reason" in why. */
 int config_load(const char *path, struct config *c, char *why, size_t whysz);
 

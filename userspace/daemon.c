@@ -29,6 +29,7 @@
 #include "metrics.h"
 #include "nl.h"
 #include "policy.h"
+#include "psi.h"
 #include "victim.h"
 
 static const char daemon_usage[] =
@@ -65,6 +66,13 @@ static const char daemon_usage[] =
 "            its systemd unit (restart = UNIT), and have its own avoid and\n"
 "            prefer. Each kill, and each kernel OOM kill, leaves an\n"
 "            incident report (see 'memctl incidents')\n"
+"\n"
+"A [cgroup] section may add memory pressure as a second signal: with\n"
+"pressure = some|full PERCENT WINDOW (a PSI trigger on its memory.pressure;\n"
+"the host's for /), needs-pressure = LEVEL holds that step and those above\n"
+"back until the trigger fires too (no kill while memory is merely full),\n"
+"and on-pressure = LEVEL takes that step when it fires, whatever the usage\n"
+"(thrashing under the levels). The action log's trigger says which decided.\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE     the [daemon] settings, [cgroup PATH] and [node N]\n"
@@ -195,7 +203,7 @@ static void daemon_apply(const struct config *cfg, const struct config *old)
 			if (old->cg[i].node == cfg->cg[j].node &&
 			    !strcmp(old->cg[i].path, cfg->cg[j].path))
 				break;
-		if (j < cfg->n)
+		if (j < cfg->n || cfg_cgroup_empty(&old->cg[i]))
 			continue;
 		if (old->cg[i].node >= 0) {
 			err = policy_request(&d.req, MEMWATCH_CMD_POLICY_DEL, 0,
@@ -213,6 +221,11 @@ static void daemon_apply(const struct config *cfg, const struct config *old)
 		    rel, err ? ": " : "", err ? strerror(-err) : "");
 	}
 	for (i = 0; i < cfg->n; i++) {
+		if (cfg_cgroup_empty(&cfg->cg[i])) {
+			say("memctl daemon: %s: no levels: acts on memory.pressure alone",
+			    cfg->cg[i].path);
+			continue;
+		}
 		if (cfg->cg[i].node >= 0) {
 			snprintf(rel, sizeof(rel), "node %d", cfg->cg[i].node);
 			err = policy_request(&d.req, MEMWATCH_CMD_POLICY_SET, 0,
@@ -467,7 +480,7 @@ static int daemon_parse_args(int argc, char **argv)
 
 static void daemon_print_config(void)
 {
-	char v[16];
+	char v[32];
 	unsigned int i, l;
 
 	printf("freeze-grace = %ums\nkill-grace = %ums\nsettle = %ums\n"
@@ -505,28 +518,42 @@ static void daemon_print_config(void)
 			printf("prefer = %s\n", d.cfg.cg[i].prefer);
 		if (d.cfg.cg[i].restart[0])
 			printf("restart = %s\n", d.cfg.cg[i].restart);
+		if (d.cfg.cg[i].psi.pct)
+			printf("pressure = %s\n", psi_format(&d.cfg.cg[i].psi, v,
+							     sizeof(v)));
+		if (d.cfg.cg[i].needs_pressure)
+			printf("needs-pressure = %s\n",
+			       cli_level_name(d.cfg.cg[i].needs_pressure));
+		if (d.cfg.cg[i].on_pressure)
+			printf("on-pressure = %s\n",
+			       cli_level_name(d.cfg.cg[i].on_pressure));
 	}
 }
 
 /* The loop: events, signals and victims' pidfds, until told to stop. */
 static int daemon_loop(int sfd)
 {
-	struct pollfd fds[2 + 64];
+	struct pollfd fds[2 + 64 + CFG_MAX_CGROUPS];
 	unsigned int frozen, throttled;
 	int i, err;
 
 	for (;;) {
-		int n;
+		int n, np;
 
 		fds[0] = (struct pollfd){ .fd = nl_socket_get_fd(d.ev.sk),
 					  .events = POLLIN };
 		fds[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		n = 2 + ladder_pollfds(fds + 2, 64);
+		np = 2 + ladder_pollfds(fds + 2, 64);
+		n = np + cgrules_pollfds(fds + np, CFG_MAX_CGROUPS);
 		if (poll(fds, n, ladder_timeout_ms()) < 0 && errno != EINTR)
 			return -errno;
-		/* First, while these fds still are the victims' ones: an event
-		 * may close them and a new kill reuse their numbers. */
-		for (i = 2; i < n; i++)
+		/* First, while these fds still are the victims' and the
+		 * triggers' ones: an event may close them, a reload the
+		 * triggers, and a new kill reuse their numbers. */
+		for (i = np; i < n; i++)
+			if (fds[i].revents & (POLLPRI | POLLERR))
+				ladder_pressure(fds[i].fd);
+		for (i = 2; i < np; i++)
 			if (fds[i].revents)
 				ladder_pidfd_ready(fds[i].fd);
 		if (fds[0].revents) {

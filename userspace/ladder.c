@@ -49,6 +49,7 @@
 #include "cli.h"
 #include "incident.h"
 #include "ladder.h"
+#include "psi.h"
 #include "migrate.h"
 #include "policy.h"
 #include "victim.h"
@@ -89,6 +90,14 @@ struct lcg {
 	uint64_t prekill_start, prekill_until;
 	char prekill_result[64];
 	pid_t restart_pid;		/* systemctl restart, until it ends */
+	/*
+	 * level is the module's (usage); acted, the level the ladder acted
+	 * on. They differ when needs-pressure holds a step back or
+	 * on-pressure takes one with usage under its level.
+	 */
+	unsigned int acted;
+	uint64_t pressure_at;		/* the trigger last fired, 0 never */
+	bool pressure_on;		/* it fired within two windows */
 };
 
 static struct lcg ladder_cg[LADDER_CGROUPS];
@@ -96,6 +105,8 @@ static struct ladder_conf ladder_conf;
 static struct mw_nl *ladder_nl;
 static struct policy_list ladder_policies;
 static bool ladder_reapply;
+/* What decided the steps being taken now, for the log. */
+static const char *ladder_trigger = "usage";
 
 void ladder_init(const struct ladder_conf *conf, struct mw_nl *requests)
 {
@@ -119,6 +130,7 @@ static void ladder_log(const struct lcg *c, unsigned int level,
 	struct act a = {
 		.cgroup = c->path, .level = level, .action = action,
 		.bytes = bytes, .result = result, .reason = reason,
+		.trigger = ladder_trigger,
 	};
 
 	if (ladder_conf.dry_run)
@@ -216,7 +228,9 @@ static void ladder_save_state(void)
 		say("memctl daemon: cannot write %s: %s", path, strerror(errno));
 }
 
-static void ladder_hook(const struct ladder_event *e)
+/* The --exec hook for e; level_name overrides e's level's. */
+static void ladder_hook_level(const struct ladder_event *e,
+			      const char *level_name)
 {
 	char v[10][320];
 	char *env[11];
@@ -227,7 +241,8 @@ static void ladder_hook(const struct ladder_event *e)
 		return;
 	snprintf(v[0], sizeof(v[0]), "MEMCTL_CGROUP=%s", e->cgroup);
 	snprintf(v[1], sizeof(v[1]), "MEMCTL_CGROUP_ID=%" PRIu64, e->cgroup_id);
-	snprintf(v[2], sizeof(v[2]), "MEMCTL_LEVEL=%s", cli_level_name(e->level));
+	snprintf(v[2], sizeof(v[2]), "MEMCTL_LEVEL=%s",
+		 level_name ? level_name : cli_level_name(e->level));
 	snprintf(v[3], sizeof(v[3]), "MEMCTL_DIRECTION=%s", e->up ? "up" : "down");
 	snprintf(v[4], sizeof(v[4]), "MEMCTL_USAGE=%" PRIu64, e->usage);
 	snprintf(v[5], sizeof(v[5]), "MEMCTL_LIMIT=%" PRIu64, e->limit);
@@ -244,6 +259,11 @@ static void ladder_hook(const struct ladder_event *e)
 	if (err)
 		say("memctl daemon: %s: hook '%s' did not start: %s", e->cgroup,
 		    ladder_conf.s->exec, strerror(-err));
+}
+
+static void ladder_hook(const struct ladder_event *e)
+{
+	ladder_hook_level(e, NULL);
 }
 
 static void ladder_reclaim(struct lcg *c, const struct ladder_event *e)
@@ -388,6 +408,7 @@ static void ladder_kill_one(struct lcg *c, struct victim *v, int sig,
 		.action = "kill", .pid = v->pid, .comm = v->comm,
 		.signal = sig == SIGKILL ? "SIGKILL" : "SIGTERM",
 		.bytes = v->live, .result = result, .reason = reason,
+		.trigger = ladder_trigger,
 	};
 	bool fatal = sig == SIGKILL;
 	int err = 0;
@@ -518,6 +539,7 @@ static void ladder_kill_cgroup(struct lcg *c)
 		.cgroup = c->path, .level = MEMWATCH_LEVEL_KILL,
 		.action = "kill", .signal = "SIGKILL", .target = c->target,
 		.bytes = bytes, .result = result, .reason = why,
+		.trigger = ladder_trigger,
 	};
 	const struct cgrule *rule = cgrules_find(c->id);
 	int err = 0;
@@ -544,6 +566,7 @@ static void ladder_restart(struct lcg *c)
 		.cgroup = c->path, .level = MEMWATCH_LEVEL_KILL,
 		.action = "restart", .target = c->target,
 		.bytes = cg_usage(c->path), .result = result, .reason = why,
+		.trigger = ladder_trigger,
 	};
 	int err = 0;
 
@@ -574,6 +597,9 @@ static void ladder_kill_now(struct lcg *c)
 	char why[320];
 	unsigned int i;
 
+	/* What the stall was about goes: pressure must be seen anew. */
+	c->pressure_at = 0;
+	c->pressure_on = false;
 	c->kill_ts = now_ns();
 	c->usage_at_kill = cg_usage(c->path);
 	c->victims_live = 0;
@@ -591,11 +617,12 @@ static void ladder_kill_now(struct lcg *c)
 	}
 	c->nv_left = c->nv;
 	for (i = 0; i < c->nv; i++) {
-		char b[16];
+		char b[16], a[16];
 
 		c->victims_live += c->v[i].live;
-		snprintf(why, sizeof(why), "%s; grew %s since the first level was crossed%s",
+		snprintf(why, sizeof(why), "%s; grew %s (anonymous %s) since the first level was crossed%s",
 			 c->why, cli_bytes(c->v[i].growth, b, sizeof(b)),
+			 cli_bytes(c->v[i].anon_growth, a, sizeof(a)),
 			 i ? ", with the offender: same parent and name" :
 			 c->v[i].preferred ? ", and prefer matches it" : ", the most");
 		ladder_kill_one(c, &c->v[i], SIGTERM, why);
@@ -782,11 +809,27 @@ static void ladder_sigkill(struct lcg *c, const char *reason)
 	c->sigkill_at = 0;
 }
 
+/* reason, or what pressure adds to it when pressure decided. */
+static const char *ladder_why(const char *reason)
+{
+	if (!strcmp(ladder_trigger, "pressure"))
+		return "memory.pressure over its trigger (on-pressure)";
+	if (!strcmp(ladder_trigger, "usage+pressure")) {
+		static char buf[192];
+
+		snprintf(buf, sizeof(buf), "%s, and memory.pressure over its trigger",
+			 reason);
+		return buf;
+	}
+	return reason;
+}
+
 static void ladder_up(struct lcg *c, const struct ladder_event *e)
 {
 	switch (e->level) {
 	case MEMWATCH_LEVEL_NOTIFY:
-		ladder_log(c, e->level, "notify", 0, 0, "usage crossed the notify level up");
+		ladder_log(c, e->level, "notify", 0, 0,
+			   ladder_why("usage crossed the notify level up"));
 		break;
 	case MEMWATCH_LEVEL_RECLAIM:
 		ladder_reclaim(c, e);
@@ -799,16 +842,16 @@ static void ladder_up(struct lcg *c, const struct ladder_event *e)
 			ladder_sigkill(c, "usage reached the freeze level again before the victims were gone");
 		else
 			ladder_freeze(c, e->level,
-				      "allocation stops while memctl decides");
+				      ladder_why("allocation stops while memctl decides"));
 		break;
 	case MEMWATCH_LEVEL_KILL:
 		if (c->nv_left) {
 			ladder_sigkill(c, "usage reached the kill level before the victims were gone");
 			break;
 		}
-		ladder_freeze(c, e->level, "over the kill level");
+		ladder_freeze(c, e->level, ladder_why("over the kill level"));
 		if (!c->settling)
-			ladder_kill(c, "over the kill level");
+			ladder_kill(c, ladder_why("over the kill level"));
 		break;
 	}
 }
@@ -874,6 +917,85 @@ static void ladder_node_event(const struct ladder_event *e)
 			   "the action queue is full");
 }
 
+/* Whether c's pressure trigger fired within the last two windows. */
+static bool ladder_pressed(const struct lcg *c, const struct cgrule *r,
+			   uint64_t now)
+{
+	return r && r->psi.pct && c->pressure_at &&
+	       now - c->pressure_at < 2ULL * r->psi.window_ms * MS;
+}
+
+/*
+ * The level the ladder should stand at: usage's, held under
+ * needs-pressure while there is none, or on-pressure's while there is.
+ */
+static unsigned int ladder_target(const struct lcg *c,
+				  const struct cgrule *r, uint64_t now)
+{
+	bool pressed = ladder_pressed(c, r, now);
+	unsigned int u = c->level, p = 0;
+
+	if (r && r->needs_pressure && !pressed && u >= r->needs_pressure)
+		u = r->needs_pressure - 1;
+	if (r && r->on_pressure && pressed)
+		p = r->on_pressure;
+	return u > p ? u : p;
+}
+
+/* An event of level l for c, as if the module had sent it. */
+static void ladder_synth(const struct lcg *c, unsigned int l, bool up,
+			 struct ladder_event *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->cgroup_id = c->id;
+	snprintf(e->cgroup, sizeof(e->cgroup), "%s", c->path);
+	e->level = l;
+	e->up = up;
+	e->usage = cg_usage(c->path);
+	e->limit = c->limit;
+	e->threshold = c->thr[l] ? c->thr[l] : e->usage;
+	e->ts_ns = now_ns();
+}
+
+/*
+ * Step from the level acted on to target, a level at a time: the levels
+ * the policy lacks are passed over, but for on-pressure's when pressure
+ * alone decides, and then it takes that step only.
+ */
+static void ladder_move(struct lcg *c, unsigned int target)
+{
+	const struct cgrule *r = cgrules_find(c->id);
+	bool only_target = !strcmp(ladder_trigger, "pressure");
+	unsigned int forced = only_target && r ? r->on_pressure : 0;
+	struct ladder_event e;
+
+	while (c->acted < target) {
+		unsigned int l = ++c->acted;
+
+		if (l != forced && (!c->thr[l] || only_target))
+			continue;
+		ladder_synth(c, l, true, &e);
+		ladder_up(c, &e);
+	}
+	while (c->acted > target) {
+		unsigned int l = c->acted--;
+
+		if (l == MEMWATCH_LEVEL_NOTIFY && !c->thr[l])
+			continue;
+		ladder_synth(c, l, false, &e);
+		ladder_down(c, &e);
+	}
+}
+
+/* The --exec hook for pressure: MEMCTL_LEVEL=pressure, up or down. */
+static void ladder_pressure_hook(const struct lcg *c, bool up)
+{
+	struct ladder_event e;
+
+	ladder_synth(c, 0, up, &e);
+	ladder_hook_level(&e, "pressure");
+}
+
 /* A kernel OOM kill's report: what the cgroup looks like after it. */
 static void ladder_oom_incident(const struct ladder_event *e)
 {
@@ -906,7 +1028,9 @@ static void ladder_oom_incident(const struct ladder_event *e)
 
 void ladder_event(const struct ladder_event *e)
 {
+	const struct cgrule *rule;
 	char u[16], l[16];
+	unsigned int target;
 	struct lcg *c;
 
 	ladder_hook(e);
@@ -955,32 +1079,101 @@ void ladder_event(const struct ladder_event *e)
 		return;
 	c->thr[e->level] = e->threshold;
 	c->limit = e->limit;
+	rule = cgrules_find(c->id);
 	if (e->up) {
 		/* Growth counts from the start of the episode. */
-		if (!c->level)
+		if (!c->level && !c->acted)
 			c->nbase = victims_baseline(ladder_nl, c->id, c->base,
 						    LADDER_BASE);
 		c->level = e->level;
-		ladder_up(c, e);
 	} else {
 		c->level = e->level - 1;
-		ladder_down(c, e);
 	}
+	target = ladder_target(c, rule, now_ns());
+	ladder_trigger = c->pressure_on && rule && rule->needs_pressure &&
+			 e->level >= rule->needs_pressure ? "usage+pressure" :
+			 "usage";
+	if (e->up && e->level == c->acted + 1 && e->level <= target) {
+		/* The usual case: the module's event, as it came. */
+		c->acted = e->level;
+		ladder_up(c, e);
+	} else if (!e->up && e->level == c->acted && e->level > target) {
+		c->acted--;
+		ladder_down(c, e);
+	} else {
+		if (e->up && e->level > target) {
+			char why[160];
+
+			snprintf(why, sizeof(why),
+				 "usage over the %s level, but memory.pressure is under its trigger (needs-pressure = %s)",
+				 cli_level_name(e->level),
+				 cli_level_name(rule->needs_pressure));
+			ladder_log(c, e->level, cli_level_name(e->level), 0,
+				   LADDER_SKIPPED, why);
+		}
+		ladder_move(c, target);
+	}
+	ladder_trigger = "usage";
+}
+
+void ladder_pressure(int fd)
+{
+	const struct cgrule *rule = cgrules_by_fd(fd);
+	uint64_t now = now_ns();
+	unsigned int target;
+	struct lcg *c;
+
+	if (!rule)
+		return;
+	c = ladder_get(rule->id, rule->path, NULL);
+	if (!c)
+		return;
+	c->pressure_at = now;
+	if (!c->pressure_on) {
+		char why[160], spec[32], avg[16];
+
+		c->pressure_on = true;
+		snprintf(why, sizeof(why), "%s avg10 %s%% (trigger %s)",
+			 rule->psi.full ? "full" : "some",
+			 psi_avg10(c->path, &rule->psi, avg, sizeof(avg)),
+			 psi_format(&rule->psi, spec, sizeof(spec)));
+		ladder_trigger = "pressure";
+		ladder_log(c, c->acted, "pressure", 0, 0, why);
+		ladder_pressure_hook(c, true);
+	}
+	target = ladder_target(c, rule, now);
+	if (target > c->acted) {
+		if (!c->level && !c->acted)
+			c->nbase = victims_baseline(ladder_nl, c->id, c->base,
+						    LADDER_BASE);
+		ladder_trigger = c->level >= target ? "usage+pressure" :
+				 "pressure";
+		ladder_move(c, target);
+	}
+	ladder_trigger = "usage";
 }
 
 /* After a kill settled: climb again if the cgroup is still over a level. */
 static void ladder_reevaluate(struct lcg *c)
 {
-	if (c->level >= MEMWATCH_LEVEL_KILL && c->thr[MEMWATCH_LEVEL_KILL]) {
-		ladder_freeze(c, MEMWATCH_LEVEL_KILL, "still over the kill level");
-		ladder_kill(c, "still over the kill level after the last kill");
-	} else if (c->level >= MEMWATCH_LEVEL_FREEZE &&
-		   c->thr[MEMWATCH_LEVEL_FREEZE]) {
+	const struct cgrule *r = cgrules_find(c->id);
+	unsigned int t = ladder_target(c, r, now_ns());
+	bool by_pressure = r && r->on_pressure && t > c->level;
+
+	ladder_trigger = by_pressure ? "pressure" : "usage";
+	if (t >= MEMWATCH_LEVEL_KILL &&
+	    (c->thr[MEMWATCH_LEVEL_KILL] || by_pressure)) {
+		ladder_freeze(c, MEMWATCH_LEVEL_KILL,
+			      ladder_why("still over the kill level"));
+		ladder_kill(c, ladder_why("still over the kill level after the last kill"));
+	} else if (t >= MEMWATCH_LEVEL_FREEZE &&
+		   (c->thr[MEMWATCH_LEVEL_FREEZE] || by_pressure)) {
 		ladder_freeze(c, MEMWATCH_LEVEL_FREEZE,
-			      "still over the freeze level after the last kill");
-	} else if (c->level < MEMWATCH_LEVEL_FREEZE) {
+			      ladder_why("still over the freeze level after the last kill"));
+	} else if (t < MEMWATCH_LEVEL_FREEZE) {
 		ladder_thaw(c, MEMWATCH_LEVEL_FREEZE, "under the freeze level");
 	}
+	ladder_trigger = "usage";
 }
 
 /* systemctl restart ended: an error is logged; a success was already. */
@@ -1012,8 +1205,20 @@ static void ladder_restart_check(struct lcg *c)
 
 static void ladder_tick_one(struct lcg *c, uint64_t now)
 {
+	const struct cgrule *r = c->pressure_on ? cgrules_find(c->id) : NULL;
+
 	ladder_prekill_check(c, now);
 	ladder_restart_check(c);
+	/* Two windows without the trigger: the pressure is over. */
+	if (c->pressure_on && !ladder_pressed(c, r, now)) {
+		c->pressure_on = false;
+		ladder_trigger = "pressure";
+		ladder_log(c, c->acted, "pressure", 0, 0,
+			   "memory.pressure under its trigger again");
+		ladder_pressure_hook(c, false);
+		ladder_move(c, ladder_target(c, r, now));
+		ladder_trigger = "usage";
+	}
 	if (c->nv_left && c->sigkill_at && now >= c->sigkill_at)
 		ladder_sigkill(c, "still there after the kill grace");
 	if (c->settling && !c->nv_left) {
@@ -1027,9 +1232,9 @@ static void ladder_tick_one(struct lcg *c, uint64_t now)
 		}
 	}
 	if (c->frozen && now >= c->thaw_at && !c->prekill_pid) {
-		if (c->level >= MEMWATCH_LEVEL_FREEZE &&
+		if (c->acted >= MEMWATCH_LEVEL_FREEZE &&
 		    c->thr[MEMWATCH_LEVEL_KILL] && !c->nv_left && !c->settling)
-			ladder_kill(c, "still over the freeze level after the freeze grace");
+			ladder_kill(c, ladder_why("still over the freeze level after the freeze grace"));
 		else
 			ladder_thaw(c, MEMWATCH_LEVEL_FREEZE, "the freeze grace is over");
 	}
@@ -1057,6 +1262,9 @@ int ladder_timeout_ms(void)
 			next = c->thaw_at;
 		if (c->prekill_pid && c->prekill_until < next)
 			next = c->prekill_until;
+		/* When the pressure would be over: look then. */
+		if (c->pressure_on && now + 500 * MS < next)
+			next = now + 500 * MS;
 		/* Without a pidfd, or for systemctl: look every 50 ms. */
 		if (((c->prekill_pid && c->prekill_fd < 0) || c->restart_pid) &&
 		    now + 50 * MS < next)

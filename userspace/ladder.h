@@ -41,6 +41,8 @@ void ladder_init(const struct ladder_conf *conf, struct mw_nl *requests);
 void ladder_reconfigure(const struct ladder_conf *conf);
 /* React to one event. */
 void ladder_event(const struct ladder_event *e);
+/* A pressure trigger fd (cgrules_pollfds) fired. */
+void ladder_pressure(int fd);
 /* Deadlines: call when ladder_timeout_ms() ran out, or any time. */
 void ladder_tick(void);
 /* Milliseconds to the next deadline, -1 for none. */
