@@ -555,6 +555,13 @@ static int memwatch_policy_set_doit(struct sk_buff *skb,
 				    "no watermark given");
 		return -EINVAL;
 	}
+	if (info->attrs[MEMWATCH_A_POLICY_NODE] &&
+	    info->attrs[MEMWATCH_A_POLICY_SWAP]) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[MEMWATCH_A_POLICY_SWAP],
+				    "a node's policy counts no swap");
+		return -EINVAL;
+	}
 	if (info->attrs[MEMWATCH_A_POLICY_NODE]) {
 		err = memwatch_node_set(nla_get_u32(info->attrs[MEMWATCH_A_POLICY_NODE]),
 					spec, info->extack);
@@ -564,7 +571,9 @@ static int memwatch_policy_set_doit(struct sk_buff *skb,
 		return err;
 	}
 	err = memwatch_wmark_set(nla_get_u64(info->attrs[MEMWATCH_A_POLICY_CGROUP_ID]),
-				 spec, info->extack);
+				 spec, info->attrs[MEMWATCH_A_POLICY_SWAP] &&
+				 nla_get_u8(info->attrs[MEMWATCH_A_POLICY_SWAP]),
+				 info->extack);
 	if (err && !info->extack->bad_attr)
 		NL_SET_BAD_ATTR(info->extack,
 				info->attrs[MEMWATCH_A_POLICY_CGROUP_ID]);
@@ -622,7 +631,8 @@ static int memwatch_put_policy(struct sk_buff *skb, struct netlink_callback *cb,
 	    nla_put_u64_64bit(skb, MEMWATCH_A_POLICY_LIMIT, v->limit,
 			      MEMWATCH_A_POLICY_PAD) ||
 	    (v->node != NUMA_NO_NODE &&
-	     nla_put_u32(skb, MEMWATCH_A_POLICY_NODE, v->node)))
+	     nla_put_u32(skb, MEMWATCH_A_POLICY_NODE, v->node)) ||
+	    (v->swap && nla_put_u8(skb, MEMWATCH_A_POLICY_SWAP, 1)))
 		goto cancel;
 	wmarks = nla_nest_start(skb, MEMWATCH_A_POLICY_WMARKS);
 	if (!wmarks)
@@ -700,11 +710,12 @@ static int memwatch_policy_get_dumpit(struct sk_buff *skb,
  * request: strict validation refuses an NLA_UNSPEC entry, with a message.
  */
 static const struct nla_policy
-memwatch_policy_policy[MEMWATCH_A_POLICY_NODE + 1] = {
+memwatch_policy_policy[MEMWATCH_A_POLICY_SWAP + 1] = {
 	[MEMWATCH_A_POLICY_PAD] = { .type = NLA_REJECT },
 	[MEMWATCH_A_POLICY_CGROUP_ID] = { .type = NLA_U64 },
 	[MEMWATCH_A_POLICY_WMARKS] = { .type = NLA_NESTED },
 	[MEMWATCH_A_POLICY_NODE] = { .type = NLA_U32 },
+	[MEMWATCH_A_POLICY_SWAP] = NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static const struct nla_policy
@@ -909,7 +920,7 @@ static const struct genl_ops memwatch_genl_ops[] = {
 		.cmd = MEMWATCH_CMD_POLICY_SET,
 		.doit = memwatch_policy_set_doit,
 		.policy = memwatch_policy_policy,
-		.maxattr = MEMWATCH_A_POLICY_NODE,
+		.maxattr = MEMWATCH_A_POLICY_SWAP,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{

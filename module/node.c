@@ -210,6 +210,7 @@ int memwatch_node_get(unsigned int index, struct memwatch_policy_view *v)
 		limit = memwatch_node_limit(nid);
 		v->cgroup_id = 1;
 		v->node = nid;
+		v->swap = false;
 		v->level = atomic_read(&p->level);
 		v->usage = (u64)memwatch_node_usage(nid, limit) << PAGE_SHIFT;
 		v->limit = (u64)limit << PAGE_SHIFT;

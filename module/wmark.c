@@ -48,6 +48,7 @@ struct memwatch_policy {
 	struct mem_cgroup *memcg;	/* a css reference */
 	u64 cgroup_id;
 	struct memwatch_wmark_spec spec[MEMWATCH_NR_LEVELS + 1];
+	bool swap;			/* usage counts swapped-out memory */
 	atomic_t level;
 	struct rcu_head rcu;
 };
@@ -105,6 +106,22 @@ static unsigned long memwatch_usage(struct mem_cgroup *memcg)
 	if (parent_mem_cgroup(memcg))
 		return page_counter_read(&memcg->memory);
 	return memwatch_host_usage();
+}
+
+/*
+ * A policy's usage: with swap, the cgroup's swapped-out memory too
+ * (memory.swap.current: cgroup v2's swap counter, 0 where swap is not
+ * accounted), so a leak the kernel pushes to swap at memory.high still
+ * climbs the levels. Only on a cgroup: the host's swap total is not
+ * exported to modules (set refuses it).
+ */
+static unsigned long memwatch_policy_usage(const struct memwatch_policy *p)
+{
+	unsigned long usage = memwatch_usage(p->memcg);
+
+	if (p->swap)
+		usage += page_counter_read(&p->memcg->swap);
+	return usage;
 }
 
 /* A level's threshold in pages, 0 when the level is off. */
@@ -194,7 +211,7 @@ static void memwatch_policy_check(struct memwatch_policy *p)
 		.node = NUMA_NO_NODE,
 	};
 
-	memwatch_crossing(p->spec, &p->level, memwatch_usage(p->memcg),
+	memwatch_crossing(p->spec, &p->level, memwatch_policy_usage(p),
 			  memwatch_limit(p->memcg), &e);
 }
 
@@ -302,7 +319,7 @@ static void memwatch_policy_unhash(struct memwatch_policy *p)
 
 int memwatch_wmark_set(u64 cgroup_id,
 		       const struct memwatch_wmark_spec spec[MEMWATCH_NR_LEVELS + 1],
-		       struct netlink_ext_ack *extack)
+		       bool swap, struct netlink_ext_ack *extack)
 {
 	struct memwatch_policy *p, *old;
 	struct cgroup_subsys_state *css;
@@ -333,6 +350,13 @@ int memwatch_wmark_set(u64 cgroup_id,
 	}
 	p->memcg = mem_cgroup_from_css(css);
 	p->cgroup_id = cgroup_id;
+	p->swap = swap;
+	if (swap && !parent_mem_cgroup(p->memcg)) {
+		NL_SET_ERR_MSG(extack,
+			       "swap is counted on a cgroup only: the host's swap is not known to modules");
+		memwatch_policy_free(p);
+		return -EINVAL;
+	}
 	memcpy(p->spec, spec, sizeof(p->spec));
 	limit = memwatch_limit(p->memcg);
 	for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
@@ -416,7 +440,8 @@ int memwatch_wmark_get(unsigned int index, struct memwatch_policy_view *v)
 		v->cgroup_id = p->cgroup_id;
 		v->node = NUMA_NO_NODE;
 		v->level = atomic_read(&p->level);
-		v->usage = (u64)memwatch_usage(p->memcg) << PAGE_SHIFT;
+		v->usage = (u64)memwatch_policy_usage(p) << PAGE_SHIFT;
+		v->swap = p->swap;
 		v->limit = (u64)memwatch_limit(p->memcg) << PAGE_SHIFT;
 		memcpy(v->spec, p->spec, sizeof(v->spec));
 		for (l = 0; l <= MEMWATCH_NR_LEVELS; l++)

@@ -31,6 +31,7 @@ struct memwatch_policy_view {
 	u64 cgroup_id;
 	int node;		/* a node's policy, else NUMA_NO_NODE */
 	u8 level;
+	bool swap;		/* usage counts swapped-out memory */
 	u64 usage, limit;	/* bytes */
 	struct memwatch_wmark_spec spec[MEMWATCH_NR_LEVELS + 1];
 	u64 threshold[MEMWATCH_NR_LEVELS + 1];	/* bytes, resolved now */
@@ -81,7 +82,7 @@ void memwatch_wmark_oom(struct oom_control *oc);
 /* Process context, from netlink: 0 or -errno with extack set. */
 int memwatch_wmark_set(u64 cgroup_id,
 		       const struct memwatch_wmark_spec spec[MEMWATCH_NR_LEVELS + 1],
-		       struct netlink_ext_ack *extack);
+		       bool swap, struct netlink_ext_ack *extack);
 int memwatch_wmark_del(u64 cgroup_id, struct netlink_ext_ack *extack);
 /* The index-th policy: 0, or -ENOENT past the last. */
 int memwatch_wmark_get(unsigned int index, struct memwatch_policy_view *v);

@@ -4,6 +4,9 @@
  * innocent process holding 60M and leakers (memwatch_hog). The kernel OOM
  * killer must never fire, the leaker must be the one stopped, and the
  * cgroup must be left neither frozen nor throttled.
+ *
+ * Built with MEMCTL_SWAP_TESTS it is memctl_swap: the tests that need
+ * swap, run in the --profile host guest (scripts/check).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -19,6 +22,12 @@
 
 #include <stdarg.h>
 
+#ifdef MEMCTL_SWAP_TESTS
+/* The helpers the other tests use. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wunused-variable"
+#pragma GCC diagnostic ignored "-Wunused-const-variable"
+#endif
 #include "kselftest_harness.h"
 #include "memwatch_util.h"
 
@@ -465,6 +474,7 @@ static const char ladder_order[] =
 #define SCENARIO_LEVELS "notify = 40%\nreclaim = 50%\nthrottle = 60%\n" \
 			"freeze = 64%\nkill = 80%\n"
 
+#ifndef MEMCTL_SWAP_TESTS
 /* (1) One leaker beside an innocent: the leaker goes, step by step. */
 TEST_F(daemon, leaker_is_killed_innocent_survives)
 {
@@ -1350,5 +1360,75 @@ TEST_F(daemon, page_cache_reader_is_not_taken_for_the_leaker)
 		 " and all($k[]; .pid == %d)", leaker);
 	EXPECT_EQ(0, log_jq(self, filter));
 }
+
+#else
+
+/* The swap device's size in bytes (SwapTotal), 0 without. */
+static long long swap_total(void)
+{
+	char line[128];
+	long long kib = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "SwapTotal: %lld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib * 1024;
+}
+
+/*
+ * A leak the kernel pushes to swap: the throttle level's memory.high
+ * (153M) holds memory.current under the freeze level (164M) while the
+ * leak drains into swap. With swap = yes the cgroup's usage counts the
+ * swap, climbs on, and the leaker is killed early, with little in swap;
+ * without, it thrashes on until swap (512M) runs out.
+ */
+TEST_F_TIMEOUT(daemon, leak_into_swap_is_killed, 240)
+{
+	static char out[MW_OUTSZ], err[MW_OUTSZ];
+	char filter[512];
+	pid_t innocent, leaker;
+	long long cur, swp;
+	int status;
+
+	ASSERT_LE(256LL << 20, swap_total()) TH_LOG("the guest has no swap");
+	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS "swap = yes\n");
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
+	ASSERT_EQ(0, mw_memctl(out, err, "policy", "list", "--json", MW_END));
+	EXPECT_EQ(0, mw_jq(out, "any(.[]; .cgroup == $v and .swap == true)",
+			   self->path));
+	innocent = spawn_hog(self, "--hold", "30M", "--name", "innocent", MW_END);
+	ASSERT_LT(0, innocent);
+	leaker = spawn_hog(self, "--leak", "1M", "--every", "10", "--name",
+			   "leaker", MW_END);
+	ASSERT_LT(0, leaker);
+
+	/* The module's usage is memory.current + memory.swap.current. */
+	ASSERT_TRUE(wait_log(self, "\"throttle\"", 60000));
+	cur = cg_key(self->name, "memory.stat", "anon");
+	ASSERT_EQ(0, cg_get(self->name, "memory.swap.current", filter,
+			    sizeof(filter)));
+	swp = atoll(filter);
+	ASSERT_EQ(0, mw_memctl(out, err, "policy", "list", "--json", MW_END));
+	snprintf(filter, sizeof(filter),
+		 "[.[] | select(.cgroup == $v)][0].usage_bytes >= %lld",
+		 cur + swp - (16LL << 20));
+	EXPECT_EQ(0, mw_jq(out, filter, self->path));
+
+	status = wait_end(leaker, 180000);
+	ASSERT_NE(-1, status) TH_LOG("the leaker was not stopped in 180 s");
+	EXPECT_TRUE(alive(innocent));
+	EXPECT_EQ(0, cg_key(self->name, "memory.events", "oom_kill"));
+	snprintf(filter, sizeof(filter),
+		 "[.[] | select(.action == \"kill\")] as $k | ($k | length) >= 1"
+		 " and all($k[]; .pid == %d)", leaker);
+	EXPECT_EQ(0, log_jq(self, filter));
+	/* Killed once swap held about 52M (205M less 153M), not 512M. */
+	EXPECT_EQ(0, incidents_jq(self,
+		  ".[0].swap > 0 and .[0].swap < 134217728", 5000));
+}
+#endif
 
 TEST_HARNESS_MAIN

@@ -66,8 +66,16 @@ TEST_F(policy, set_list_clear)
 	ASSERT_EQ(0, mw_memctl(out, err, "policy", "set", full, "--notify",
 			       "50%", MW_END)) TH_LOG("%s", err);
 	ASSERT_EQ(0, mw_memctl(out, err, "policy", "list", "--json", MW_END));
-	EXPECT_EQ(0, mw_jq(out, "[.[] | select(.cgroup == $v)] | length == 1 and .[0].levels == [{\"level\": \"notify\", \"percent\": 50, \"threshold_bytes\": 67108864}]",
+	EXPECT_EQ(0, mw_jq(out, "[.[] | select(.cgroup == $v)] | length == 1 and .[0].levels == [{\"level\": \"notify\", \"percent\": 50, \"threshold_bytes\": 67108864}]"
+			   " and .[0].swap == false", self->path));
+	/* --swap: kept, and said in the list. */
+	ASSERT_EQ(0, mw_memctl(out, err, "policy", "set", self->path, "--notify",
+			       "50%", "--swap", MW_END)) TH_LOG("%s", err);
+	ASSERT_EQ(0, mw_memctl(out, err, "policy", "list", "--json", MW_END));
+	EXPECT_EQ(0, mw_jq(out, "[.[] | select(.cgroup == $v)] | .[0].swap == true",
 			   self->path));
+	ASSERT_EQ(0, mw_memctl(out, err, "policy", "list", MW_END));
+	EXPECT_NE(NULL, strstr(out, "(swap included)")) TH_LOG("%s", out);
 
 	ASSERT_EQ(0, mw_memctl(out, err, "policy", "clear", self->path,
 			       MW_END)) TH_LOG("%s", err);
@@ -94,6 +102,15 @@ TEST_F(policy, kernel_refusals_exit_1_with_the_reason)
 	EXPECT_EQ(1, mw_memctl(out, err, "policy", "clear", "--node", "1",
 			       MW_END));
 	EXPECT_NE(NULL, strstr(err, "kernel reports: this node has no policy"))
+		TH_LOG("%s", err);
+	/* Swap is counted on a cgroup only. */
+	EXPECT_EQ(1, mw_memctl(out, err, "policy", "set", "/", "--notify",
+			       "50%", "--swap", MW_END));
+	EXPECT_NE(NULL, strstr(err, "kernel reports: swap is counted on a cgroup only"))
+		TH_LOG("%s", err);
+	EXPECT_EQ(1, mw_memctl(out, err, "policy", "set", "--node", "1",
+			       "--notify", "50%", "--swap", MW_END));
+	EXPECT_NE(NULL, strstr(err, "kernel reports: a node's policy counts no swap"))
 		TH_LOG("%s", err);
 }
 

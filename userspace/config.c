@@ -248,7 +248,7 @@ static int config_rule(struct cfg_cgroup *cg, const char *key,
 	if (strcmp(key, "kill") && strcmp(key, "avoid") &&
 	    strcmp(key, "prefer") && strcmp(key, "restart") &&
 	    strcmp(key, "pressure") && strcmp(key, "needs-pressure") &&
-	    strcmp(key, "on-pressure"))
+	    strcmp(key, "on-pressure") && strcmp(key, "swap"))
 		return 1;
 	if (cg->node >= 0) {
 		snprintf(why, whysz, "'%s' is for [cgroup PATH] sections, not [node N]",
@@ -257,6 +257,17 @@ static int config_rule(struct cfg_cgroup *cg, const char *key,
 	}
 	if (!strcmp(key, "pressure"))
 		return psi_parse(val, &cg->psi, why, whysz);
+	if (!strcmp(key, "swap")) {
+		if (!strcmp(val, "yes") || !strcmp(val, "no")) {
+			cg->swap = !strcmp(val, "yes");
+			if (!cg->swap || !root)
+				return 0;
+		}
+		snprintf(why, whysz, root && !strcmp(val, "yes") ?
+			 "swap = yes is for a cgroup, not the root (the module cannot read the host's swap)" :
+			 "swap takes yes or no, not '%s'", val);
+		return -EINVAL;
+	}
 	if (!strcmp(key, "needs-pressure") || !strcmp(key, "on-pressure")) {
 		unsigned int l = cli_level_parse(val);
 
@@ -313,7 +324,7 @@ static int config_level(struct cfg_cgroup *cg, const char *key,
 		return err;
 	if (!l) {
 		snprintf(why, whysz,
-			 "unknown key '%s' (notify, reclaim, throttle, freeze, kill; kill, avoid, prefer, restart; pressure, needs-pressure, on-pressure)",
+			 "unknown key '%s' (notify, reclaim, throttle, freeze, kill; kill, avoid, prefer, restart; pressure, needs-pressure, on-pressure; swap)",
 			 key);
 		return -EINVAL;
 	}

@@ -70,6 +70,7 @@ struct cfg_cgroup {
 					 * while the trigger fires; 0 none */
 	unsigned int on_pressure;	/* the level a firing trigger alone
 					 * calls for; 0 none */
+	bool swap;			/* usage counts the cgroup's swap */
 };
 
 struct config {

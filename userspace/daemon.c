@@ -207,7 +207,7 @@ static void daemon_apply(const struct config *cfg, const struct config *old)
 			continue;
 		if (old->cg[i].node >= 0) {
 			err = policy_request(&d.req, MEMWATCH_CMD_POLICY_DEL, 0,
-					     old->cg[i].node, NULL);
+					     old->cg[i].node, NULL, 0);
 			say("memctl daemon: node %d: policy cleared (gone from the configuration)%s%s",
 			    old->cg[i].node, err ? ": " : "",
 			    err ? strerror(-err) : "");
@@ -216,7 +216,7 @@ static void daemon_apply(const struct config *cfg, const struct config *old)
 		if (cg_resolve(old->cg[i].path, &id, rel, sizeof(rel)))
 			continue;
 		err = policy_request(&d.req, MEMWATCH_CMD_POLICY_DEL, id, -1,
-				     NULL);
+				     NULL, 0);
 		say("memctl daemon: %s: policy cleared (gone from the configuration)%s%s",
 		    rel, err ? ": " : "", err ? strerror(-err) : "");
 	}
@@ -229,7 +229,7 @@ static void daemon_apply(const struct config *cfg, const struct config *old)
 		if (cfg->cg[i].node >= 0) {
 			snprintf(rel, sizeof(rel), "node %d", cfg->cg[i].node);
 			err = policy_request(&d.req, MEMWATCH_CMD_POLICY_SET, 0,
-					     cfg->cg[i].node, cfg->cg[i].lv);
+					     cfg->cg[i].node, cfg->cg[i].lv, 0);
 			goto said;
 		}
 		err = cg_resolve(cfg->cg[i].path, &id, rel, sizeof(rel));
@@ -239,7 +239,8 @@ static void daemon_apply(const struct config *cfg, const struct config *old)
 			continue;
 		}
 		err = policy_request(&d.req, MEMWATCH_CMD_POLICY_SET, id, -1,
-				     cfg->cg[i].lv);
+				     cfg->cg[i].lv,
+				     cfg->cg[i].swap ? POLICY_SWAP : 0);
 said:
 		if (err)
 			say("memctl daemon: %s: policy not set: %s%s%s", rel,
@@ -518,6 +519,8 @@ static void daemon_print_config(void)
 			printf("prefer = %s\n", d.cfg.cg[i].prefer);
 		if (d.cfg.cg[i].restart[0])
 			printf("restart = %s\n", d.cfg.cg[i].restart);
+		if (d.cfg.cg[i].swap)
+			printf("swap = yes\n");
 		if (d.cfg.cg[i].psi.pct)
 			printf("pressure = %s\n", psi_format(&d.cfg.cg[i].psi, v,
 							     sizeof(v)));

@@ -17,7 +17,7 @@
 
 static const char policy_usage[] =
 "Usage: memctl policy set CGROUP [--notify V] [--reclaim V] [--throttle V]\n"
-"                                [--freeze V] [--kill V]\n"
+"                                [--freeze V] [--kill V] [--swap]\n"
 "       memctl policy set --node N [LEVELS as above]\n"
 "       memctl policy list [--json]\n"
 "       memctl policy clear CGROUP | --node N\n"
@@ -48,6 +48,10 @@ static const char policy_usage[] =
 "  --notify V, --reclaim V, --throttle V, --freeze V, --kill V\n"
 "                 the level's threshold (set)\n"
 "  -n, --node N   a NUMA node's policy, not a cgroup's (set, clear)\n"
+"  -s, --swap     usage counts the cgroup's memory swapped out too\n"
+"                 (memory.swap.current), so a leak the kernel pushes to\n"
+"                 swap (at memory.high, or the throttle level) still climbs\n"
+"                 the levels; not for / or a node (set)\n"
 "  -j, --json     one JSON array (list)\n"
 "  -h, --help     show this help\n"
 "\n"
@@ -101,7 +105,7 @@ int policy_parse_value(const char *v, struct policy_level *out)
 }
 
 int policy_request(struct mw_nl *nl, uint8_t cmd, uint64_t id, int node,
-		   const struct policy_level *lv)
+		   const struct policy_level *lv, unsigned int flags)
 {
 	struct nlattr *wmarks, *w;
 	struct nl_msg *msg;
@@ -110,7 +114,8 @@ int policy_request(struct mw_nl *nl, uint8_t cmd, uint64_t id, int node,
 	msg = mw_nl_msg(nl, cmd, 0);
 	if (!msg || ((node < 0 || id) &&
 		     nla_put_u64(msg, MEMWATCH_A_POLICY_CGROUP_ID, id)) ||
-	    (node >= 0 && nla_put_u32(msg, MEMWATCH_A_POLICY_NODE, node)))
+	    (node >= 0 && nla_put_u32(msg, MEMWATCH_A_POLICY_NODE, node)) ||
+	    ((flags & POLICY_SWAP) && nla_put_u8(msg, MEMWATCH_A_POLICY_SWAP, 1)))
 		goto nomem;
 	if (lv) {
 		wmarks = nla_nest_start(msg, MEMWATCH_A_POLICY_WMARKS);
@@ -138,14 +143,15 @@ nomem:
 
 /* Connect, send the command for cgroup id or node (with levels for SET). */
 static int policy_send(uint8_t cmd, uint64_t id, int node,
-		       const struct policy_level *lv, const char *what)
+		       const struct policy_level *lv, unsigned int flags,
+		       const char *what)
 {
 	struct mw_nl nl;
 	int err;
 
 	if (mw_nl_connect(&nl))
 		return EXIT_FAIL;
-	err = policy_request(&nl, cmd, id, node, lv);
+	err = policy_request(&nl, cmd, id, node, lv, flags);
 	if (err)
 		mw_nl_perror(&nl, what);
 	mw_nl_close(&nl);
@@ -161,19 +167,24 @@ static int policy_set(int argc, char **argv)
 		{ "freeze", required_argument, NULL, 4 },
 		{ "kill", required_argument, NULL, 5 },
 		{ "node", required_argument, NULL, 'n' },
+		{ "swap", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct policy_level lv[MEMWATCH_NR_LEVELS + 1] = { 0 };
-	unsigned int n = 0;
+	unsigned int n = 0, flags = 0;
 	uint64_t id = 0;
 	int c, node = -1;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hn:s", opts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(policy_usage, stdout);
 			return EXIT_OK;
+		}
+		if (c == 's') {
+			flags |= POLICY_SWAP;
+			continue;
 		}
 		if (c == 'n') {
 			node = policy_node("policy set", optarg);
@@ -203,7 +214,7 @@ static int policy_set(int argc, char **argv)
 		if (err)
 			return err;
 	}
-	return policy_send(MEMWATCH_CMD_POLICY_SET, id, node, lv,
+	return policy_send(MEMWATCH_CMD_POLICY_SET, id, node, lv, flags,
 			   "policy set");
 }
 
@@ -221,7 +232,7 @@ static int policy_clear(int argc, char **argv)
 		int node = policy_node("policy clear", argv[2]);
 		if (node < 0)
 			return EXIT_USAGE;
-		return policy_send(MEMWATCH_CMD_POLICY_DEL, 0, node, NULL,
+		return policy_send(MEMWATCH_CMD_POLICY_DEL, 0, node, NULL, 0,
 				   "policy clear");
 	}
 	if (argc != 2 || argv[1][0] == '-')
@@ -230,7 +241,7 @@ static int policy_clear(int argc, char **argv)
 	err = policy_cgroup("policy clear", argv[1], &id, rel, sizeof(rel));
 	if (err)
 		return err;
-	return policy_send(MEMWATCH_CMD_POLICY_DEL, id, -1, NULL,
+	return policy_send(MEMWATCH_CMD_POLICY_DEL, id, -1, NULL, 0,
 			   "policy clear");
 }
 
@@ -256,6 +267,8 @@ static int policy_parse(struct nlattr **tb, void *arg)
 	memset(r, 0, sizeof(*r));
 	r->node = tb[MEMWATCH_A_POLICY_NODE] ?
 		  (int)nla_get_u32(tb[MEMWATCH_A_POLICY_NODE]) : -1;
+	r->swap = tb[MEMWATCH_A_POLICY_SWAP] &&
+		  nla_get_u8(tb[MEMWATCH_A_POLICY_SWAP]);
 	if (tb[MEMWATCH_A_POLICY_CGROUP_ID])
 		r->id = nla_get_u64(tb[MEMWATCH_A_POLICY_CGROUP_ID]);
 	if (tb[MEMWATCH_A_POLICY_CGROUP_PATH])
@@ -318,6 +331,7 @@ static void policy_print_json(const struct policy_list *pl)
 			json_u64(&j, "node", (uint64_t)r->node);
 		json_string(&j, "level", cli_level_name(r->level));
 		json_u64(&j, "usage_bytes", r->usage);
+		json_bool(&j, "swap", r->swap);
 		json_u64(&j, "limit_bytes", r->limit);
 		json_begin_array(&j, "levels");
 		for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
@@ -352,9 +366,10 @@ static void policy_print_text(const struct policy_list *pl)
 		char node[16];
 
 		snprintf(node, sizeof(node), "node %d", r->node);
-		printf("%s: usage %s of %s, level %s\n",
+		printf("%s: usage %s%s of %s, level %s\n",
 		       r->node >= 0 ? node : r->cgroup,
 		       cli_bytes(r->usage, a, sizeof(a)),
+		       r->swap ? " (swap included)" : "",
 		       cli_bytes(r->limit, b, sizeof(b)),
 		       cli_level_name(r->level));
 		for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {

@@ -2,6 +2,7 @@
 #ifndef MEMCTL_POLICY_H
 #define MEMCTL_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/memwatch.h>
@@ -24,12 +25,16 @@ int policy_parse_value(const char *v, struct policy_level *out);
  * message in nl->extack.
  */
 int policy_request(struct mw_nl *nl, uint8_t cmd, uint64_t id, int node,
-		   const struct policy_level *lv);
+		   const struct policy_level *lv, unsigned int flags);
+
+/* policy_request()'s flags. */
+#define POLICY_SWAP	1	/* usage counts the cgroup's swap */
 
 /* A policy as POLICY_GET dumps it; index 0 of w is unused. */
 struct policy_rec {
 	uint64_t id, usage, limit;
 	int node;			/* a node's policy, else -1 */
+	bool swap;			/* usage counts swap */
 	unsigned int level;
 	char cgroup[256];
 	struct {

@@ -128,6 +128,10 @@
  *            MEMWATCH_A_WMARK_PERCENT: NLA_U32, 1..100 of the effective limit
  *            MEMWATCH_A_WMARK_BYTES: NLA_U64, or an absolute threshold
  *        ...
+ *    MEMWATCH_A_POLICY_SWAP: NLA_U8, 1: usage counts the cgroup's memory
+ *                            swapped out too (memory.swap.current), so a
+ *                            leak pushed to swap still climbs the levels;
+ *                            not on the root or a node (-EINVAL)
  *
  * The effective limit is the cgroup's memory.max, else its nearest limited
  * ancestor's, else total RAM. On the root cgroup (id 1 on the cgroup2 root)
@@ -161,6 +165,8 @@
  *        MEMWATCH_A_WMARK_THRESHOLD: NLA_U64, bytes, resolved now
  *    MEMWATCH_A_POLICY_NODE: NLA_U32, a node's policy only (its cgroup is
  *                            the root)
+ *    MEMWATCH_A_POLICY_SWAP: NLA_U8, 1 if usage counts swap (then USAGE
+ *                            does too)
  *
  * MEMWATCH_CMD_EVENT (multicast on MEMWATCH_MCGRP_EVENTS and _PUBLIC)
  * -------------------------------------------------------------------
@@ -340,6 +346,7 @@ enum memwatch_attr_policy {
 	MEMWATCH_A_POLICY_USAGE,
 	MEMWATCH_A_POLICY_LIMIT,
 	MEMWATCH_A_POLICY_NODE,
+	MEMWATCH_A_POLICY_SWAP,
 	__MEMWATCH_A_POLICY_MAX
 };
 
