@@ -328,6 +328,17 @@ static pid_t spawn_hog(FIXTURE_DATA(daemon) *self, ...)
 	return pid;
 }
 
+/* The scenario's pair: an innocent holding 60M, a leaker (1M at a time). */
+static int spawn_pair(FIXTURE_DATA(daemon) *self, pid_t *innocent,
+		      pid_t *leaker)
+{
+	*innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent",
+			      MW_END);
+	*leaker = *innocent < 0 ? -1 :
+		  spawn_hog(self, "--leak", "1M", "--name", "leaker", MW_END);
+	return *leaker < 0 ? -1 : 0;
+}
+
 /* Wait up to ms for pid to end: its wait status, or -1. */
 static int wait_end(pid_t pid, long ms)
 {
@@ -484,10 +495,7 @@ TEST_F(daemon, leaker_is_killed_innocent_survives)
 
 	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS);
 	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
-	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent", MW_END);
-	ASSERT_LT(0, innocent);
-	leaker = spawn_hog(self, "--leak", "1M", "--name", "leaker", MW_END);
-	ASSERT_LT(0, leaker);
+	ASSERT_EQ(0, spawn_pair(self, &innocent, &leaker));
 
 	status = wait_end(leaker, 90000);
 	ASSERT_NE(-1, status) TH_LOG("the leaker was not stopped in 90 s");
@@ -603,10 +611,7 @@ TEST_F(daemon, dry_run_acts_on_nothing)
 	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS);
 	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, "--dry-run",
 				  MW_END));
-	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent", MW_END);
-	ASSERT_LT(0, innocent);
-	leaker = spawn_hog(self, "--leak", "1M", "--name", "leaker", MW_END);
-	ASSERT_LT(0, leaker);
+	ASSERT_EQ(0, spawn_pair(self, &innocent, &leaker));
 
 	/* Nothing stops the leaker but the kernel OOM killer. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1027,10 +1032,7 @@ TEST_F(daemon, kill_cgroup_empties_the_cgroup)
 
 	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS "kill = cgroup\n");
 	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
-	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent", MW_END);
-	ASSERT_LT(0, innocent);
-	leaker = spawn_hog(self, "--leak", "1M", "--name", "leaker", MW_END);
-	ASSERT_LT(0, leaker);
+	ASSERT_EQ(0, spawn_pair(self, &innocent, &leaker));
 
 	status = wait_end(leaker, 90000);
 	ASSERT_NE(-1, status) TH_LOG("the leaker was not stopped in 90 s");
@@ -1107,10 +1109,7 @@ TEST_F(daemon, section_prefer_overrides_the_daemons)
 	write_conf(self, SCENARIO_DAEMON "prefer = ^innocent$\n",
 		   SCENARIO_LEVELS "prefer = ^leaker$\n");
 	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
-	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent", MW_END);
-	ASSERT_LT(0, innocent);
-	leaker = spawn_hog(self, "--leak", "1M", "--name", "leaker", MW_END);
-	ASSERT_LT(0, leaker);
+	ASSERT_EQ(0, spawn_pair(self, &innocent, &leaker));
 
 	status = wait_end(leaker, 90000);
 	ASSERT_NE(-1, status) TH_LOG("the leaker was not stopped in 90 s");
@@ -1143,10 +1142,7 @@ TEST_F(daemon, pre_kill_hook_runs_before_the_kill)
 	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS);
 	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, "--pre-kill",
 				  hook, MW_END));
-	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent", MW_END);
-	ASSERT_LT(0, innocent);
-	leaker = spawn_hog(self, "--leak", "1M", "--name", "leaker", MW_END);
-	ASSERT_LT(0, leaker);
+	ASSERT_EQ(0, spawn_pair(self, &innocent, &leaker));
 
 	status = wait_end(leaker, 90000);
 	ASSERT_NE(-1, status) TH_LOG("the leaker was not stopped in 90 s");
