@@ -179,7 +179,8 @@ static struct lcg *ladder_get(uint64_t id, const char *path,
 		if (!free_slot && (!c->used ||
 				   (!c->level && !c->throttled && !c->frozen &&
 				    !c->nv_left && !c->settling &&
-				    !c->prekill_pid && !c->restart_pid)))
+				    !c->prekill_pid && !c->restart_pid &&
+				    !c->acted && !c->pressure_on)))
 			free_slot = c;
 	}
 	if (!free_slot) {
