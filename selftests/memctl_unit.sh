@@ -118,21 +118,25 @@ ok $? "reload logged, metrics written with the kill counted, restarted after SIG
 # from inside the sandbox (StateDirectory).
 (
 	set -e
+	# 10M/s: the freeze level (164M) comes well after the reload that
+	# sets the policy on the unit's cgroup (made when it starts).
 	cat > /run/systemd/system/leaky.service <<-EOF
 	[Service]
-	ExecStart=$hog --leak 1M --max 400M --name leaky
+	ExecStart=$hog --leak 1M --every 100 --max 400M --name leaky
 	MemoryMax=256M
 	EOF
-	systemctl daemon-reload
-	systemctl start leaky.service
-	pid0=$(systemctl show -P MainPID leaky.service)
 	cat >> /etc/memctl/memctl.conf <<-EOF
 	[cgroup /system.slice/leaky.service]
 	freeze = 64%
 	kill = 80%
 	restart = leaky.service
 	EOF
+	systemctl daemon-reload
+	systemctl start leaky.service
+	pid0=$(systemctl show -P MainPID leaky.service)
 	systemctl reload memctl.service
+	until_ok 100 bash -c '"'"$repo"'/userspace/memctl" policy list | grep -q "^/system.slice/leaky.service"' ||
+		{ show journal; fail "the policy of leaky.service was not set"; }
 	until_ok 1800 grep -q '"action":"restart".*"target":"leaky.service".*"result":"ok"' /var/log/memctl/actions.jsonl ||
 		{ show journal; fail "no restart of leaky.service in the action log"; }
 	until_ok 300 bash -c "[ \"\$(systemctl show -P MainPID leaky.service)\" != $pid0 ] &&
