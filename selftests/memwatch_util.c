@@ -436,6 +436,7 @@ void mw_node_meminfo_log(int node)
 pid_t mw_watchdog(unsigned int secs)
 {
 	pid_t parent = getpid(), pid = fork();
+	char line[128];
 	struct dirent *d;
 	DIR *dir;
 	int node;
@@ -447,6 +448,8 @@ pid_t mw_watchdog(unsigned int secs)
 		_exit(0);
 	sleep(secs);
 	fprintf(stderr, "# watchdog: still running after %u s\n", secs);
+	if (!mw_read_line("/proc/loadavg", line, sizeof(line)))
+		fprintf(stderr, "# watchdog: loadavg %s\n", line);
 	dir = opendir("/proc");
 	while (dir && (d = readdir(dir))) {
 		pid_t p = atoi(d->d_name);
