@@ -112,8 +112,12 @@ static unsigned long memwatch_usage(struct mem_cgroup *memcg)
  * A policy's usage: with swap, the cgroup's swapped-out memory too
  * (memory.swap.current: cgroup v2's swap counter, 0 where swap is not
  * accounted), so a leak the kernel pushes to swap at memory.high still
- * climbs the levels. Only on a cgroup: the host's swap total is not
- * exported to modules (set refuses it).
+ * climbs the levels. On the root the same counter is the host's swap in
+ * use: every child's swap charge is also charged to its ancestors, the
+ * root's included (the host's SwapTotal is not exported to modules, so
+ * SwapTotal - SwapFree cannot be read here). What it leaves out is swap
+ * of processes in the root cgroup itself, and all of it where swap is
+ * not accounted (cgroup v1, swapaccount=0): Documentation/design.md.
  */
 static unsigned long memwatch_policy_usage(const struct memwatch_policy *p)
 {
@@ -351,12 +355,6 @@ int memwatch_wmark_set(u64 cgroup_id,
 	p->memcg = mem_cgroup_from_css(css);
 	p->cgroup_id = cgroup_id;
 	p->swap = swap;
-	if (swap && !parent_mem_cgroup(p->memcg)) {
-		NL_SET_ERR_MSG(extack,
-			       "swap is counted on a cgroup only: the host's swap is not known to modules");
-		memwatch_policy_free(p);
-		return -EINVAL;
-	}
 	memcpy(p->spec, spec, sizeof(p->spec));
 	limit = memwatch_limit(p->memcg);
 	for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {

@@ -260,12 +260,9 @@ static int config_rule(struct cfg_cgroup *cg, const char *key,
 	if (!strcmp(key, "swap")) {
 		if (!strcmp(val, "yes") || !strcmp(val, "no")) {
 			cg->swap = !strcmp(val, "yes");
-			if (!cg->swap || !root)
-				return 0;
+			return 0;
 		}
-		snprintf(why, whysz, root && !strcmp(val, "yes") ?
-			 "swap = yes is for a cgroup, not the root (the module cannot read the host's swap)" :
-			 "swap takes yes or no, not '%s'", val);
+		snprintf(why, whysz, "swap takes yes or no, not '%s'", val);
 		return -EINVAL;
 	}
 	if (!strcmp(key, "needs-pressure") || !strcmp(key, "on-pressure")) {
