@@ -70,7 +70,8 @@ bench-tools:
 # Section 1 (fault cost) runs in guests whose clocks count instructions,
 # with and without ERMS (bench/run says why), both at once (their counts
 # do not depend on the host's load); the others in one ordinary guest,
-# alone. Each writes its sections; the last assembles bench/results.md.
+# alone, then the peers with swap on in a --profile host guest (512 MiB
+# of swap). Each writes its sections; the last assembles bench/results.md.
 bench: deps-bench
 	$(MAKE) all selftests bench-tools
 	rm -rf build/bench/report build/bench/faults-* build/bench/ratios-* \
@@ -83,6 +84,9 @@ bench: deps-bench
 	  wait $$erms && [ $$noerms -eq 0 ]; } && \
 	scripts/vm-run --append "psi=1 rcupdate.rcu_cpu_stall_timeout=300" \
 		--timeout 3000 -- bench/run memory latency peers && \
+	scripts/vm-run --profile host \
+		--append "psi=1 rcupdate.rcu_cpu_stall_timeout=300" \
+		--timeout 3000 -- bench/run swap && \
 	echo "make bench: bench/results.md written in $$(( ($$(date +%s) - start) / 60 )) minutes"
 
 deps-bench:

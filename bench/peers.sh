@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# Section 4 of bench/run (sourced): memctl daemon against earlyoom and
-# nohang, and the kernel alone, on the same scenarios, in a cgroup with a
-# limit and host-wide. Uses bench/run's helpers and variables.
+# Sections 4 and 5 of bench/run (sourced): memctl daemon against earlyoom
+# and nohang, and the kernel alone, on the same scenarios, in a cgroup with
+# a limit and host-wide. Uses bench/run's helpers and variables. With
+# swapsec set (section 5, in the --profile host guest): swap on, memctl's
+# policies count it (swap = yes), and a thrash scenario.
 
 cgname=bench-peer
 cgdir=/sys/fs/cgroup/$cgname
@@ -17,6 +19,9 @@ rm -f $tick && mkfifo $tick && exec 4<> $tick
 nap() { read -rt "$1" -u 4 _; true; }
 # Centiseconds since boot, into the variable named $1, without a fork.
 now_cs() { local u _; read -r u _ < /proc/uptime; printf -v "$1" '%d' "$((10#${u/./}))"; }
+swapsec=${swapsec:-}
+# Raw files: peer-SCOPE-SCENARIO-TOOL.log (section 4), swap-... (5).
+pfx=peer
 tools="none memctl-sample memctl-tuned earlyoom-default earlyoom-tuned nohang-default nohang-tuned"
 scenarios="fast slow burst children"
 # Host-wide, the kernel alone ends a fast leak only after minutes of
@@ -24,6 +29,17 @@ scenarios="fast slow burst children"
 # limit it never does, and one scenario shows that.
 host_none_scenarios="fast"
 [ -n "$quick" ] && { tools="none memctl-tuned earlyoom-default"; scenarios="fast children"; host_none_scenarios=; }
+if [ -n "$swapsec" ]; then
+	# The peers as users run them (their tuned rows are in section 4).
+	pfx=swap
+	tools="none memctl-tuned earlyoom-default nohang-default"
+	scenarios="fast slow burst children thrash"
+	host_none_scenarios="thrash"
+	[ -n "$quick" ] && { tools="none memctl-tuned earlyoom-default"; scenarios="fast thrash"; }
+fi
+# memctl counts swap in its policies' usage in section 5.
+swapline=
+[ -n "$swapsec" ] && swapline='swap = yes\n'
 
 # Prefix each line with the time since boot, as /proc/uptime says it, as
 # the line comes (not awk: mawk reads a pipe in blocks).
@@ -51,11 +67,11 @@ tool_start() {
 		[ "$scope" = host ] && cg=/
 		if [ "$tool" = memctl-sample ]; then
 			# userspace/memctl.conf's levels and the daemon's defaults
-			printf '[cgroup %s]\nnotify = 60%%\nreclaim = 70%%\nthrottle = 80%%\nfreeze = 90%%\nkill = 95%%\n' $cg
+			printf '[cgroup %s]\nnotify = 60%%\nreclaim = 70%%\nthrottle = 80%%\nfreeze = 90%%\nkill = 95%%\n%s' $cg "$swapline"
 		elif [ "$scope" = host ]; then
-			printf '[daemon]\nfreeze-grace = 1s\nkill-grace = 1s\nsettle = 3s\n[cgroup /]\nnotify = 50%%\nreclaim = 60%%\nthrottle = 65%%\nfreeze = 70%%\nkill = 80%%\n'
+			printf '[daemon]\nfreeze-grace = 1s\nkill-grace = 1s\nsettle = 3s\n[cgroup /]\nnotify = 50%%\nreclaim = 60%%\nthrottle = 65%%\nfreeze = 70%%\nkill = 80%%\n%s' "$swapline"
 		else
-			printf '[daemon]\nfreeze-grace = 1s\nkill-grace = 1s\nsettle = 3s\n[cgroup /%s]\nnotify = 40%%\nreclaim = 50%%\nthrottle = 60%%\nfreeze = 64%%\nkill = 80%%\n' $cgname
+			printf '[daemon]\nfreeze-grace = 1s\nkill-grace = 1s\nsettle = 3s\n[cgroup /%s]\nnotify = 40%%\nreclaim = 50%%\nthrottle = 60%%\nfreeze = 64%%\nkill = 80%%\n%s' $cgname "$swapline"
 		fi > "$raw/peer.conf"
 		"$memctl" daemon --config "$raw/peer.conf" --log-json "$raw/peer.jsonl" \
 			--state "$raw/peer.state" > >(stamp >> "$raw/peer.log") 2>&1 &
@@ -172,6 +188,7 @@ run_case() {
 	[ "$scope" = host ] && timeout=45
 	mkdir -p $cgdir
 	scope_limit "$scope" > $cgdir/memory.max
+	[ -n "$swapsec" ] && echo max > $cgdir/memory.swap.max
 	tool_start "$tool" "$scope"
 	innocent_start "$(scope_innocent "$scope")"
 	oom0=$(awk '/^oom_kill / { print $2 }' /proc/vmstat)
@@ -192,6 +209,11 @@ run_case() {
 	burst-host) in_cg "${dl[@]}" --hold 1900M --name burst ;;
 	children-cgroup) in_cg "${dl[@]}" --children 8 --leak 256K --name leakers ;;
 	children-host) in_cg "${dl[@]}" --children 8 --leak 1M --name leakers ;;
+	# Not a leak: a working set bigger than the memory it may keep,
+	# walked page by page (the cgroup's 256M; RAM less 100M beside the
+	# innocent's 200M host-wide, about 300M in swap, swap not full).
+	thrash-cgroup) in_cg "${dl[@]}" --hold 320M --walk --name thrasher ;;
+	thrash-host) in_cg "${dl[@]}" --hold "$thrash_host" --walk --name thrasher ;;
 	esac
 	leaker=$!
 	t0_cs=${t0/./}
@@ -218,58 +240,83 @@ run_case() {
 	rows+=("$(printf '| %s | %s | %s | %s | %s | %s | %s | @WORK@ |' "$scope" "$scen" "$tool" "$oom" "$alive" \
 		"$(first_action "$tool" "$t0")" "$( [ "$stopped" = - ] && echo "not in ${timeout} s" || echo "$stopped")")")
 	row_rates+=("$rate") row_scopes+=("$scope")
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scope" "$scen" "$tool" "$oom" "$alive" "$(first_oom "$t0" "$dmesg0")" "$stopped" >> "$raw/peers.tsv"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scope" "$scen" "$tool" "$oom" "$alive" "$(first_oom "$t0" "$dmesg0")" "$stopped" >> "$raw/${pfx}s.tsv"
 	tool_stop
 	cg_remove
-	cp "$raw/peer.log" "$raw/peer-$scope-$scen-$tool.log"
-	[ -f "$raw/peer.jsonl" ] && cp "$raw/peer.jsonl" "$raw/peer-$scope-$scen-$tool.jsonl"
+	cp "$raw/peer.log" "$raw/$pfx-$scope-$scen-$tool.log"
+	[ -f "$raw/peer.jsonl" ] && cp "$raw/peer.jsonl" "$raw/$pfx-$scope-$scen-$tool.jsonl"
 	note "  $scope $scen $tool: oom $oom, innocent $alive, stopped $stopped, $rate passes/s"
 }
 
-note "4. peers"
-load
+thrash_host=$(($(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) - 100))M
+if [ -z "$swapsec" ]; then
+	note "4. peers"
+	load
 
-md ""
-md "## 4. Against earlyoom and nohang"
-md ""
-md "Each row: a fresh cgroup \`/$cgname\` holding an innocent process (\`memwatch_hog --work\`: it holds its"
-md "memory and counts passes of 16,384 writes over a 128 KiB window that walks it; not one write per page of"
-md "the whole hold, whose speed under emulation follows the emulator's software TLB and moved tenfold"
-md "between runs), then the scenario starts (time 0):"
-md ""
-md "- fast: one process taking 1M after 1M as fast as it can in the cgroup; 8M every 20 ms host-wide"
-md "  (about 400 MB/s asked; the emulated guest gives what it can);"
-md "- slow: 256K every 12 ms (about 20 MB/s) in the cgroup, 2M every 20 ms (about 100 MB/s) host-wide;"
-md "- burst: one process touching 200M at once (1900M host-wide), then holding it;"
-md "- children: one parent with 8 children each taking 256K (1M host-wide) as fast as they can."
-md ""
-md "cgroup: memory.max 256M, innocent 60M, at most 40 s. host: no limit on the cgroup, the guest's"
-md "$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB and no swap, innocent 200M, at most 45 s. At that limit every leaking"
-md "process ends itself (\`memwatch_hog --deadline\`: SIGALRM, which the kernel carries out even while the guest"
-md "thrashes); a leak that ended so is \"not stopped\"."
-md ""
-md "Tools: **none** (the kernel alone); **memctl-sample** (\`memctl daemon\` with \`userspace/memctl.conf\`'s levels,"
-md "60/70/80/90/95%, and its default graces); **memctl-tuned** (40/50/60/64/80%, 1 s graces, as \`make demo\`;"
-md "host-wide 50/60/65/70/80% of RAM). Host-wide, memctl's policy is on the root cgroup \`/\`: usage is"
-md "MemTotal - MemAvailable, throttle and freeze do not apply (the root has neither), the kill chooses among every process;"
-md "**earlyoom-default** (\`earlyoom\`: SIGTERM under 10% MemAvailable); **earlyoom-tuned** (\`-m 20,10\`);"
-md "**nohang-default** (Debian's nohang.conf: SIGTERM under 5% available); **nohang-tuned** (20% / 10%, 0.5 s polls)."
-md "earlyoom and nohang watch the whole host only: in a cgroup with a limit they never act, by design."
-md "Host-wide, the kernel alone (**none**) runs the fast leak only: under emulation it can thrash for minutes"
-md "before its OOM killer acts (140 to 668 s in four earlier runs, under 30 s in one other), often past the time limit; each further scenario"
-md "would show the same at 45 s more."
-md ""
-md "Columns: kernel OOM kills; whether the innocent survived; seconds to the tool's first action"
-md "(memctl: its first reclaim, throttle, freeze or kill; the others: their first signal); seconds until the"
-md "leak stopped (the leaking process, or the parent of the children, ended); the innocent's work in that"
-md "time, as a share of its pace alone (measured in this run, in the same cgroup with the same limit, for 5 s"
-md "with no tool and no pressure, before and after the scope's rows: the figures are under the table). A tool's"
-md "own CPU use counts against it: the guest's vCPUs share one emulating host thread. Under emulation the pace"
-md "alone moves by a quarter from one start of the same program to the next: read shares within about 25%."
-md ""
+	md ""
+	md "## 4. Against earlyoom and nohang"
+	md ""
+	md "Each row: a fresh cgroup \`/$cgname\` holding an innocent process (\`memwatch_hog --work\`: it holds its"
+	md "memory and counts passes of 16,384 writes over a 128 KiB window that walks it; not one write per page of"
+	md "the whole hold, whose speed under emulation follows the emulator's software TLB and moved tenfold"
+	md "between runs), then the scenario starts (time 0):"
+	md ""
+	md "- fast: one process taking 1M after 1M as fast as it can in the cgroup; 8M every 20 ms host-wide"
+	md "  (about 400 MB/s asked; the emulated guest gives what it can);"
+	md "- slow: 256K every 12 ms (about 20 MB/s) in the cgroup, 2M every 20 ms (about 100 MB/s) host-wide;"
+	md "- burst: one process touching 200M at once (1900M host-wide), then holding it;"
+	md "- children: one parent with 8 children each taking 256K (1M host-wide) as fast as they can."
+	md ""
+	md "cgroup: memory.max 256M, innocent 60M, at most 40 s. host: no limit on the cgroup, the guest's"
+	md "$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB and no swap, innocent 200M, at most 45 s. At that limit every leaking"
+	md "process ends itself (\`memwatch_hog --deadline\`: SIGALRM, which the kernel carries out even while the guest"
+	md "thrashes); a leak that ended so is \"not stopped\"."
+	md ""
+	md "Tools: **none** (the kernel alone); **memctl-sample** (\`memctl daemon\` with \`userspace/memctl.conf\`'s levels,"
+	md "60/70/80/90/95%, and its default graces); **memctl-tuned** (40/50/60/64/80%, 1 s graces, as \`make demo\`;"
+	md "host-wide 50/60/65/70/80% of RAM). Host-wide, memctl's policy is on the root cgroup \`/\`: usage is"
+	md "MemTotal - MemAvailable, throttle and freeze do not apply (the root has neither), the kill chooses among every process;"
+	md "**earlyoom-default** (\`earlyoom\`: SIGTERM under 10% MemAvailable); **earlyoom-tuned** (\`-m 20,10\`);"
+	md "**nohang-default** (Debian's nohang.conf: SIGTERM under 5% available); **nohang-tuned** (20% / 10%, 0.5 s polls)."
+	md "earlyoom and nohang watch the whole host only: in a cgroup with a limit they never act, by design."
+	md "Host-wide, the kernel alone (**none**) runs the fast leak only: under emulation it can thrash for minutes"
+	md "before its OOM killer acts (140 to 668 s in four earlier runs, under 30 s in one other), often past the time limit; each further scenario"
+	md "would show the same at 45 s more."
+	md ""
+	md "Columns: kernel OOM kills; whether the innocent survived; seconds to the tool's first action"
+	md "(memctl: its first reclaim, throttle, freeze or kill; the others: their first signal); seconds until the"
+	md "leak stopped (the leaking process, or the parent of the children, ended); the innocent's work in that"
+	md "time, as a share of its pace alone (measured in this run, in the same cgroup with the same limit, for 5 s"
+	md "with no tool and no pressure, before and after the scope's rows: the figures are under the table). A tool's"
+	md "own CPU use counts against it: the guest's vCPUs share one emulating host thread. Under emulation the pace"
+	md "alone moves by a quarter from one start of the same program to the next: read shares within about 25%."
+	md ""
+else
+	note "5. peers with swap"
+	load
+	md ""
+	md "## 5. With swap: against earlyoom and nohang, and a thrash"
+	md ""
+	md "Section 4's scenarios again, in the production-like guest (\`scripts/vm-run --profile host\`:"
+	md "$(nproc) vCPUs, $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB, $(awk '/SwapTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB of swap on a virtio disk, a child cpuset; THP off"
+	md "as in sections 2 to 4), the bench cgroup's memory.swap.max \`max\`, and one more scenario:"
+	md ""
+	md "- thrash: not a leak: one process holding 320M in the cgroup's 256M (host-wide, RAM less 100M: $thrash_host"
+	md "  beside the innocent's 200M, about 300M in swap and swap not full) and writing one byte in every page"
+	md "  of it, over and over."
+	md ""
+	md "Tools, as users run them (section 4 has their tuned rows): **none** (the kernel alone); **memctl-tuned**"
+	md "(section 4's levels and graces, and \`swap = yes\`: the policy's usage counts swap, memory.swap.current in"
+	md "the cgroup, the host's swap in use on \`/\`); **earlyoom-default** (SIGTERM when MemAvailable and SwapFree are"
+	md "both under 10%); **nohang-default** (Debian's nohang.conf: SIGTERM when available memory is under 5% and free"
+	md "swap under 10%). Host-wide, the kernel alone runs the thrash only, as in section 4."
+	md ""
+	md "Columns as in section 4; a thrash \"stopped\" when its process ended."
+	md ""
+fi
 md "| scope | scenario | tool | kernel OOM kills | innocent survived | first action (s) | leak stopped (s) | innocent's work |"
 md "| --- | --- | --- | --- | --- | --- | --- | --- |"
-echo -e "scope\tscenario\ttool\toom_kills\tinnocent_alive\tfirst_oom_s\tstopped_s" > "$raw/peers.tsv"
+echo -e "scope\tscenario\ttool\toom_kills\tinnocent_alive\tfirst_oom_s\tstopped_s" > "$raw/${pfx}s.tsv"
 declare -A pace0 pace1
 rows=() row_rates=() row_scopes=()
 for scope in cgroup host; do
@@ -307,4 +354,4 @@ md ""
 md "The innocent alone, before and after each scope's rows: ${pace0[cgroup]} and ${pace1[cgroup]} passes/s over its 60M in the"
 md "cgroup, ${pace0[host]} and ${pace1[host]} over its 200M host-wide; the work column divides by their mean."
 md ""
-md "Per-run logs of each tool: \`build/bench/peer-SCOPE-SCENARIO-TOOL.log\` (and \`.jsonl\`, memctl's action log)."
+md "Per-run logs of each tool: \`build/bench/$pfx-SCOPE-SCENARIO-TOOL.log\` (and \`.jsonl\`, memctl's action log)."

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ static const char usage[] =
 "Usage: memwatch_hog [--hold SIZE] [--leak SIZE] [--every MS] [--max SIZE]\n"
 "                    [--children N] [--name NAME] [--oom-score-adj N]\n"
 "                    [--ready FD] [--work FILE] [--node N] [--deadline S]\n"
-"                    [--read FILE]\n"
+"                    [--read FILE] [--walk]\n"
 "\n"
 "Touch --hold bytes at once, then --leak bytes every --every ms (0: as\n"
 "fast as it can) until --max bytes in all, in --children processes if\n"
@@ -37,7 +38,9 @@ static const char usage[] =
 "--deadline S: every process ends S seconds after the start (SIGALRM's\n"
 "default action: the kernel ends it even when the machine thrashes).\n"
 "--read FILE: instead of leaking, read --leak bytes of FILE every --every\n"
-"ms, its first --max bytes (all without), over and over: page cache.\n";
+"ms, its first --max bytes (all without), over and over: page cache.\n"
+"--walk: instead of leaking, write one byte in every page of the hold,\n"
+"over and over: a working set bigger than the memory it may keep thrashes.\n";
 
 /* Run on node's CPUs (its sysfs cpulist, "0-3,8"): 0 or -1. */
 static int run_on_node(const char *node)
@@ -139,6 +142,16 @@ static void work(size_t hold, int fd)
 	}
 }
 
+/* One write in every page of the hold, in turn, for ever. */
+static void walk(size_t hold)
+{
+	size_t i;
+
+	for (;;)
+		for (i = 0; i < hold; i += 4096)
+			held[i]++;
+}
+
 /* Seconds left of deadline since start, at least 1 (alarm(0) cancels). */
 static unsigned int remaining(const struct timespec *start,
 			      unsigned int deadline)
@@ -220,6 +233,7 @@ int main(int argc, char **argv)
 		{ "node", required_argument, NULL, 'N' },
 		{ "deadline", required_argument, NULL, 'd' },
 		{ "read", required_argument, NULL, 'R' },
+		{ "walk", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -228,6 +242,7 @@ int main(int argc, char **argv)
 	struct timespec start = { 0 };
 	const char *adj = NULL, *reading = NULL;
 	int c, ready = -1, work_fd = -1;
+	bool walking = false;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -241,6 +256,7 @@ int main(int argc, char **argv)
 		case 'r': ready = atoi(optarg); break;
 		case 'd': deadline = (unsigned int)atoi(optarg); break;
 		case 'R': reading = optarg; break;
+		case 'W': walking = true; break;
 		case 'N':
 			if (run_on_node(optarg)) {
 				fprintf(stderr, "memwatch_hog: --node %s: no such node\n",
@@ -280,6 +296,8 @@ int main(int argc, char **argv)
 	}
 	if (work_fd >= 0 && hold)
 		work(hold, work_fd);
+	if (walking && hold)
+		walk(hold);
 	if (reading)
 		read_file(reading, step, every, max);
 	if (!children)
