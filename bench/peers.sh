@@ -39,7 +39,7 @@ if [ -n "$swapsec" ]; then
 fi
 # memctl counts swap in its policies' usage in section 5.
 swapline=
-[ -n "$swapsec" ] && swapline='swap = yes\n'
+[ -n "$swapsec" ] && swapline=$'swap = yes\n'
 
 # Prefix each line with the time since boot, as /proc/uptime says it, as
 # the line comes (not awk: mawk reads a pipe in blocks).
