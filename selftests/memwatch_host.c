@@ -723,6 +723,29 @@ static long long vm_swap(pid_t pid)
 }
 
 /*
+ * A child in a new cgroup name of 64 MiB with swap, holding bytes (the
+ * rest swapped out) until told to go: its pid, or -1.
+ */
+static pid_t swapping_child(const char *name, size_t bytes, struct mw_sync *s)
+{
+	char path[128];
+	pid_t child;
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/memory.swap.max", name);
+	if (!mw_cgroup_make(name, "64M") || mw_write(path, "max") ||
+	    mw_sync_init(s))
+		return -1;
+	child = fork();
+	if (!child) {
+		if (mw_cgroup_enter(name) || !mw_alloc_on(bytes, -1))
+			_exit(10);
+		mw_sync_child(s);
+		_exit(0);
+	}
+	return child;
+}
+
+/*
  * Swap per process: a child holding 128 MiB in a cgroup of 64 MiB has
  * half of it swapped out. Its record says so (swap_bytes as VmSwap), and
  * its anonymous part of live is what stayed resident.
@@ -730,25 +753,15 @@ static long long vm_swap(pid_t pid)
 TEST_F_TIMEOUT(host, swapped_out_memory_is_in_the_record, 300)
 {
 	const size_t bytes = 128UL << 20;
-	char name[64], path[128];
+	char name[64];
 	const struct mw_proc *r;
 	struct mw_sync s;
 	long long vmswap;
 	pid_t child;
 
 	snprintf(name, sizeof(name), "mw-host-swap-%d", getpid());
-	ASSERT_NE(0, mw_cgroup_make(name, "64M"));
-	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/memory.swap.max", name);
-	ASSERT_EQ(0, mw_write(path, "max"));
-	ASSERT_EQ(0, mw_sync_init(&s));
-	child = fork();
-	ASSERT_LE(0, child);
-	if (!child) {
-		if (mw_cgroup_enter(name) || !mw_alloc_on(bytes, -1))
-			_exit(10);
-		mw_sync_child(&s);
-		_exit(0);
-	}
+	child = swapping_child(name, bytes, &s);
+	ASSERT_LT(0, child);
 	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("the child could not allocate");
 	vmswap = vm_swap(child);
 	ASSERT_EQ(0, dump_pid(self, child));
@@ -832,7 +845,7 @@ static bool root_level_is(const char *want, int timeout_ms, long long *usage)
 TEST_F_TIMEOUT(host, root_policy_counts_the_hosts_swap, 300)
 {
 	const size_t bytes = 256UL << 20;
-	char out[MW_OUTSZ], err[MW_OUTSZ], name[64], path[128], at[32];
+	char out[MW_OUTSZ], err[MW_OUTSZ], name[64], at[32];
 	long long base, usage, ram, swap;
 	struct mw_sync s;
 	pid_t child;
@@ -848,18 +861,8 @@ TEST_F_TIMEOUT(host, root_policy_counts_the_hosts_swap, 300)
 			       "--swap", MW_END)) TH_LOG("%s", err);
 
 	snprintf(name, sizeof(name), "mw-host-rootswap-%d", getpid());
-	ASSERT_NE(0, mw_cgroup_make(name, "64M"));
-	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/memory.swap.max", name);
-	ASSERT_EQ(0, mw_write(path, "max"));
-	ASSERT_EQ(0, mw_sync_init(&s));
-	child = fork();
-	ASSERT_LE(0, child);
-	if (!child) {
-		if (mw_cgroup_enter(name) || !mw_alloc_on(bytes, -1))
-			_exit(10);
-		mw_sync_child(&s);
-		_exit(0);
-	}
+	child = swapping_child(name, bytes, &s);
+	ASSERT_LT(0, child);
 	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("the child could not allocate");
 	/* The worker's 200 ms tick sees it if no charge did. */
 	EXPECT_TRUE(root_level_is("notify", 5000, &usage))
