@@ -37,6 +37,11 @@ if [ -n "$swapsec" ]; then
 	host_none_scenarios="thrash"
 	[ -n "$quick" ] && { tools="none memctl-tuned earlyoom-default"; scenarios="fast thrash"; }
 fi
+# A part of the table, to look again at a row: BENCH_SCOPES (cgroup
+# host), BENCH_SCENARIOS, BENCH_TOOLS.
+scopes=${BENCH_SCOPES:-cgroup host}
+scenarios=${BENCH_SCENARIOS:-$scenarios}
+tools=${BENCH_TOOLS:-$tools}
 # memctl counts swap in its policies' usage in section 5.
 swapline=
 [ -n "$swapsec" ] && swapline=$'swap = yes\n'
@@ -319,7 +324,7 @@ md "| --- | --- | --- | --- | --- | --- | --- | --- |"
 echo -e "scope\tscenario\ttool\toom_kills\tinnocent_alive\tfirst_oom_s\tstopped_s" > "$raw/${pfx}s.tsv"
 declare -A pace0 pace1
 rows=() row_rates=() row_scopes=()
-for scope in cgroup host; do
+for scope in $scopes; do
 	pace0[$scope]=$(innocent_pace "$(scope_limit $scope)" "$(scope_innocent $scope)")
 	note "  $scope: the innocent alone does ${pace0[$scope]} passes/s"
 	for scen in $scenarios; do
@@ -351,7 +356,7 @@ unload
 exec 4>&-
 rm -f $tick "$workf"
 md ""
-md "The innocent alone, before and after each scope's rows: ${pace0[cgroup]} and ${pace1[cgroup]} passes/s over its 60M in the"
-md "cgroup, ${pace0[host]} and ${pace1[host]} over its 200M host-wide; the work column divides by their mean."
+md "The innocent alone, before and after each scope's rows: ${pace0[cgroup]:--} and ${pace1[cgroup]:--} passes/s over its 60M in the"
+md "cgroup, ${pace0[host]:--} and ${pace1[host]:--} over its 200M host-wide; the work column divides by their mean."
 md ""
 md "Per-run logs of each tool: \`build/bench/$pfx-SCOPE-SCENARIO-TOOL.log\` (and \`.jsonl\`, memctl's action log)."
