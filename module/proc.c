@@ -488,18 +488,28 @@ void memwatch_proc_mm(const struct memwatch_proc *p, unsigned long *anon,
 	pid = find_get_pid(p->tgid);
 	if (!pid)
 		return;
+	/*
+	 * Any thread's mm, as the OOM killer's find_lock_task_mm() takes it:
+	 * a leader that called pthread_exit() is a zombie without one while
+	 * its threads go on using (and growing) theirs.
+	 */
 	rcu_read_lock();
 	t = pid_task(pid, PIDTYPE_TGID);
-	if (t && t->start_time == p->start_time)
-		get_task_struct(t);
-	else
-		t = NULL;
+	if (t && t->start_time == p->start_time) {
+		struct task_struct *th;
+
+		for_each_thread(t, th) {
+			task_lock(th);
+			if (th->mm && !(th->flags & PF_KTHREAD) &&
+			    mmget_not_zero(th->mm))
+				mm = th->mm;
+			task_unlock(th);
+			if (mm)
+				break;
+		}
+	}
 	rcu_read_unlock();
 	put_pid(pid);
-	if (!t)
-		return;
-	mm = get_task_mm(t);
-	put_task_struct(t);
 	if (!mm)
 		return;
 	*anon = get_mm_counter(mm, MM_ANONPAGES);

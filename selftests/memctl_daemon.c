@@ -529,6 +529,41 @@ TEST_F(daemon, leaker_is_killed_innocent_survives)
 	EXPECT_EQ(0, incidents_jq(self, filter, 5000));
 }
 
+/*
+ * A leaker whose first thread called pthread_exit() (a zombie leader, a
+ * thread leaking on): its process is not taken for one on its way out
+ * (every thread would be), and its anonymous growth is seen through the
+ * thread that has the mm. It dies, the innocent lives.
+ */
+TEST_F(daemon, leaker_behind_a_zombie_leader_is_killed)
+{
+	char filter[512];
+	pid_t innocent, leaker;
+	int status;
+
+	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS);
+	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
+	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent",
+			     MW_END);
+	ASSERT_LT(0, innocent);
+	leaker = spawn_hog(self, "--leak", "1M", "--thread", "--name",
+			   "leaker", MW_END);
+	ASSERT_LT(0, leaker);
+
+	status = wait_end(leaker, 90000);
+	ASSERT_NE(-1, status) TH_LOG("the leaker was not stopped in 90 s");
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_TRUE(alive(innocent));
+	snprintf(filter, sizeof(filter),
+		 "[.[] | select(.action == \"kill\")] as $k | ($k | length) >= 1"
+		 " and all($k[]; .pid == %d and .result == \"ok\""
+		 " and (.reason | contains(\"the most\"))"
+		 " and (.reason | contains(\"(anonymous 0B)\") | not))"
+		 " and all(.[]; (.reason // \"\") | startswith(\"waiting\") | not)",
+		 leaker);
+	EXPECT_EQ(0, log_jq(self, filter));
+}
+
 /* (2) Eight leaking children of one parent go together. */
 TEST_F(daemon, leaking_children_are_killed_together)
 {

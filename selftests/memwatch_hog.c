@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -24,7 +25,7 @@ static const char usage[] =
 "Usage: memwatch_hog [--hold SIZE] [--leak SIZE] [--every MS] [--max SIZE]\n"
 "                    [--children N] [--name NAME] [--oom-score-adj N]\n"
 "                    [--ready FD] [--work FILE] [--node N] [--deadline S]\n"
-"                    [--read FILE] [--walk]\n"
+"                    [--read FILE] [--walk] [--thread]\n"
 "\n"
 "Touch --hold bytes at once, then --leak bytes every --every ms (0: as\n"
 "fast as it can) until --max bytes in all, in --children processes if\n"
@@ -40,7 +41,9 @@ static const char usage[] =
 "--read FILE: instead of leaking, read --leak bytes of FILE every --every\n"
 "ms, its first --max bytes (all without), over and over: page cache.\n"
 "--walk: instead of leaking, write one byte in every page of the hold,\n"
-"over and over: a working set bigger than the memory it may keep thrashes.\n";
+"over and over: a working set bigger than the memory it may keep thrashes.\n"
+"--thread: leak in a second thread while the first calls pthread_exit()\n"
+"(a zombie leader whose process goes on growing).\n";
 
 /* Run on node's CPUs (its sysfs cpulist, "0-3,8"): 0 or -1. */
 static int run_on_node(const char *node)
@@ -218,6 +221,19 @@ static void read_file(const char *path, size_t step, unsigned int every_ms,
 	}
 }
 
+struct leak_args {
+	size_t step, max;
+	unsigned int every;
+};
+
+static void *leak_thread(void *arg)
+{
+	const struct leak_args *a = arg;
+
+	leak(a->step, a->every, a->max);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -234,6 +250,7 @@ int main(int argc, char **argv)
 		{ "deadline", required_argument, NULL, 'd' },
 		{ "read", required_argument, NULL, 'R' },
 		{ "walk", no_argument, NULL, 'W' },
+		{ "thread", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -242,7 +259,7 @@ int main(int argc, char **argv)
 	struct timespec start = { 0 };
 	const char *adj = NULL, *reading = NULL;
 	int c, ready = -1, work_fd = -1;
-	bool walking = false;
+	bool walking = false, threaded = false;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -257,6 +274,7 @@ int main(int argc, char **argv)
 		case 'd': deadline = (unsigned int)atoi(optarg); break;
 		case 'R': reading = optarg; break;
 		case 'W': walking = true; break;
+		case 'T': threaded = true; break;
 		case 'N':
 			if (run_on_node(optarg)) {
 				fprintf(stderr, "memwatch_hog: --node %s: no such node\n",
@@ -300,6 +318,17 @@ int main(int argc, char **argv)
 		walk(hold);
 	if (reading)
 		read_file(reading, step, every, max);
+	if (threaded && !children) {
+		static struct leak_args a;
+		pthread_t th;
+
+		a = (struct leak_args){ .step = step, .max = max, .every = every };
+		if (pthread_create(&th, NULL, leak_thread, &a)) {
+			perror("memwatch_hog: --thread");
+			return 1;
+		}
+		pthread_exit(NULL);
+	}
 	if (!children)
 		leak(step, every, max);
 	for (i = 0; i < children; i++) {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Whom the daemon's kill step chooses, from the module's attribution. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/memwatch.h>
 
@@ -12,6 +14,19 @@
 #include "victim.h"
 
 #define VICTIM_CANDIDATES 4096
+/* include/linux/sched.h: the task is in do_exit(). */
+#define VICTIM_PF_EXITING 0x00000004UL
+/*
+ * How long a process that is exiting holds the kill back: its memory is
+ * coming back. One stuck in its exit longer (an mm held by something
+ * else, a thread in D state) no longer does.
+ */
+#define VICTIM_EXIT_WAIT_MS 10000
+
+static struct {
+	uint32_t pid;
+	uint64_t since_ms;
+} victim_wait;
 
 static struct mw_procs victim_procs;
 static struct victim victim_cand[VICTIM_CANDIDATES];
@@ -85,6 +100,53 @@ static bool rule_match(const regex_t *re, uint32_t pid, const char *comm)
 	return !regexec(re, cmd, 0, NULL, 0);
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/*
+ * Whether every thread of pid is exiting (PF_EXITING, or a zombie): its
+ * memory is on its way back. A leader that called pthread_exit() while
+ * other threads run is not: its process goes on.
+ */
+static bool proc_exiting(uint32_t pid)
+{
+	char path[96], buf[512];
+	bool any = false, all = true;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%u/task", pid);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (all && (e = readdir(d))) {
+		unsigned long flags;
+		const char *p;
+		char state;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%u/task/%.16s/stat", pid,
+			 e->d_name);
+		if (read_file(path, buf, sizeof(buf)) < 0)
+			continue;	/* gone meanwhile */
+		p = strrchr(buf, ')');
+		if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &state,
+				 &flags) != 2)
+			continue;
+		any = true;
+		all = (flags & VICTIM_PF_EXITING) || state == 'Z' ||
+		      state == 'X';
+	}
+	closedir(d);
+	return any && all;
+}
+
 static const struct baseline *base_of(const struct baseline *base,
 				      unsigned int nbase, uint32_t pid)
 {
@@ -128,6 +190,7 @@ int victims_choose(struct mw_nl *nl, uint64_t cgroup_id,
 {
 	unsigned int n = 0, protected = 0, avoided = 0, i, k;
 	uint32_t self = (uint32_t)getpid();
+	const struct mw_proc *exiting = NULL;
 	int err;
 
 	why[0] = '\0';
@@ -147,6 +210,16 @@ int victims_choose(struct mw_nl *nl, uint64_t cgroup_id,
 		if (p->state != MEMWATCH_PROC_ALIVE || p->pid <= 1 ||
 		    p->pid == self)
 			continue;
+		/*
+		 * One on its way out with memory: that memory comes back.
+		 * The kernel's OOM killer waits for such a task too rather
+		 * than kill another (task_will_free_mem()).
+		 */
+		if (p->live >= VICTIM_GROWTH_NOISE && proc_exiting(p->pid)) {
+			if (!exiting || p->live > exiting->live)
+				exiting = p;
+			continue;
+		}
 		memset(v, 0, sizeof(*v));
 		if (proc_info(p->pid, &adj, &v->ppid))
 			continue;
@@ -171,6 +244,21 @@ int victims_choose(struct mw_nl *nl, uint64_t cgroup_id,
 		v->preferred = rule_match(rules->prefer, p->pid, p->comm);
 		v->pidfd = -1;
 		n++;
+	}
+	if (exiting) {
+		uint64_t now = mono_ms();
+
+		if (victim_wait.pid != exiting->pid) {
+			victim_wait.pid = exiting->pid;
+			victim_wait.since_ms = now;
+		}
+		if (now - victim_wait.since_ms < VICTIM_EXIT_WAIT_MS) {
+			snprintf(why, whysz,
+				 "waiting: %u (%s) is exiting with %llu bytes, which come back first",
+				 exiting->pid, exiting->comm,
+				 (unsigned long long)exiting->live);
+			return 0;
+		}
 	}
 	if (!n) {
 		snprintf(why, whysz,

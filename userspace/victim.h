@@ -41,7 +41,9 @@ struct victim_rules {
  * Choose whom to kill in the cgroup with id cgroup_id (its subtree): the
  * module's records, less the processes that may not be killed (memctl
  * itself, pid 1, oom_score_adj -1000, a match of rules->avoid on the
- * name or command line), ordered by: matching rules->prefer, growth of
+ * name or command line) and those exiting (every thread in do_exit);
+ * while one of those holds memory, none (its memory comes back first),
+ * for at most 10 s per exiting process. The rest are ordered by: matching rules->prefer, growth of
  * anonymous memory (resident and swapped out) since base, then growth
  * of live bytes (page cache too) since base (what was gained since the
  * cgroup first crossed a level, all of it for a process not in base;
