@@ -233,20 +233,22 @@ run_case() {
 	# after it, it ended itself.
 	kill -0 $leaker 2>/dev/null ||
 		stopped=$(awk -v a="$t0" -v b="$t_end" -v m=$timeout 'BEGIN { if (b - a < m) printf "%.1f", b - a; else print "-" }')
-	alive=yes
-	kill -0 $kid 2>/dev/null || alive="**no**"
 	if [ "$scope" = cgroup ]; then
 		oom=$(awk '$1 == "oom_kill" { print $2 }' $cgdir/memory.events)
 	else
 		oom=$(( $(awk '/^oom_kill / { print $2 }' /proc/vmstat) - oom0 ))
 	fi
 	rate=$(awk -v a="$w0" -v b="$w1" -v t0="$t0" -v t1="$t_end" 'BEGIN { if (t1 > t0) printf "%.1f", (b - a) / (t1 - t0); else print 0 }')
+	# The innocent's fate once the tool is stopped: a kill the tool
+	# decided as the leak ended counts (memctl's once came 1 s after).
+	tool_stop
+	alive=yes
+	kill -0 "$kid" 2>/dev/null || alive="**no**"
 	# The work column waits for the scope's second reference pace.
 	rows+=("$(printf '| %s | %s | %s | %s | %s | %s | %s | @WORK@ |' "$scope" "$scen" "$tool" "$oom" "$alive" \
 		"$(first_action "$tool" "$t0")" "$( [ "$stopped" = - ] && echo "not in ${timeout} s" || echo "$stopped")")")
 	row_rates+=("$rate") row_scopes+=("$scope")
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scope" "$scen" "$tool" "$oom" "$alive" "$(first_oom "$t0" "$dmesg0")" "$stopped" >> "$raw/${pfx}s.tsv"
-	tool_stop
 	cg_remove
 	cp "$raw/peer.log" "$raw/$pfx-$scope-$scen-$tool.log"
 	[ -f "$raw/peer.jsonl" ] && cp "$raw/peer.jsonl" "$raw/$pfx-$scope-$scen-$tool.jsonl"
