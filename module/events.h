@@ -4,11 +4,14 @@
 
 #include <linux/sched.h>
 #include <linux/types.h>
+#include <uapi/linux/memwatch.h>
 
 /* An event as detected; netlink.c turns it into a message. */
 struct memwatch_event {
 	u64 cgroup_id;
 	u64 usage, limit, threshold;	/* bytes */
+	/* A crossing's: every level of its policy, bytes, 0 where off. */
+	u64 thresholds[MEMWATCH_NR_LEVELS + 1];
 	u64 ts_ns;			/* CLOCK_MONOTONIC at detection */
 	int node;			/* a node's level, else NUMA_NO_NODE */
 	u8 level;			/* enum memwatch_level */

@@ -797,6 +797,30 @@ static int memwatch_put_top(struct sk_buff *skb, u64 cgroup_id, int nid)
 	return 0;
 }
 
+/* A crossing's levels: each enabled one's threshold, as POLICY_GET's. */
+static int memwatch_put_event_wmarks(struct sk_buff *skb,
+				     const struct memwatch_event *e)
+{
+	struct nlattr *nest, *w;
+	int l;
+
+	nest = nla_nest_start(skb, MEMWATCH_A_EVENT_WMARKS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
+		if (!e->thresholds[l])
+			continue;
+		w = nla_nest_start(skb, MEMWATCH_A_EVENT_WMARK);
+		if (!w || nla_put_u8(skb, MEMWATCH_A_WMARK_LEVEL, l) ||
+		    nla_put_u64_64bit(skb, MEMWATCH_A_WMARK_THRESHOLD,
+				      e->thresholds[l], MEMWATCH_A_WMARK_PAD))
+			return -EMSGSIZE;
+		nla_nest_end(skb, w);
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 /*
  * One event message. The full one (privileged group) names the processes;
  * the public one carries the cgroup's figures only, since a multicast
@@ -833,6 +857,8 @@ static struct sk_buff *memwatch_event_msg(const struct memwatch_event *e,
 		goto err;
 	if (e->node != NUMA_NO_NODE &&
 	    nla_put_u32(msg, MEMWATCH_A_EVENT_NODE, e->node))
+		goto err;
+	if (e->level != MEMWATCH_LEVEL_OOM && memwatch_put_event_wmarks(msg, e))
 		goto err;
 	if (full &&
 	    (memwatch_put_top(msg, e->cgroup_id, e->node) ||

@@ -195,6 +195,9 @@ void memwatch_crossing(const struct memwatch_wmark_spec *spec, atomic_t *level,
 	e->limit = (u64)limit << PAGE_SHIFT;
 	e->ts_ns = ktime_get_ns();
 	e->direction = new > cur ? MEMWATCH_DIR_UP : MEMWATCH_DIR_DOWN;
+	for (l = 0; l <= MEMWATCH_NR_LEVELS; l++)
+		e->thresholds[l] = (u64)memwatch_threshold(&spec[l], limit)
+				   << PAGE_SHIFT;
 	step = new > cur ? 1 : -1;
 	/* Up: cur+1..new; down: cur..new+1. */
 	for (l = new > cur ? cur + 1 : cur; l != (new > cur ? new + 1 : new);
@@ -202,8 +205,7 @@ void memwatch_crossing(const struct memwatch_wmark_spec *spec, atomic_t *level,
 		if (!spec[l].kind)
 			continue;
 		e->level = l;
-		e->threshold = (u64)memwatch_threshold(&spec[l], limit)
-			       << PAGE_SHIFT;
+		e->threshold = e->thresholds[l];
 		memwatch_event_push(e);
 	}
 }

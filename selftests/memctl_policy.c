@@ -194,7 +194,12 @@ TEST_F(policy, watch_json_streams_the_crossings)
 		" and .limit_bytes == 134217728 and .usage_bytes >= .threshold_bytes"
 		" and .recv_ns >= .ts_ns and (.cgroup_id | type) == \"number\""
 		" and (.top | type) == \"array\" and (.top[0].pid | type) == \"number\""
-		" and (.top[0] | has(\"comm\") and has(\"live_bytes\") and has(\"alloc_bytes_per_s\")))";
+		" and (.top[0] | has(\"comm\") and has(\"live_bytes\") and has(\"alloc_bytes_per_s\"))"
+		/* Every level of the policy in each event: 25, 50, 75% of 128M. */
+		" and .levels == [{\"level\": \"notify\", \"threshold_bytes\": 33554432},"
+		" {\"level\": \"reclaim\", \"threshold_bytes\": 67108864},"
+		" {\"level\": \"throttle\", \"threshold_bytes\": 100663296}]"
+		" and .threshold_bytes == (.level as $l | .levels[] | select(.level == $l) | .threshold_bytes))";
 	char file[] = "/tmp/memctl-watch.XXXXXX";
 	pid_t watch, child;
 	int fd, i, status;

@@ -27,6 +27,8 @@ struct ev {
 	uint32_t victim;
 	int ntop;
 	uint32_t top[8];
+	int nwmarks;			/* -1: no EVENT_WMARKS */
+	uint64_t thr[MEMWATCH_NR_LEVELS + 1];	/* from EVENT_WMARKS */
 };
 
 /* The next event within ms: 1, or 0 on timeout. */
@@ -51,6 +53,22 @@ static int next_event(int fd, int ms, struct ev *e)
 	e->node = p ? (int)*(const uint32_t *)mw_nla_data(p) : -1;
 	p = mw_nla_find(buf, len, MEMWATCH_A_EVENT_VICTIM_PID);
 	e->victim = p ? *(const uint32_t *)mw_nla_data(p) : 0;
+	e->nwmarks = -1;
+	top = mw_nla_find(buf, len, MEMWATCH_A_EVENT_WMARKS);
+	if (top) {
+		e->nwmarks = 0;
+		mw_nla_for_each(p, mw_nla_data(top), mw_nla_len(top), rem) {
+			uint8_t l = mw_nla_u8(mw_nla_data(p), mw_nla_len(p),
+					      MEMWATCH_A_WMARK_LEVEL);
+
+			if (l >= 1 && l <= MEMWATCH_NR_LEVELS) {
+				e->thr[l] = mw_nla_u64(mw_nla_data(p),
+						       mw_nla_len(p),
+						       MEMWATCH_A_WMARK_THRESHOLD);
+				e->nwmarks++;
+			}
+		}
+	}
 	top = mw_nla_find(buf, len, MEMWATCH_A_EVENT_TOP);
 	if (!top)
 		return 1;
@@ -262,6 +280,11 @@ TEST_F(wmark, three_levels_up_then_down_in_order)
 		EXPECT_EQ(want[i][1], e.dir) TH_LOG("event %d", i);
 		EXPECT_EQ(128 * MIB, e.limit);
 		EXPECT_EQ(128 * MIB * levels[e.level - 1][1] / 100, e.threshold);
+		/* Every level of the policy comes with each crossing. */
+		EXPECT_EQ(3, e.nwmarks) TH_LOG("event %d", i);
+		for (k = 0; k < 3; k++)
+			EXPECT_EQ(128 * MIB * levels[k][1] / 100,
+				  e.thr[levels[k][0]]);
 		if (e.dir == MEMWATCH_DIR_UP) {
 			EXPECT_LE(e.threshold, e.usage);
 			/* The offender heads the event's top list. */
@@ -467,6 +490,8 @@ TEST_F(wmark, kernel_oom_kill_is_an_event)
 			EXPECT_EQ((uint32_t)child, e.victim);
 			EXPECT_EQ(1, e.fired);
 			EXPECT_EQ(32 * MIB, e.limit);
+			/* Not a crossing: no levels. */
+			EXPECT_EQ(-1, e.nwmarks);
 		}
 	}
 	EXPECT_TRUE(notified);

@@ -24,6 +24,7 @@
 #include "cgrules.h"
 #include "config.h"
 #include "dstats.h"
+#include "event.h"
 #include "incident.h"
 #include "ladder.h"
 #include "metrics.h"
@@ -281,6 +282,8 @@ static int daemon_on_event(struct nlattr **tb, void *arg)
 	if (tb[MEMWATCH_A_EVENT_VICTIM_COMM])
 		snprintf(e.victim_comm, sizeof(e.victim_comm), "%s",
 			 nla_get_string(tb[MEMWATCH_A_EVENT_VICTIM_COMM]));
+	if (tb[MEMWATCH_A_EVENT_WMARKS])
+		e.has_wmarks = event_wmarks(tb[MEMWATCH_A_EVENT_WMARKS], e.thr) > 0;
 	if (top) {
 		struct nlattr *a, *t[MEMWATCH_A_PROC_MAX + 1];
 		int rem;

@@ -1075,7 +1075,19 @@ void ladder_event(const struct ladder_event *e)
 	say("%s: %s %s: usage %s of %s", e->cgroup, cli_level_name(e->level),
 	    e->up ? "up" : "down", cli_bytes(e->usage, u, sizeof(u)),
 	    cli_bytes(e->limit, l, sizeof(l)));
-	c = ladder_get(e->cgroup_id, e->cgroup, NULL);
+	if (e->has_wmarks) {
+		/* The event has every level: no POLICY_GET dump. */
+		struct policy_rec r = { .id = e->cgroup_id, .limit = e->limit };
+		unsigned int k;
+
+		for (k = 1; k <= MEMWATCH_NR_LEVELS; k++)
+			r.w[k].threshold = e->thr[k];
+		c = ladder_get(e->cgroup_id, e->cgroup, &r);
+		if (c)
+			ladder_set_policy(c, &r);
+	} else {
+		c = ladder_get(e->cgroup_id, e->cgroup, NULL);
+	}
 	if (!c)
 		return;
 	c->thr[e->level] = e->threshold;

@@ -22,6 +22,9 @@ struct ladder_event {
 	unsigned int level;
 	bool up;
 	uint64_t usage, limit, threshold, ts_ns;
+	/* EVENT_WMARKS: every level's threshold (bytes, 0: off), if sent */
+	bool has_wmarks;
+	uint64_t thr[MEMWATCH_NR_LEVELS + 1];
 	uint32_t top_pid;		/* the first offender, 0 if none */
 	char top_comm[32];
 	uint32_t victim;		/* OOM only */

@@ -11,6 +11,7 @@
 #include "cgroup.h"
 #include "cli.h"
 #include "commands.h"
+#include "event.h"
 #include "json.h"
 #include "nl.h"
 
@@ -31,9 +32,10 @@ static const char watch_usage[] =
 "  -j, --json          one JSON object per line: cgroup, cgroup_id, level\n"
 "                      (notify, reclaim, throttle, freeze, kill, oom),\n"
 "                      direction (up, down), usage_bytes, limit_bytes,\n"
-"                      threshold_bytes, ts_ns, recv_ns, top ([{pid, comm,\n"
-"                      live_bytes, alloc_bytes_per_s, anon_bytes,\n"
-"                      file_bytes}]); OOM events add\n"
+"                      threshold_bytes, ts_ns, recv_ns, levels ([{level,\n"
+"                      threshold_bytes}]: every level of the policy),\n"
+"                      top ([{pid, comm, live_bytes, alloc_bytes_per_s,\n"
+"                      anon_bytes, file_bytes}]); OOM events add\n"
 "                      victim_pid, victim_comm, watermark_fired\n"
 "  -c, --cgroup CGROUP only events of this cgroup and those below it\n"
 "  -n, --count N       exit after N events\n"
@@ -119,6 +121,25 @@ static void watch_top_text(struct nlattr *top)
 	}
 }
 
+/* "levels": every level of the crossing's policy, as policy list's. */
+static void watch_levels_json(struct json *j, struct nlattr *nest)
+{
+	uint64_t thr[MEMWATCH_NR_LEVELS + 1];
+	unsigned int l;
+
+	event_wmarks(nest, thr);
+	json_begin_array(j, "levels");
+	for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
+		if (!thr[l])
+			continue;
+		json_begin_object(j, NULL);
+		json_string(j, "level", cli_level_name(l));
+		json_u64(j, "threshold_bytes", thr[l]);
+		json_end(j, '}');
+	}
+	json_end(j, ']');
+}
+
 static int watch_event(struct nlattr **tb, void *arg)
 {
 	struct watch *w = arg;
@@ -151,6 +172,8 @@ static int watch_event(struct nlattr **tb, void *arg)
 			 u64_of(tb[MEMWATCH_A_EVENT_THRESHOLD]));
 		json_u64(&j, "ts_ns", ts_ns);
 		json_u64(&j, "recv_ns", recv_ns);
+		if (tb[MEMWATCH_A_EVENT_WMARKS])
+			watch_levels_json(&j, tb[MEMWATCH_A_EVENT_WMARKS]);
 		watch_top_json(&j, tb[MEMWATCH_A_EVENT_TOP]);
 		if (oom) {
 			json_u64(&j, "victim_pid",

@@ -198,6 +198,13 @@
  *    MEMWATCH_A_EVENT_NODE: NLA_U32, a node's level only: the node; its
  *                           EVENT_TOP holds the processes with the most
  *                           live bytes on that node
+ *    MEMWATCH_A_EVENT_WMARKS: NLA_NESTED, a crossing only: every enabled
+ *                             level of the policy, so a listener needs no
+ *                             POLICY_GET to know the others
+ *        MEMWATCH_A_EVENT_WMARK: NLA_NESTED
+ *            MEMWATCH_A_WMARK_LEVEL, MEMWATCH_A_WMARK_THRESHOLD (bytes,
+ *            resolved against EVENT_LIMIT at detection)
+ *        ...
  *
  * On MEMWATCH_MCGRP_PUBLIC the same events come without EVENT_TOP,
  * EVENT_VICTIM_PID and EVENT_VICTIM_COMM: a multicast cannot be filtered
@@ -381,6 +388,8 @@ enum memwatch_attr_event {
 	MEMWATCH_A_EVENT_VICTIM_COMM,
 	MEMWATCH_A_EVENT_WMARK_FIRED,
 	MEMWATCH_A_EVENT_NODE,
+	MEMWATCH_A_EVENT_WMARKS,
+	MEMWATCH_A_EVENT_WMARK,
 	__MEMWATCH_A_EVENT_MAX
 };
 
