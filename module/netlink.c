@@ -621,6 +621,7 @@ static int memwatch_put_policy(struct sk_buff *skb, struct netlink_callback *cb,
 			  MEMWATCH_CMD_POLICY_GET);
 	if (!hdr)
 		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
 	if (nla_put_u64_64bit(skb, MEMWATCH_A_POLICY_CGROUP_ID, v->cgroup_id,
 			      MEMWATCH_A_POLICY_PAD) ||
 	    nla_put_string(skb, MEMWATCH_A_POLICY_CGROUP_PATH,
@@ -661,10 +662,14 @@ cancel:
 	return -EMSGSIZE;
 }
 
-/* POLICY_GET dump state, in cb->ctx: the next indexes, a path buffer. */
+/*
+ * POLICY_GET dump state, in cb->ctx: where it is (cgroup policies, by
+ * hash bucket and key, then node policies, by node), a path buffer.
+ */
 struct memwatch_policy_dump {
-	unsigned int index;	/* cgroup policies, then */
-	unsigned int nindex;	/* node policies */
+	struct memwatch_wmark_cursor cur;
+	int nid;
+	bool one_done;		/* a CGROUP_ID filter's policy is sent */
 	char *path;
 };
 
@@ -673,8 +678,7 @@ static int memwatch_policy_get_start(struct netlink_callback *cb)
 	struct memwatch_policy_dump *ctx = (void *)cb->ctx;
 
 	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
-	ctx->index = 0;
-	ctx->nindex = 0;
+	memset(ctx, 0, sizeof(*ctx));
 	ctx->path = kmalloc(PATH_MAX, GFP_KERNEL);
 	return ctx->path ? 0 : -ENOMEM;
 }
@@ -687,21 +691,51 @@ static int memwatch_policy_get_done(struct netlink_callback *cb)
 	return 0;
 }
 
+/*
+ * Every policy, or with MEMWATCH_A_POLICY_CGROUP_ID that cgroup's alone
+ * (-ENOENT, with a message, if it has none). A policy set or removed
+ * while the dump runs marks the next message NLM_F_DUMP_INTR
+ * (genl_dump_check_consistent()): the reader asks again.
+ */
 static int memwatch_policy_get_dumpit(struct sk_buff *skb,
 				      struct netlink_callback *cb)
 {
 	struct memwatch_policy_dump *ctx = (void *)cb->ctx;
+	struct nlattr *id = memwatch_dump_attrs(cb)[MEMWATCH_A_POLICY_CGROUP_ID];
 	struct memwatch_policy_view v;
+	int err;
 
-	while (!memwatch_wmark_get(ctx->index, &v)) {
+	cb->seq = memwatch_policies_gen();
+	if (id) {
+		if (ctx->one_done)
+			return 0;
+		err = memwatch_wmark_get_id(nla_get_u64(id), &v);
+		if (err) {
+			NL_SET_ERR_MSG_ATTR(cb->extack, id,
+					    "this cgroup has no policy");
+			return err;
+		}
+		err = memwatch_put_policy(skb, cb, &v, ctx->path);
+		if (err)
+			return err;
+		ctx->one_done = true;
+		return skb->len;
+	}
+	while (!memwatch_wmark_next(&ctx->cur, &v)) {
+		/* Not sent: again at the next call. */
 		if (memwatch_put_policy(skb, cb, &v, ctx->path))
 			return skb->len;
-		ctx->index++;
+		ctx->cur.after = v.cgroup_id;
 	}
-	while (!memwatch_node_get(ctx->nindex, &v)) {
-		if (memwatch_put_policy(skb, cb, &v, ctx->path))
+	while (ctx->nid < nr_node_ids) {
+		int nid = ctx->nid;
+
+		if (memwatch_node_next(&ctx->nid, &v))
 			break;
-		ctx->nindex++;
+		if (memwatch_put_policy(skb, cb, &v, ctx->path)) {
+			ctx->nid = nid;
+			break;
+		}
 	}
 	return skb->len;
 }
@@ -723,6 +757,13 @@ memwatch_policy_del_policy[MEMWATCH_A_POLICY_NODE + 1] = {
 	[MEMWATCH_A_POLICY_PAD] = { .type = NLA_REJECT },
 	[MEMWATCH_A_POLICY_CGROUP_ID] = { .type = NLA_U64 },
 	[MEMWATCH_A_POLICY_NODE] = { .type = NLA_U32 },
+};
+
+/* POLICY_GET's filter: one cgroup's policy. */
+static const struct nla_policy
+memwatch_policy_get_policy[MEMWATCH_A_POLICY_CGROUP_ID + 1] = {
+	[MEMWATCH_A_POLICY_PAD] = { .type = NLA_REJECT },
+	[MEMWATCH_A_POLICY_CGROUP_ID] = { .type = NLA_U64 },
 };
 
 #define MEMWATCH_EVENT_TOP 5
@@ -961,6 +1002,8 @@ static const struct genl_ops memwatch_genl_ops[] = {
 		.start = memwatch_policy_get_start,
 		.dumpit = memwatch_policy_get_dumpit,
 		.done = memwatch_policy_get_done,
+		.policy = memwatch_policy_get_policy,
+		.maxattr = MEMWATCH_A_POLICY_CGROUP_ID,
 	},
 };
 

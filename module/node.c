@@ -159,6 +159,7 @@ int memwatch_node_set(int nid,
 	if (!old)
 		static_branch_inc(&memwatch_checks);
 	rcu_assign_pointer(memwatch_node_pol[nid], p);
+	memwatch_policies_changed();
 	if (!old)
 		WRITE_ONCE(memwatch_nnode, memwatch_nnode + 1);
 	/* The node may be over a level already: say so now. */
@@ -180,6 +181,7 @@ int memwatch_node_del(int nid, struct netlink_ext_ack *extack)
 		old = rcu_dereference_protected(memwatch_node_pol[nid],
 						lockdep_is_held(&memwatch_node_mutex));
 		RCU_INIT_POINTER(memwatch_node_pol[nid], NULL);
+		memwatch_policies_changed();
 	}
 	if (old) {
 		WRITE_ONCE(memwatch_nnode, memwatch_nnode - 1);
@@ -194,18 +196,17 @@ int memwatch_node_del(int nid, struct netlink_ext_ack *extack)
 	return 0;
 }
 
-int memwatch_node_get(unsigned int index, struct memwatch_policy_view *v)
+int memwatch_node_next(int *from, struct memwatch_policy_view *v)
 {
 	struct memwatch_node_policy *p;
-	unsigned int i = 0;
 	unsigned long limit;
 	int nid, l;
 
 	mutex_lock(&memwatch_node_mutex);
-	for (nid = 0; nid < nr_node_ids; nid++) {
+	for (nid = max(*from, 0); nid < nr_node_ids; nid++) {
 		p = rcu_dereference_protected(memwatch_node_pol[nid],
 					      lockdep_is_held(&memwatch_node_mutex));
-		if (!p || i++ != index)
+		if (!p)
 			continue;
 		limit = memwatch_node_limit(nid);
 		v->cgroup_id = 1;
@@ -218,9 +219,11 @@ int memwatch_node_get(unsigned int index, struct memwatch_policy_view *v)
 		for (l = 0; l <= MEMWATCH_NR_LEVELS; l++)
 			v->threshold[l] = (u64)memwatch_threshold(&p->spec[l],
 								  limit) << PAGE_SHIFT;
+		*from = nid + 1;
 		mutex_unlock(&memwatch_node_mutex);
 		return 0;
 	}
+	*from = nr_node_ids;
 	mutex_unlock(&memwatch_node_mutex);
 	return -ENOENT;
 }

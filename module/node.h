@@ -33,8 +33,11 @@ int memwatch_node_set(int nid,
 		      const struct memwatch_wmark_spec spec[MEMWATCH_NR_LEVELS + 1],
 		      struct netlink_ext_ack *extack);
 int memwatch_node_del(int nid, struct netlink_ext_ack *extack);
-/* The index-th node policy: 0, or -ENOENT past the last. */
-int memwatch_node_get(unsigned int index, struct memwatch_policy_view *v);
+/*
+ * The policy of the first node from *from on, *from moved past it: 0, or
+ * -ENOENT past the last.
+ */
+int memwatch_node_next(int *from, struct memwatch_policy_view *v);
 unsigned int memwatch_node_count(void);
 unsigned int memwatch_node_capacity(void);
 size_t memwatch_node_bytes(void);

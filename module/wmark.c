@@ -62,6 +62,19 @@ static atomic64_t memwatch_refused;	/* POLICY_SETs the full table refused */
 static struct delayed_work memwatch_wmark_work;
 static bool memwatch_wmark_ticking;
 static unsigned long memwatch_host_checked;	/* jiffies, see _check() */
+/* Never 0: genl_dump_check_consistent() takes 0 for "not set yet". */
+static atomic_t memwatch_gen = ATOMIC_INIT(1);
+
+void memwatch_policies_changed(void)
+{
+	if (atomic_inc_return(&memwatch_gen) == 0)
+		atomic_inc(&memwatch_gen);
+}
+
+unsigned int memwatch_policies_gen(void)
+{
+	return atomic_read(&memwatch_gen);
+}
 
 static struct memwatch_policy *memwatch_policy_find(struct mem_cgroup *memcg)
 {
@@ -321,6 +334,7 @@ static void memwatch_policy_unhash(struct memwatch_policy *p)
 	hash_del_rcu(&p->node);
 	WRITE_ONCE(memwatch_npolicies, memwatch_npolicies - 1);
 	static_branch_dec(&memwatch_checks);
+	memwatch_policies_changed();
 }
 
 int memwatch_wmark_set(u64 cgroup_id,
@@ -389,6 +403,7 @@ int memwatch_wmark_set(u64 cgroup_id,
 			     (unsigned long)p->memcg);
 		WRITE_ONCE(memwatch_npolicies, memwatch_npolicies + 1);
 	}
+	memwatch_policies_changed();
 	/* Usage may be over a level already: say so now. */
 	rcu_read_lock();
 	memwatch_policy_check(p);
@@ -427,31 +442,68 @@ int memwatch_wmark_del(u64 cgroup_id, struct netlink_ext_ack *extack)
 	return 0;
 }
 
-int memwatch_wmark_get(unsigned int index, struct memwatch_policy_view *v)
+/* Under the mutex: p as a dump gives it. */
+static void memwatch_policy_view(const struct memwatch_policy *p,
+				 struct memwatch_policy_view *v)
+{
+	unsigned long limit = memwatch_limit(p->memcg);
+	int l;
+
+	v->cgroup_id = p->cgroup_id;
+	v->node = NUMA_NO_NODE;
+	v->level = atomic_read(&p->level);
+	v->usage = (u64)memwatch_policy_usage(p) << PAGE_SHIFT;
+	v->swap = p->swap;
+	v->limit = (u64)limit << PAGE_SHIFT;
+	memcpy(v->spec, p->spec, sizeof(v->spec));
+	for (l = 0; l <= MEMWATCH_NR_LEVELS; l++)
+		v->threshold[l] = (u64)memwatch_threshold(&p->spec[l], limit)
+				  << PAGE_SHIFT;
+}
+
+int memwatch_wmark_next(struct memwatch_wmark_cursor *cur,
+			struct memwatch_policy_view *v)
 {
 	struct memwatch_policy *p;
-	unsigned int i = 0;
-	int bkt, l;
+	bool skip;
 
 	mutex_lock(&memwatch_wmark_mutex);
-	hash_for_each(memwatch_policies, bkt, p, node) {
-		if (i++ != index)
-			continue;
-		v->cgroup_id = p->cgroup_id;
-		v->node = NUMA_NO_NODE;
-		v->level = atomic_read(&p->level);
-		v->usage = (u64)memwatch_policy_usage(p) << PAGE_SHIFT;
-		v->swap = p->swap;
-		v->limit = (u64)memwatch_limit(p->memcg) << PAGE_SHIFT;
-		memcpy(v->spec, p->spec, sizeof(v->spec));
-		for (l = 0; l <= MEMWATCH_NR_LEVELS; l++)
-			v->threshold[l] = (u64)memwatch_threshold(&p->spec[l],
-					  memwatch_limit(p->memcg)) << PAGE_SHIFT;
-		mutex_unlock(&memwatch_wmark_mutex);
-		return 0;
+	for (; cur->bkt < HASH_SIZE(memwatch_policies); cur->bkt++) {
+		/*
+		 * Past cur->after in its bucket. If it was removed meanwhile,
+		 * the rest of the bucket goes too (the generation says so).
+		 */
+		skip = cur->after != 0;
+		hlist_for_each_entry(p, &memwatch_policies[cur->bkt], node) {
+			if (skip) {
+				skip = p->cgroup_id != cur->after;
+				continue;
+			}
+			memwatch_policy_view(p, v);
+			mutex_unlock(&memwatch_wmark_mutex);
+			return 0;
+		}
+		cur->after = 0;
 	}
 	mutex_unlock(&memwatch_wmark_mutex);
 	return -ENOENT;
+}
+
+int memwatch_wmark_get_id(u64 cgroup_id, struct memwatch_policy_view *v)
+{
+	struct memwatch_policy *p;
+	int bkt, err = -ENOENT;
+
+	mutex_lock(&memwatch_wmark_mutex);
+	hash_for_each(memwatch_policies, bkt, p, node) {
+		if (p->cgroup_id == cgroup_id) {
+			memwatch_policy_view(p, v);
+			err = 0;
+			break;
+		}
+	}
+	mutex_unlock(&memwatch_wmark_mutex);
+	return err;
 }
 
 unsigned int memwatch_wmark_count(void)

@@ -84,8 +84,29 @@ int memwatch_wmark_set(u64 cgroup_id,
 		       const struct memwatch_wmark_spec spec[MEMWATCH_NR_LEVELS + 1],
 		       bool swap, struct netlink_ext_ack *extack);
 int memwatch_wmark_del(u64 cgroup_id, struct netlink_ext_ack *extack);
-/* The index-th policy: 0, or -ENOENT past the last. */
-int memwatch_wmark_get(unsigned int index, struct memwatch_policy_view *v);
+/*
+ * A POLICY_GET dump's place in the policy hash: the bucket, and the
+ * cgroup id last given from it (0: from its start). Resuming by key costs
+ * a dump O(policies + buckets) in all, not a scan from the first policy
+ * for each one. A policy set or removed meanwhile may be missed or given
+ * twice; the generation (memwatch_policies_gen()) says so to the dump.
+ */
+struct memwatch_wmark_cursor {
+	unsigned int bkt;
+	u64 after;
+};
+
+/*
+ * The policy after cur: 0, or -ENOENT past the last. cur stays on its
+ * bucket; once the policy is sent, the caller sets cur->after to its id.
+ */
+int memwatch_wmark_next(struct memwatch_wmark_cursor *cur,
+			struct memwatch_policy_view *v);
+/* The policy of cgroup_id: 0, or -ENOENT. */
+int memwatch_wmark_get_id(u64 cgroup_id, struct memwatch_policy_view *v);
+/* Bumped whenever a cgroup's or a node's policy is set or removed. */
+void memwatch_policies_changed(void);
+unsigned int memwatch_policies_gen(void);
 unsigned int memwatch_wmark_count(void);
 unsigned int memwatch_wmark_capacity(void);
 /* POLICY_SETs refused with -ENOSPC since load. */

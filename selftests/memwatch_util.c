@@ -780,6 +780,8 @@ static int mw_nl_send(int fd, uint16_t family, uint8_t cmd, uint16_t flags,
 		     h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_seq != seq)
 				continue;
+			if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+				r->intr = true;
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				mw_nl_parse_error(h, r);
 				done = true;

@@ -98,6 +98,7 @@ void mw_watchdog_stop(pid_t pid);
 struct mw_nl_reply {
 	int error;		/* 0 or -errno from the kernel's ACK */
 	char extack[256];	/* NLMSGERR_ATTR_MSG, or "" */
+	bool intr;		/* a dump's message had NLM_F_DUMP_INTR */
 	int len;		/* bytes of attributes in attrs */
 	char attrs[MW_NL_BUFSZ];/* the first reply's attributes */
 };

@@ -361,11 +361,54 @@ TEST_F(wmark, removing_the_cgroup_drops_its_policy)
 	EXPECT_EQ(before, policies(self));
 }
 
+/* The cgroup ids a POLICY_GET dump gave. */
+struct ids {
+	int n;
+	uint64_t v[1024];
+};
+
+static void add_id(const void *attrs, int len, void *arg)
+{
+	struct ids *seen = arg;
+
+	if (seen->n < 1024)
+		seen->v[seen->n++] = mw_nla_u64(attrs, len,
+						MEMWATCH_A_POLICY_CGROUP_ID);
+}
+
+static int count_id(const struct ids *seen, uint64_t id)
+{
+	int i, n = 0;
+
+	for (i = 0; i < seen->n; i++)
+		n += seen->v[i] == id;
+	return n;
+}
+
+/* POLICY_GET, of one cgroup if id: 0 or -errno. */
+static int policy_ids(struct _test_data_wmark *self, const uint64_t *id,
+		      struct ids *seen)
+{
+	char attrs[32];
+	size_t len = 0;
+
+	seen->n = 0;
+	if (id)
+		mw_nla_put(attrs, sizeof(attrs), &len,
+			   MEMWATCH_A_POLICY_CGROUP_ID, id, sizeof(*id));
+	return mw_nl_dump(self->fd, self->id, MEMWATCH_CMD_POLICY_GET, attrs,
+			  len, add_id, seen, &self->r);
+}
+
 TEST_F(wmark, two_hundred_cgroups_at_once)
 {
 	static const int levels[][2] = { { 1, 40 }, { 5, 90 } };
 	char name[96], parent[80], ctl[128];
-	int i, before = policies(self);
+	int i, k, before = policies(self);
+	static struct ids seen;
+	uint64_t ids[200], parent_id;
+	bool intr = false;
+	pid_t churn;
 
 	snprintf(parent, sizeof(parent), "%s/many", self->name);
 	ASSERT_NE(0, mw_cgroup_make(parent, NULL));
@@ -384,8 +427,53 @@ TEST_F(wmark, two_hundred_cgroups_at_once)
 		ASSERT_NE(0, id);
 		ASSERT_EQ(0, set_policy(self, id, 2, levels))
 			TH_LOG("cgroup %d: %s", i, self->r.extack);
+		ids[i] = id;
 	}
+	/* The parent has no policy of its own. */
+	parent_id = mw_cgroup_make(parent, NULL);
 	EXPECT_EQ(before + 200, policies(self));
+	/*
+	 * The dump takes several messages' worth, resumed by key: every
+	 * policy exactly once, and nothing changed meanwhile, so not
+	 * NLM_F_DUMP_INTR.
+	 */
+	EXPECT_EQ(0, policy_ids(self, NULL, &seen));
+	EXPECT_FALSE(self->r.intr);
+	for (i = 0; i < 200; i++)
+		EXPECT_EQ(1, count_id(&seen, ids[i])) TH_LOG("cgroup %d", i);
+	/* A cgroup's alone: that one, once. */
+	EXPECT_EQ(0, policy_ids(self, &ids[7], &seen));
+	EXPECT_EQ(1, seen.n);
+	EXPECT_EQ(1, count_id(&seen, ids[7]));
+	/* A cgroup without a policy: -ENOENT, said. */
+	EXPECT_EQ(-ENOENT, policy_ids(self, &parent_id, &seen));
+	EXPECT_NE(NULL, strstr(self->r.extack, "this cgroup has no policy"))
+		TH_LOG("extack: '%s'", self->r.extack);
+	/*
+	 * Policies set and removed while dumps run (on a socket of the
+	 * child's own): some dump says so (NLM_F_DUMP_INTR); one that does
+	 * not gives every other policy exactly once.
+	 */
+	churn = fork();
+	ASSERT_LE(0, churn);
+	if (!churn) {
+		self->fd = mw_nl_open();
+		for (;;) {
+			set_policy(self, ids[0], 2, levels);
+			del_policy(self, ids[0]);
+		}
+	}
+	for (i = 0; i < 200 && !intr; i++) {
+		if (policy_ids(self, NULL, &seen))
+			continue;
+		intr = self->r.intr;
+		for (k = 1; k < 200 && !intr; k++)
+			EXPECT_EQ(1, count_id(&seen, ids[k]))
+				TH_LOG("dump %d, cgroup %d", i, k);
+	}
+	kill(churn, SIGKILL);
+	waitpid(churn, NULL, 0);
+	EXPECT_TRUE(intr) TH_LOG("%d dumps beside the changes, none marked", i);
 	for (i = 0; i < 200; i++) {
 		snprintf(name, sizeof(name), "%s/c%d", parent, i);
 		EXPECT_EQ(0, mw_cgroup_remove(name));

@@ -158,7 +158,8 @@ static void ladder_load_policy(struct lcg *c)
 {
 	size_t i;
 
-	if (!ladder_policies.cap || policy_fetch(ladder_nl, &ladder_policies))
+	if (!ladder_policies.cap ||
+	    policy_fetch_id(ladder_nl, c->id, &ladder_policies))
 		return;
 	for (i = 0; i < ladder_policies.n; i++)
 		if (ladder_policies.v[i].id == c->id &&

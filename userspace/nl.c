@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
+#include <netlink/errno.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/socket.h>
 #include <netlink/genl/family.h>
@@ -187,7 +188,13 @@ int mw_nl_request(struct mw_nl *nl, struct nl_msg *msg, int maxattr,
 	}
 	while (!req.done && !nl->err) {
 		err = nl_recvmsgs(nl->sk, cb);
-		if (err < 0 && !nl->err)
+		/*
+		 * libnl reads an interrupted dump (NLM_F_DUMP_INTR: the
+		 * table changed meanwhile) to its end, then says so.
+		 */
+		if (err == -NLE_DUMP_INTR && !nl->err)
+			nl->err = -EINTR;
+		else if (err < 0 && !nl->err)
 			nl->err = -EIO;
 	}
 out:

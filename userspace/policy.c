@@ -304,14 +304,42 @@ static int policy_parse(struct nlattr **tb, void *arg)
 	return 0;
 }
 
+/*
+ * A dump the module marked interrupted (a policy changed meanwhile) is
+ * asked again, up to this many times in all.
+ */
+#define POLICY_FETCH_TRIES 5
+
+static int policy_dump(struct mw_nl *nl, struct policy_list *pl,
+		       const uint64_t *id)
+{
+	int tries = 0, err;
+
+	do {
+		struct nl_msg *msg = mw_nl_msg(nl, MEMWATCH_CMD_POLICY_GET,
+					       NLM_F_DUMP);
+
+		pl->n = 0;
+		if (!msg)
+			return nl->err = -ENOMEM;
+		if (id && nla_put_u64(msg, MEMWATCH_A_POLICY_CGROUP_ID, *id)) {
+			nlmsg_free(msg);
+			return nl->err = -ENOMEM;
+		}
+		err = mw_nl_request(nl, msg, MEMWATCH_A_POLICY_MAX,
+				    policy_parse, pl);
+	} while (err == -EINTR && ++tries < POLICY_FETCH_TRIES);
+	return err;
+}
+
 int policy_fetch(struct mw_nl *nl, struct policy_list *pl)
 {
-	struct nl_msg *msg = mw_nl_msg(nl, MEMWATCH_CMD_POLICY_GET, NLM_F_DUMP);
+	return policy_dump(nl, pl, NULL);
+}
 
-	pl->n = 0;
-	if (!msg)
-		return nl->err = -ENOMEM;
-	return mw_nl_request(nl, msg, MEMWATCH_A_POLICY_MAX, policy_parse, pl);
+int policy_fetch_id(struct mw_nl *nl, uint64_t id, struct policy_list *pl)
+{
+	return policy_dump(nl, pl, &id);
 }
 
 static void policy_print_json(const struct policy_list *pl)

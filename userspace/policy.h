@@ -48,7 +48,15 @@ struct policy_list {
 	size_t n, cap;
 };
 
-/* Every policy into pl, which grows as needed (free pl->v): 0 or -errno. */
+/*
+ * Every policy into pl, which grows as needed (free pl->v): 0 or -errno
+ * (-EINTR: policies kept changing during every try).
+ */
 int policy_fetch(struct mw_nl *nl, struct policy_list *pl);
+/*
+ * The policy of cgroup id alone (its node policies not): 0, -ENOENT if
+ * it has none, or -errno.
+ */
+int policy_fetch_id(struct mw_nl *nl, uint64_t id, struct policy_list *pl);
 
 #endif

@@ -154,7 +154,11 @@
  * MEMWATCH_CMD_POLICY_GET
  * -----------------------
  *
- * Permission: any user. A dump, one message per policy:
+ * Permission: any user. A dump, one message per policy; with
+ * MEMWATCH_A_POLICY_CGROUP_ID in the request, that cgroup's policy alone
+ * (ENOENT if it has none). The dump resumes by key, and a policy set or
+ * removed while it runs marks the next message NLM_F_DUMP_INTR (ask
+ * again):
  *
  *    MEMWATCH_A_POLICY_CGROUP_ID: NLA_U64
  *    MEMWATCH_A_POLICY_CGROUP_PATH: NLA_NUL_STRING
