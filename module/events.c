@@ -6,10 +6,18 @@
  * context. The ring's size is the module parameter max_events. A full ring,
  * or no memory for a message, drops the event and counts it: STATUS
  * reports sent and dropped events, so a loss is never silent.
+ *
+ * Events matter most when memory is short. The work runs on a workqueue
+ * of its own with WQ_MEM_RECLAIM (a rescuer thread runs it when no worker
+ * can be made) and WQ_HIGHPRI, and what a message needs is reserved
+ * ahead (memwatch_event_buf): the work allocates nothing that may
+ * reclaim before the events are out, and replaces what it used after.
  */
 #include <linux/atomic.h>
+#include <linux/limits.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/netlink.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -24,7 +32,10 @@ static unsigned int memwatch_ring_size;
 static unsigned int memwatch_ring_head, memwatch_ring_len;
 static DEFINE_RAW_SPINLOCK(memwatch_ring_lock);
 static atomic64_t memwatch_sent, memwatch_dropped;
+static struct workqueue_struct *memwatch_events_wq;
 static struct work_struct memwatch_event_work;
+/* The work's alone: a work item never runs twice at once. */
+static struct memwatch_event_buf memwatch_ebuf;
 static bool memwatch_events_on;
 
 void memwatch_event_push(const struct memwatch_event *e)
@@ -41,7 +52,7 @@ void memwatch_event_push(const struct memwatch_event *e)
 	    memwatch_ring_len < memwatch_ring_size) {
 		memwatch_ring[(memwatch_ring_head + memwatch_ring_len++) %
 			      memwatch_ring_size] = *e;
-		queue_work(memwatch_unbound_wq, &memwatch_event_work);
+		queue_work(memwatch_events_wq, &memwatch_event_work);
 		queued = true;
 	}
 	raw_spin_unlock_irqrestore(&memwatch_ring_lock, flags);
@@ -73,11 +84,13 @@ static void memwatch_event_send(struct work_struct *work)
 	/* The processes an event names, by their counters as of now. */
 	memwatch_proc_drain();
 	while (memwatch_event_pop(&e)) {
-		if (memwatch_genl_event(&e))
+		if (memwatch_genl_event(&e, &memwatch_ebuf))
 			atomic64_inc(&memwatch_dropped);
 		else
 			atomic64_inc(&memwatch_sent);
 	}
+	/* What the events used, for the next ones (a failure tries again). */
+	memwatch_event_buf_fill(&memwatch_ebuf, GFP_KERNEL | __GFP_NOWARN);
 }
 
 int memwatch_events_init(unsigned int size)
@@ -88,6 +101,19 @@ int memwatch_events_init(unsigned int size)
 				 GFP_KERNEL);
 	if (!memwatch_ring)
 		return -ENOMEM;
+	memwatch_events_wq = alloc_workqueue("memwatch_events",
+					     WQ_UNBOUND | WQ_MEM_RECLAIM |
+					     WQ_HIGHPRI, 1);
+	if (!memwatch_events_wq ||
+	    memwatch_event_buf_fill(&memwatch_ebuf, GFP_KERNEL)) {
+		memwatch_event_buf_free(&memwatch_ebuf);
+		if (memwatch_events_wq)
+			destroy_workqueue(memwatch_events_wq);
+		memwatch_events_wq = NULL;
+		kvfree(memwatch_ring);
+		memwatch_ring = NULL;
+		return -ENOMEM;
+	}
 	INIT_WORK(&memwatch_event_work, memwatch_event_send);
 	memwatch_ring_head = 0;
 	memwatch_ring_len = 0;
@@ -109,6 +135,9 @@ void memwatch_events_exit(void)
 	WRITE_ONCE(memwatch_events_on, false);
 	raw_spin_unlock_irqrestore(&memwatch_ring_lock, flags);
 	cancel_work_sync(&memwatch_event_work);
+	destroy_workqueue(memwatch_events_wq);
+	memwatch_events_wq = NULL;
+	memwatch_event_buf_free(&memwatch_ebuf);
 	kvfree(memwatch_ring);
 	memwatch_ring = NULL;
 }
@@ -123,9 +152,11 @@ unsigned int memwatch_events_capacity(void)
 	return memwatch_ring_size;
 }
 
+/* The ring, and the reserve: a path buffer and a message per group. */
 size_t memwatch_events_bytes(void)
 {
-	return (size_t)memwatch_ring_size * sizeof(*memwatch_ring);
+	return (size_t)memwatch_ring_size * sizeof(*memwatch_ring) +
+	       PATH_MAX + MEMWATCH_EVENT_GROUPS * NLMSG_GOODSIZE;
 }
 
 u64 memwatch_events_sent(void)

@@ -863,18 +863,17 @@ static int memwatch_put_event_wmarks(struct sk_buff *skb,
 }
 
 /*
- * One event message. The full one (privileged group) names the processes;
- * the public one carries the cgroup's figures only, since a multicast
- * cannot be filtered per listener.
+ * One event message, into msg (freed on failure). The full one
+ * (privileged group) names the processes; the public one carries the
+ * cgroup's figures only, since a multicast cannot be filtered per
+ * listener.
  */
 static struct sk_buff *memwatch_event_msg(const struct memwatch_event *e,
-					  char *path, bool full)
+					  struct sk_buff *msg, char *path,
+					  bool full)
 {
-	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	void *hdr;
 
-	if (!msg)
-		return NULL;
 	hdr = genlmsg_put(msg, 0, 0, &memwatch_genl_family, 0,
 			  MEMWATCH_CMD_EVENT);
 	if (!hdr ||
@@ -915,35 +914,71 @@ err:
 	return NULL;
 }
 
-int memwatch_genl_event(const struct memwatch_event *e)
+int memwatch_event_buf_fill(struct memwatch_event_buf *b, gfp_t gfp)
 {
-	static const bool full[] = {
+	unsigned int grp;
+
+	if (!b->path)
+		b->path = kmalloc(PATH_MAX, gfp);
+	if (!b->path)
+		return -ENOMEM;
+	for (grp = 0; grp < MEMWATCH_EVENT_GROUPS; grp++) {
+		if (!b->skb[grp])
+			b->skb[grp] = genlmsg_new(NLMSG_GOODSIZE, gfp);
+		if (!b->skb[grp])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void memwatch_event_buf_free(struct memwatch_event_buf *b)
+{
+	unsigned int grp;
+
+	for (grp = 0; grp < MEMWATCH_EVENT_GROUPS; grp++) {
+		nlmsg_free(b->skb[grp]);
+		b->skb[grp] = NULL;
+	}
+	kfree(b->path);
+	b->path = NULL;
+}
+
+/*
+ * Near OOM is when events matter: the message is the one reserved, or
+ * else allocated without reclaim (GFP_ATOMIC may use the reserves), and
+ * the multicast's clones for further listeners are too.
+ */
+int memwatch_genl_event(const struct memwatch_event *e,
+			struct memwatch_event_buf *b)
+{
+	static const bool full[MEMWATCH_EVENT_GROUPS] = {
 		[MEMWATCH_GRP_EVENTS] = true,
 		[MEMWATCH_GRP_PUBLIC] = false,
 	};
+	const gfp_t gfp = GFP_ATOMIC | __GFP_NOWARN;
 	struct sk_buff *msg;
 	unsigned int grp;
-	char *path;
 	int err = 0, ret;
 
-	path = kmalloc(PATH_MAX, GFP_KERNEL);
-	if (!path)
+	if (!b->path)
 		return -ENOMEM;
-	for (grp = 0; grp < ARRAY_SIZE(full); grp++) {
+	for (grp = 0; grp < MEMWATCH_EVENT_GROUPS; grp++) {
 		if (!genl_has_listeners(&memwatch_genl_family, &init_net, grp))
 			continue;
-		msg = memwatch_event_msg(e, path, full[grp]);
+		msg = b->skb[grp] ?: genlmsg_new(NLMSG_GOODSIZE, gfp);
+		b->skb[grp] = NULL;
+		if (msg)
+			msg = memwatch_event_msg(e, msg, b->path, full[grp]);
 		if (!msg) {
 			err = -ENOMEM;
 			continue;
 		}
 		ret = genlmsg_multicast(&memwatch_genl_family, msg, 0, grp,
-					GFP_KERNEL);
+					gfp);
 		/* A listener leaving meanwhile is not a loss. */
 		if (ret && ret != -ESRCH)
 			err = ret;
 	}
-	kfree(path);
 	return err;
 }
 
