@@ -85,6 +85,7 @@ struct mw_nl_req {
 	mw_nl_parse_fn parse;
 	void *arg;
 	int done;
+	bool intr;		/* a message had NLM_F_DUMP_INTR */
 };
 
 static int mw_nl_on_valid(struct nl_msg *msg, void *data)
@@ -138,6 +139,19 @@ static int mw_nl_on_error(struct sockaddr_nl *nla, struct nlmsgerr *e,
 	return NL_STOP;
 }
 
+/*
+ * The module changed the table during the dump (NLM_F_DUMP_INTR): read
+ * on to its end, then say so (-EINTR), so the caller may ask again.
+ */
+static int mw_nl_on_intr(struct nl_msg *msg, void *data)
+{
+	struct mw_nl_req *req = data;
+
+	(void)msg;
+	req->intr = true;
+	return NL_OK;
+}
+
 /* The ACK, or the end of a dump: an NLMSG_DONE carries its error too. */
 static int mw_nl_on_done(struct nl_msg *msg, void *data)
 {
@@ -178,6 +192,7 @@ int mw_nl_request(struct mw_nl *nl, struct nl_msg *msg, int maxattr,
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, mw_nl_on_valid, &req);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, mw_nl_on_done, &req);
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, mw_nl_on_done, &req);
+	nl_cb_set(cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, mw_nl_on_intr, &req);
 	nl_cb_err(cb, NL_CB_CUSTOM, mw_nl_on_error, &req);
 
 	err = nl_send_auto(nl->sk, msg);
@@ -188,15 +203,11 @@ int mw_nl_request(struct mw_nl *nl, struct nl_msg *msg, int maxattr,
 	}
 	while (!req.done && !nl->err) {
 		err = nl_recvmsgs(nl->sk, cb);
-		/*
-		 * libnl reads an interrupted dump (NLM_F_DUMP_INTR: the
-		 * table changed meanwhile) to its end, then says so.
-		 */
-		if (err == -NLE_DUMP_INTR && !nl->err)
-			nl->err = -EINTR;
-		else if (err < 0 && !nl->err)
-			nl->err = -EIO;
+		if (err < 0 && !nl->err)
+			nl->err = err == -NLE_DUMP_INTR ? -EINTR : -EIO;
 	}
+	if (req.intr && !nl->err)
+		nl->err = -EINTR;
 out:
 	nl_cb_put(cb);
 	return nl->err;
