@@ -328,15 +328,25 @@ static pid_t spawn_hog(FIXTURE_DATA(daemon) *self, ...)
 	return pid;
 }
 
-/* The scenario's pair: an innocent holding 60M, a leaker (1M at a time). */
-static int spawn_pair(FIXTURE_DATA(daemon) *self, pid_t *innocent,
-		      pid_t *leaker)
+/*
+ * The scenario's pair: an innocent holding 60M, a leaker (1M at a time;
+ * with how, one more memwatch_hog option, or NULL).
+ */
+static int spawn_pair_how(FIXTURE_DATA(daemon) *self, pid_t *innocent,
+			  pid_t *leaker, const char *how)
 {
 	*innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent",
 			      MW_END);
 	*leaker = *innocent < 0 ? -1 :
-		  spawn_hog(self, "--leak", "1M", "--name", "leaker", MW_END);
+		  spawn_hog(self, "--leak", "1M", "--name", "leaker", how,
+			    MW_END);
 	return *leaker < 0 ? -1 : 0;
+}
+
+static int spawn_pair(FIXTURE_DATA(daemon) *self, pid_t *innocent,
+		      pid_t *leaker)
+{
+	return spawn_pair_how(self, innocent, leaker, NULL);
 }
 
 /* Wait up to ms for pid to end: its wait status, or -1. */
@@ -543,12 +553,7 @@ TEST_F(daemon, leaker_behind_a_zombie_leader_is_killed)
 
 	write_conf(self, SCENARIO_DAEMON, SCENARIO_LEVELS);
 	ASSERT_EQ(0, start_daemon(self, "--config", self->conf, MW_END));
-	innocent = spawn_hog(self, "--hold", "60M", "--name", "innocent",
-			     MW_END);
-	ASSERT_LT(0, innocent);
-	leaker = spawn_hog(self, "--leak", "1M", "--thread", "--name",
-			   "leaker", MW_END);
-	ASSERT_LT(0, leaker);
+	ASSERT_EQ(0, spawn_pair_how(self, &innocent, &leaker, "--thread"));
 
 	status = wait_end(leaker, 90000);
 	ASSERT_NE(-1, status) TH_LOG("the leaker was not stopped in 90 s");
