@@ -1251,7 +1251,11 @@ TEST_F(daemon, kernel_oom_kill_leaves_an_incident_report)
 	snprintf(filter, sizeof(filter),
 		 "length == 1 and (.[0] | .kind == \"oom\" and .cgroup == $v"
 		 " and .victims[0].pid == %d and .victims[0].comm == \"leaker\""
-		 " and .memory_events.oom_kill >= 1)", leaker);
+		 /*
+		  * Read when the kernel chose its victim: oom is counted
+		  * by then, oom_kill only once the kill is done.
+		  */
+		 " and .memory_events.oom >= 1)", leaker);
 	ASSERT_EQ(0, incidents_jq(self, filter, 10000));
 
 	/* The list, for a person: a header and the report's line. */
