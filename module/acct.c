@@ -152,10 +152,48 @@ static void memwatch_wmark_check_folio(struct folio *folio)
 	}
 }
 
+/*
+ * With a policy set (memwatch_checks), the levels are checked once per
+ * MEMWATCH_CHECK_BATCH pages a CPU charges or releases, not at every
+ * page: the fast path stays the fast path and only counts. A check
+ * reads the usage itself, so none of those pages is missed, only seen
+ * late. The batch holds one task's pages: the first charge after another
+ * task ran on the CPU misses its slot cache, takes the slow path, which
+ * checks at once and starts the batch anew. So a level is crossed by at
+ * most MEMWATCH_CHECK_BATCH - 1 pages (124 KiB) per CPU charging the
+ * cgroup before its check runs, on top of the memcg's own per-CPU charge
+ * stock; pages under a batch's end that nothing follows are the
+ * watermark worker's, at most 200 ms later (Documentation/design.md).
+ */
+#define MEMWATCH_CHECK_BATCH	32
+
+static __always_inline bool memwatch_check_due(long nr)
+{
+	if (this_cpu_add_return(memwatch_cpu.unchecked, nr) <
+	    MEMWATCH_CHECK_BATCH)
+		return false;
+	this_cpu_write(memwatch_cpu.unchecked, 0);
+	return true;
+}
+
+/* A slow path checks now: the batch starts again from it. */
+static __always_inline void memwatch_check_done(void)
+{
+	if (in_task())
+		this_cpu_write(memwatch_cpu.unchecked, 0);
+}
+
+static noinline void memwatch_acct_charge_check(struct folio *folio, int nid)
+{
+	memwatch_wmark_check_folio(folio);
+	memwatch_node_check(nid);
+}
+
 static noinline void memwatch_acct_charge_slow(struct memwatch_charge_data *d,
 					       u16 *entry, int nid)
 {
 	memwatch_acct_add(entry, d->mm, nid, folio_nr_pages(d->folio));
+	memwatch_check_done();
 	memwatch_wmark_check_folio(d->folio);
 	memwatch_node_check(nid);
 }
@@ -172,10 +210,13 @@ notrace void memwatch_acct_charge_return(struct memwatch_charge_data *d,
 	nid = folio_nid(folio);
 	if (!memwatch_pfn_entry(folio_pfn(folio), &entry))
 		return;
-	if (!static_branch_unlikely(&memwatch_checks) && in_task() &&
-	    (!d->mm || d->mm == current->mm) && !folio_test_large(folio) &&
-	    memwatch_acct_add_fast(entry, nid))
+	if (in_task() && (!d->mm || d->mm == current->mm) &&
+	    !folio_test_large(folio) && memwatch_acct_add_fast(entry, nid)) {
+		if (static_branch_unlikely(&memwatch_checks) &&
+		    memwatch_check_due(1))
+			memwatch_acct_charge_check(folio, nid);
 		return;
+	}
 	memwatch_acct_charge_slow(d, entry, nid);
 }
 
@@ -193,8 +234,9 @@ notrace void memwatch_acct_uncharge(struct pt_regs *regs)
 	 * The usage drops when this uncharge batch ends: what is seen here
 	 * is the drop of the batches before it (and the worker's tick).
 	 */
-	memwatch_wmark_check_folio(folio);
-	memwatch_node_check(nid);
+	if (static_branch_unlikely(&memwatch_checks) &&
+	    memwatch_check_due(folio_nr_pages(folio)))
+		memwatch_acct_charge_check(folio, nid);
 }
 
 /*
@@ -254,10 +296,18 @@ static noinline void memwatch_acct_alloc_slow(u16 *entry, int nid, long nr)
 	struct mm_struct *mm = memwatch_alloc_mm();
 
 	memwatch_acct_add(entry, mm, nid, nr);
+	memwatch_check_done();
 	if (mm)
 		memwatch_wmark_check_mm(mm);
 	else
 		memwatch_wmark_check_current();
+	memwatch_node_check(nid);
+}
+
+/* The fast path's batch is full: current's own levels (memwatch_checks). */
+static noinline void memwatch_acct_alloc_check(int nid)
+{
+	memwatch_wmark_check_current();
 	memwatch_node_check(nid);
 }
 
@@ -325,9 +375,11 @@ static __always_inline void memwatch_acct_alloc_tp(struct page *page,
 	nid = page_to_nid(page);
 	if (!memwatch_pfn_entry(page_to_pfn(page), &entry))
 		return;
-	if (static_branch_unlikely(&memwatch_checks) ||
-	    !memwatch_acct_add_fast(entry, nid))
+	if (!memwatch_acct_add_fast(entry, nid))
 		memwatch_acct_alloc_slow(entry, nid, 1);
+	else if (static_branch_unlikely(&memwatch_checks) &&
+		 memwatch_check_due(1))
+		memwatch_acct_alloc_check(nid);
 }
 
 /*

@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 #include "pfn.h"
+#include "top.h"
 
 #define MEMWATCH_PCP_BATCH	64	/* pages an interrupts' batch holds */
 
@@ -78,6 +79,7 @@ struct memwatch_cpu {
 	int nid;	/* this CPU's node: own's */
 	struct memwatch_pcp own;
 	struct memwatch_pcp batch;
+	unsigned int unchecked;	/* pages since the last level check (acct.c) */
 };
 
 DECLARE_PER_CPU_ALIGNED(struct memwatch_cpu, memwatch_cpu);
@@ -175,11 +177,23 @@ static inline u16 memwatch_proc_fold_val(u16 val)
 	return val;
 }
 
+/*
+ * Top candidates (top.h): the tick's ranking of the host (NUMA_NO_NODE)
+ * or of a node into out; a policy's, through memwatch_proc_rank().
+ */
+void memwatch_proc_ranked(int nid, u16 out[MEMWATCH_TOP_CAND]);
+void memwatch_proc_rank(void (*offer)(struct task_struct *t, u16 slot,
+				      long live, void *arg), void *arg);
+long memwatch_proc_live_now(unsigned int slot, int nid);
+
 /* Readers (netlink): a slot in use, or NULL. */
 const struct memwatch_proc *memwatch_proc_get(unsigned int slot);
 long memwatch_proc_live(unsigned int slot, int nid);
 /* Process context: the cgroup the process is in now (its last if gone). */
 u64 memwatch_proc_cgroup(const struct memwatch_proc *p);
+struct cgroup;
+bool memwatch_proc_in_cgroup(const struct memwatch_proc *p,
+			     struct cgroup *ancestor);
 void memwatch_proc_mm(const struct memwatch_proc *p, unsigned long *anon,
 		      unsigned long *swap);
 unsigned int memwatch_proc_capacity(void);
