@@ -19,13 +19,13 @@
 #include <linux/mm.h>
 #include <linux/netlink.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
 #include "compat.h"
 #include "events.h"
 #include "netlink.h"
-#include "proc.h"
 
 static struct memwatch_event *memwatch_ring;	/* memwatch_ring_size long */
 static unsigned int memwatch_ring_size;
@@ -81,9 +81,8 @@ static void memwatch_event_send(struct work_struct *work)
 {
 	struct memwatch_event e;
 
-	/* The processes an event names, by their counters as of now. */
-	memwatch_proc_drain();
 	while (memwatch_event_pop(&e)) {
+		e.work_ns = ktime_get_ns();
 		if (memwatch_genl_event(&e, &memwatch_ebuf))
 			atomic64_inc(&memwatch_dropped);
 		else

@@ -6,6 +6,8 @@
 #include <linux/types.h>
 #include <uapi/linux/memwatch.h>
 
+#include "top.h"
+
 /* An event as detected; netlink.c turns it into a message. */
 struct memwatch_event {
 	u64 cgroup_id;
@@ -13,10 +15,14 @@ struct memwatch_event {
 	/* A crossing's: every level of its policy, bytes, 0 where off. */
 	u64 thresholds[MEMWATCH_NR_LEVELS + 1];
 	u64 ts_ns;			/* CLOCK_MONOTONIC at detection */
+	u64 work_ns;			/* and when the work took it */
 	int node;			/* a node's level, else NUMA_NO_NODE */
 	u8 level;			/* enum memwatch_level */
 	u8 direction;			/* enum memwatch_direction */
 	u8 wmark_fired;			/* OOM: a watermark was crossed */
+	/* Whom it may name (top.h): candidates, and the charger's slot. */
+	u16 cand[MEMWATCH_TOP_CAND];
+	u16 self;
 	pid_t victim;			/* OOM: the kernel's choice */
 	char victim_comm[TASK_COMM_LEN];
 };

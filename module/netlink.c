@@ -218,19 +218,6 @@ static int memwatch_proc_get_done(struct netlink_callback *cb)
 	return 0;
 }
 
-static bool memwatch_proc_in_cgroup(const struct memwatch_proc *p,
-				    struct cgroup *ancestor)
-{
-	struct cgroup *cgrp = cgroup_get_from_id(memwatch_proc_cgroup(p));
-	bool in;
-
-	if (IS_ERR(cgrp))
-		return false;
-	in = cgroup_is_descendant(cgrp, ancestor);
-	cgroup_put(cgrp);
-	return in;
-}
-
 /*
  * Without CAP_SYS_ADMIN a reader sees the live processes whose real uid is
  * its own, and nothing else: not the kernel's, exited or overflow records.
@@ -766,30 +753,48 @@ memwatch_policy_get_policy[MEMWATCH_A_POLICY_CGROUP_ID + 1] = {
 	[MEMWATCH_A_POLICY_CGROUP_ID] = { .type = NLA_U64 },
 };
 
-#define MEMWATCH_EVENT_TOP 5
-
 /*
- * The processes of the event's cgroup subtree holding the most, or for a
- * node's event (nid not NUMA_NO_NODE), holding the most on that node.
+ * The processes an event names: the processes of its cgroup's subtree
+ * holding the most, or for a node's event (nid not NUMA_NO_NODE), holding
+ * the most on that node. Chosen among a few candidates (top.h), not by a
+ * pass over the process table: the event's own (its policy's ranking and
+ * the charger), or for the host and the nodes, the tick's ranking of
+ * them. Each is read again now: alive, in the subtree, and its live
+ * pages with what the CPUs' batches hold (no IPI).
  */
-static int memwatch_put_top(struct sk_buff *skb, u64 cgroup_id, int nid)
+static int memwatch_put_top(struct sk_buff *skb, const struct memwatch_event *e)
 {
-	unsigned int slots = memwatch_proc_capacity() + MEMWATCH_SLOT_FIRST;
-	unsigned int top[MEMWATCH_EVENT_TOP], n = 0, s, i;
+	u16 cand[2 * MEMWATCH_TOP_CAND + 1], top[MEMWATCH_EVENT_TOP];
+	unsigned int ncand = 0, n = 0, i, k;
 	long live[MEMWATCH_EVENT_TOP];
 	struct cgroup *ancestor;
-	struct nlattr *nest, *e;
+	struct nlattr *nest, *a;
+	int nid = e->node;
 
-	ancestor = cgroup_get_from_id(cgroup_id);
+	for (i = 0; i < MEMWATCH_TOP_CAND && e->cand[i]; i++)
+		cand[ncand++] = e->cand[i];
+	ancestor = cgroup_get_from_id(e->cgroup_id);
 	if (IS_ERR(ancestor))
 		ancestor = NULL;
-	for (s = MEMWATCH_SLOT_FIRST; s < slots; s++) {
-		const struct memwatch_proc *p = memwatch_proc_get(s);
+	/* The root's subtree is the host: no check, the host's ranking. */
+	if (ancestor && !cgroup_parent(ancestor)) {
+		cgroup_put(ancestor);
+		ancestor = NULL;
+		memwatch_proc_ranked(nid, &cand[ncand]);
+		for (i = 0; i < MEMWATCH_TOP_CAND && cand[ncand]; i++)
+			ncand++;
+	}
+	if (e->self >= MEMWATCH_SLOT_FIRST)
+		cand[ncand++] = e->self;
+	for (k = 0; k < ncand; k++) {
+		const struct memwatch_proc *p = memwatch_proc_get(cand[k]);
 		long l;
 
-		if (!p || p->state != MEMWATCH_PROC_ALIVE)
+		for (i = 0; i < k && cand[i] != cand[k]; i++)
+			;
+		if (i < k || !p || p->state != MEMWATCH_PROC_ALIVE)
 			continue;
-		l = memwatch_proc_live(s, nid);
+		l = memwatch_proc_live_now(cand[k], nid);
 		if (l <= 0 || (n == MEMWATCH_EVENT_TOP && l <= live[n - 1]))
 			continue;
 		if (ancestor && !memwatch_proc_in_cgroup(p, ancestor))
@@ -801,7 +806,7 @@ static int memwatch_put_top(struct sk_buff *skb, u64 cgroup_id, int nid)
 			top[i] = top[i - 1];
 		}
 		live[i] = l;
-		top[i] = s;
+		top[i] = cand[k];
 	}
 	if (ancestor)
 		cgroup_put(ancestor);
@@ -816,8 +821,8 @@ static int memwatch_put_top(struct sk_buff *skb, u64 cgroup_id, int nid)
 			continue;
 		memwatch_proc_mm(p, &anon, &swap);
 		anon = min_t(unsigned long, anon, live[i]);
-		e = nla_nest_start(skb, MEMWATCH_A_EVENT_PROC);
-		if (!e ||
+		a = nla_nest_start(skb, MEMWATCH_A_EVENT_PROC);
+		if (!a ||
 		    nla_put_u32(skb, MEMWATCH_A_PROC_PID, p->tgid) ||
 		    nla_put_string(skb, MEMWATCH_A_PROC_COMM, p->comm) ||
 		    nla_put_u64_64bit(skb, MEMWATCH_A_PROC_LIVE_BYTES,
@@ -832,7 +837,7 @@ static int memwatch_put_top(struct sk_buff *skb, u64 cgroup_id, int nid)
 				      (u64)(live[i] - anon) << PAGE_SHIFT,
 				      MEMWATCH_A_PROC_PAD))
 			return -EMSGSIZE;
-		nla_nest_end(skb, e);
+		nla_nest_end(skb, a);
 	}
 	nla_nest_end(skb, nest);
 	return 0;
@@ -890,6 +895,8 @@ static struct sk_buff *memwatch_event_msg(const struct memwatch_event *e,
 	    nla_put_u64_64bit(msg, MEMWATCH_A_EVENT_THRESHOLD, e->threshold,
 			      MEMWATCH_A_EVENT_PAD) ||
 	    nla_put_u64_64bit(msg, MEMWATCH_A_EVENT_TS_NS, e->ts_ns,
+			      MEMWATCH_A_EVENT_PAD) ||
+	    nla_put_u64_64bit(msg, MEMWATCH_A_EVENT_WORK_NS, e->work_ns,
 			      MEMWATCH_A_EVENT_PAD))
 		goto err;
 	if (e->level == MEMWATCH_LEVEL_OOM &&
@@ -901,11 +908,14 @@ static struct sk_buff *memwatch_event_msg(const struct memwatch_event *e,
 	if (e->level != MEMWATCH_LEVEL_OOM && memwatch_put_event_wmarks(msg, e))
 		goto err;
 	if (full &&
-	    (memwatch_put_top(msg, e->cgroup_id, e->node) ||
+	    (memwatch_put_top(msg, e) ||
 	     (e->level == MEMWATCH_LEVEL_OOM &&
 	      (nla_put_u32(msg, MEMWATCH_A_EVENT_VICTIM_PID, e->victim) ||
 	       nla_put_string(msg, MEMWATCH_A_EVENT_VICTIM_COMM,
 			      e->victim_comm)))))
+		goto err;
+	if (nla_put_u64_64bit(msg, MEMWATCH_A_EVENT_BUILT_NS, ktime_get_ns(),
+			      MEMWATCH_A_EVENT_PAD))
 		goto err;
 	genlmsg_end(msg, hdr);
 	return msg;

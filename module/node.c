@@ -85,7 +85,7 @@ static void memwatch_node_policy_check(struct memwatch_node_policy *p,
 	};
 
 	memwatch_crossing(p->spec, &p->level, memwatch_node_usage(nid, limit),
-			  limit, &e);
+			  limit, NULL, &e);
 }
 
 void memwatch_node_check_nid(int nid)

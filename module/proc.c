@@ -55,6 +55,7 @@
 #include "compat.h"
 #include "pfn.h"
 #include "proc.h"
+#include "top.h"
 
 #define MEMWATCH_SLOT_FREE	0xff
 #define MEMWATCH_INDEX_TOMB	0xffff
@@ -85,6 +86,12 @@ static u64 memwatch_sample_ns[MEMWATCH_RATE_SAMPLES];
 static unsigned long memwatch_ticks;
 static struct delayed_work memwatch_proc_work;
 static bool memwatch_proc_ticking;
+/*
+ * The host's and each node's top candidates (top.h), ranked by the tick:
+ * [nid] by live pages on node nid, [nr_node_ids] by all of them.
+ */
+static struct memwatch_top *memwatch_rank;	/* the tick's scratch */
+static u16 *memwatch_ranked;	/* published: [list * CAND + i] */
 
 /*
  * Two batches per CPU (struct memwatch_pcp, proc.h). Task context, the
@@ -387,6 +394,41 @@ long memwatch_proc_live(unsigned int slot, int nid)
 	return sum;
 }
 
+/* A batch's pages of slot (on nid, or any node), read from afar. */
+static long memwatch_pcp_held(const struct memwatch_pcp *c,
+			      unsigned int slot, int nid)
+{
+	u32 key = READ_ONCE(c->key);
+
+	if (((key >> 16) & MEMWATCH_PFN_SLOT) != slot ||
+	    (nid != NUMA_NO_NODE && (key & 0xffff) != nid))
+		return 0;
+	return (long)READ_ONCE(c->allocated) - READ_ONCE(c->released);
+}
+
+/*
+ * The live pages of slot as of now, without the drain's IPI: its counters
+ * and what each online CPU's batches hold for it, read in that order, so
+ * a batch flushed in between is missed (at most a batch), never counted
+ * twice. O(CPUs); the event work calls it for a handful of slots.
+ */
+long memwatch_proc_live_now(unsigned int slot, int nid)
+{
+	long live = memwatch_proc_live(slot, nid);
+	int cpu;
+
+	smp_rmb();	/* the counters before the batches */
+	for_each_online_cpu(cpu) {
+		const struct memwatch_cpu *c = per_cpu_ptr(&memwatch_cpu, cpu);
+
+		live += memwatch_pcp_held(per_cpu_ptr(&memwatch_pcp, cpu),
+					  slot, nid);
+		live += memwatch_pcp_held(&c->own, slot, nid);
+		live += memwatch_pcp_held(&c->batch, slot, nid);
+	}
+	return live;
+}
+
 const struct memwatch_proc *memwatch_proc_get(unsigned int slot)
 {
 	const struct memwatch_proc *p;
@@ -415,6 +457,8 @@ size_t memwatch_proc_bytes(void)
 	bytes = memwatch_nprocs * (sizeof(*memwatch_procs) +
 				   nr_node_ids * sizeof(*memwatch_live) +
 				   2 * sizeof(u16));
+	bytes += (nr_node_ids + 1) * (sizeof(*memwatch_rank) +
+				      MEMWATCH_TOP_CAND * sizeof(u16));
 	rcu_read_lock();
 	idx = rcu_dereference(memwatch_index);
 	bytes += memwatch_index_size(idx->mask + 1);
@@ -468,6 +512,38 @@ u64 memwatch_proc_cgroup(const struct memwatch_proc *p)
 	rcu_read_unlock();
 	put_pid(pid);
 	return id;
+}
+
+/*
+ * Whether the process is in ancestor's subtree: where it is now, read
+ * under RCU from its task (no lookup of the cgroup by id, whose idr lock
+ * every CPU shares), or for a gone one, where it was last.
+ */
+bool memwatch_proc_in_cgroup(const struct memwatch_proc *p,
+			     struct cgroup *ancestor)
+{
+	struct task_struct *t;
+	struct cgroup *cgrp;
+	bool in = false, found = false;
+
+	if (READ_ONCE(p->state) == MEMWATCH_PROC_ALIVE) {
+		rcu_read_lock();
+		t = pid_task(find_pid_ns(READ_ONCE(p->tgid), &init_pid_ns),
+			     PIDTYPE_TGID);
+		if (t && t->start_time == READ_ONCE(p->start_time)) {
+			in = cgroup_is_descendant(task_dfl_cgroup(t), ancestor);
+			found = true;
+		}
+		rcu_read_unlock();
+		if (found)
+			return in;
+	}
+	cgrp = cgroup_get_from_id(READ_ONCE(p->cgroup_id));
+	if (IS_ERR(cgrp))
+		return false;
+	in = cgroup_is_descendant(cgrp, ancestor);
+	cgroup_put(cgrp);
+	return in;
 }
 
 /*
@@ -689,6 +765,59 @@ static void memwatch_index_rebuild(void)
 	kvfree(old);
 }
 
+/* The tick, for a live slot: offer it to the host's and its nodes' lists. */
+static void memwatch_proc_rank_host(u16 s)
+{
+	long live, total = 0;
+	int nid;
+
+	for (nid = 0; nid < nr_node_ids; nid++) {
+		live = atomic_long_read(memwatch_live_of(s, nid));
+		memwatch_top_offer(&memwatch_rank[nid], s, live);
+		total += live;
+	}
+	memwatch_top_offer(&memwatch_rank[nr_node_ids], s, total);
+}
+
+void memwatch_proc_ranked(int nid, u16 out[MEMWATCH_TOP_CAND])
+{
+	unsigned int list = nid == NUMA_NO_NODE ? nr_node_ids : nid, i;
+
+	for (i = 0; i < MEMWATCH_TOP_CAND; i++)
+		out[i] = READ_ONCE(memwatch_ranked[list * MEMWATCH_TOP_CAND +
+						   i]);
+}
+
+/*
+ * Every live process, its task and live pages, to offer() (the watermark
+ * worker ranks its policies' lists with it). Process context; offer()
+ * runs under RCU and must not sleep.
+ */
+void memwatch_proc_rank(void (*offer)(struct task_struct *t, u16 slot,
+				      long live, void *arg), void *arg)
+{
+	unsigned int s;
+
+	for (s = MEMWATCH_SLOT_FIRST; s < memwatch_nprocs; s++) {
+		const struct memwatch_proc *p = &memwatch_procs[s];
+		struct task_struct *t;
+		long live;
+
+		if (READ_ONCE(p->state) != MEMWATCH_PROC_ALIVE)
+			continue;
+		live = memwatch_proc_live(s, NUMA_NO_NODE);
+		if (live <= 0)
+			continue;
+		rcu_read_lock();
+		t = pid_task(find_pid_ns(READ_ONCE(p->tgid), &init_pid_ns),
+			     PIDTYPE_TGID);
+		if (t && t->start_time == READ_ONCE(p->start_time))
+			offer(t, s, live, arg);
+		rcu_read_unlock();
+		cond_resched();
+	}
+}
+
 static void memwatch_proc_tick(struct work_struct *work)
 {
 	unsigned int cur = memwatch_ticks % MEMWATCH_RATE_SAMPLES;
@@ -696,9 +825,12 @@ static void memwatch_proc_tick(struct work_struct *work)
 	struct memwatch_index *idx;
 	unsigned int s, nreap = 0;
 	u64 now = ktime_get_ns();
+	int nid;
 
 	memwatch_proc_drain();
 	memwatch_sample_ns[cur] = now;
+	for (nid = 0; nid <= nr_node_ids; nid++)
+		memwatch_rank[nid].n = 0;
 	for (s = MEMWATCH_SLOT_KERNEL; s < memwatch_nprocs; s++) {
 		struct memwatch_proc *p = &memwatch_procs[s];
 		u8 state = READ_ONCE(p->state);
@@ -710,10 +842,15 @@ static void memwatch_proc_tick(struct work_struct *work)
 			memwatch_proc_mark_exited(p);
 			state = MEMWATCH_PROC_EXITED;
 		}
+		if (state == MEMWATCH_PROC_ALIVE && s >= MEMWATCH_SLOT_FIRST)
+			memwatch_proc_rank_host(s);
 		if (state == MEMWATCH_PROC_EXITED &&
 		    !memwatch_proc_live(s, NUMA_NO_NODE))
 			memwatch_reap[nreap++] = s;
 	}
+	for (nid = 0; nid <= nr_node_ids; nid++)
+		memwatch_top_publish(&memwatch_rank[nid],
+				     &memwatch_ranked[nid * MEMWATCH_TOP_CAND]);
 	memwatch_ticks++;
 	if (nreap)
 		memwatch_proc_free(nreap);
@@ -753,11 +890,15 @@ int memwatch_proc_init(unsigned int max_procs)
 	memwatch_reap = kvcalloc(memwatch_nprocs, sizeof(u16), GFP_KERNEL);
 	memwatch_reap_map = bitmap_zalloc(memwatch_nprocs, GFP_KERNEL);
 	memwatch_fold_map = bitmap_zalloc(memwatch_nprocs, GFP_KERNEL);
+	memwatch_rank = kcalloc(nr_node_ids + 1, sizeof(*memwatch_rank),
+				GFP_KERNEL);
+	memwatch_ranked = kcalloc((nr_node_ids + 1) * MEMWATCH_TOP_CAND,
+				  sizeof(u16), GFP_KERNEL);
 	entries = roundup_pow_of_two(2 * memwatch_nprocs);
 	idx = kvzalloc(memwatch_index_size(entries), GFP_KERNEL);
 	if (!memwatch_procs || !memwatch_live || !memwatch_free ||
 	    !memwatch_reap || !memwatch_reap_map || !memwatch_fold_map ||
-	    !idx) {
+	    !memwatch_rank || !memwatch_ranked || !idx) {
 		kvfree(idx);
 		memwatch_proc_exit();
 		return -ENOMEM;
@@ -803,12 +944,16 @@ void memwatch_proc_exit(void)
 	memwatch_cpuhp_state = 0;
 	kvfree(rcu_dereference_protected(memwatch_index, 1));
 	RCU_INIT_POINTER(memwatch_index, NULL);
+	kfree(memwatch_ranked);
+	kfree(memwatch_rank);
 	bitmap_free(memwatch_fold_map);
 	bitmap_free(memwatch_reap_map);
 	kvfree(memwatch_reap);
 	kvfree(memwatch_free);
 	kvfree(memwatch_live);
 	kvfree(memwatch_procs);
+	memwatch_ranked = NULL;
+	memwatch_rank = NULL;
 	memwatch_fold_map = NULL;
 	memwatch_reap_map = NULL;
 	memwatch_reap = NULL;

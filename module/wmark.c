@@ -39,6 +39,8 @@
 #include "compat.h"
 #include "events.h"
 #include "node.h"
+#include "proc.h"
+#include "top.h"
 #include "wmark.h"
 
 #define MEMWATCH_WMARK_TICK_MS	200
@@ -50,6 +52,12 @@ struct memwatch_policy {
 	struct memwatch_wmark_spec spec[MEMWATCH_NR_LEVELS + 1];
 	bool swap;			/* usage counts swapped-out memory */
 	atomic_t level;
+	/*
+	 * Top candidates of the cgroup's subtree (top.h): ranked by the
+	 * worker under the mutex, published to top for the probes.
+	 */
+	struct memwatch_top rank;
+	u16 top[MEMWATCH_TOP_CAND];
 	struct rcu_head rcu;
 };
 
@@ -197,13 +205,26 @@ static int memwatch_level_of(const struct memwatch_wmark_spec *spec, int cur,
  */
 void memwatch_crossing(const struct memwatch_wmark_spec *spec, atomic_t *level,
 		       unsigned long usage, unsigned long limit,
-		       struct memwatch_event *e)
+		       const u16 *top, struct memwatch_event *e)
 {
 	int cur = atomic_read(level), new, l, step;
 
 	new = memwatch_level_of(spec, cur, usage, limit);
 	if (new == cur || atomic_cmpxchg(level, cur, new) != cur)
 		return;
+	/*
+	 * Whom the event may name: the policy's ranked candidates (none for
+	 * the host's and the nodes': the event work reads proc.c's), and
+	 * the process whose charge crossed, which the last ranking may
+	 * predate. The work checks each again.
+	 */
+	for (l = 0; top && l < MEMWATCH_TOP_CAND; l++)
+		e->cand[l] = READ_ONCE(top[l]);
+	if (in_task() && !(current->flags & PF_KTHREAD)) {
+		preempt_disable();	/* the slot cache is per CPU */
+		e->self = memwatch_proc_slot(current);
+		preempt_enable();
+	}
 	e->usage = (u64)usage << PAGE_SHIFT;
 	e->limit = (u64)limit << PAGE_SHIFT;
 	e->ts_ns = ktime_get_ns();
@@ -231,7 +252,64 @@ static void memwatch_policy_check(struct memwatch_policy *p)
 	};
 
 	memwatch_crossing(p->spec, &p->level, memwatch_policy_usage(p),
-			  memwatch_limit(p->memcg), &e);
+			  memwatch_limit(p->memcg),
+			  parent_mem_cgroup(p->memcg) ? p->top : NULL, &e);
+}
+
+/*
+ * Under RCU (memwatch_proc_rank()): the live process t goes to the lists
+ * of the policies on its cgroup and the cgroup's ancestors but the root
+ * (whose list is the host's, proc.c); or, with only, to only's.
+ */
+static void memwatch_wmark_offer(struct task_struct *t, u16 slot, long live,
+				 void *only)
+{
+	struct memwatch_policy *p = only;
+	struct mem_cgroup *memcg;
+
+	memcg = mem_cgroup_from_css(task_css(t, memory_cgrp_id));
+	for (; memcg && parent_mem_cgroup(memcg);
+	     memcg = parent_mem_cgroup(memcg)) {
+		if (!only) {
+			p = memwatch_policy_find(memcg);
+			if (p)
+				memwatch_top_offer(&p->rank, slot, live);
+		} else if (memcg == p->memcg) {
+			memwatch_top_offer(&p->rank, slot, live);
+			return;
+		}
+	}
+}
+
+/*
+ * Rank the candidates of every cgroup policy, or of only (one being set,
+ * not in the hash yet): a pass over the process table, from the worker's
+ * tick or POLICY_SET, never from an event. Under the mutex, or with only
+ * not yet visible to anyone.
+ */
+static void memwatch_wmark_rank(struct memwatch_policy *only)
+{
+	struct memwatch_policy *p;
+	bool any = false;
+	int bkt;
+
+	if (only) {
+		only->rank.n = 0;
+		memwatch_proc_rank(memwatch_wmark_offer, only);
+		memwatch_top_publish(&only->rank, only->top);
+		return;
+	}
+	lockdep_assert_held(&memwatch_wmark_mutex);
+	hash_for_each(memwatch_policies, bkt, p, node) {
+		p->rank.n = 0;
+		if (parent_mem_cgroup(p->memcg))
+			any = true;
+	}
+	if (!any)
+		return;
+	memwatch_proc_rank(memwatch_wmark_offer, NULL);
+	hash_for_each(memwatch_policies, bkt, p, node)
+		memwatch_top_publish(&p->rank, p->top);
 }
 
 void memwatch_wmark_check_memcg(struct mem_cgroup *memcg)
@@ -302,14 +380,20 @@ void memwatch_wmark_oom(struct oom_control *oc)
 		return;
 	e.victim = victim->tgid;
 	strscpy(e.victim_comm, victim->comm, sizeof(e.victim_comm));
+	e.self = memwatch_proc_slot_find(victim);
 	rcu_read_lock();
 	if (memcg) {
 		e.cgroup_id = cgroup_id(memcg->css.cgroup);
 		e.usage = (u64)memwatch_usage(memcg) << PAGE_SHIFT;
 		e.limit = (u64)memwatch_limit(memcg) << PAGE_SHIFT;
-		for (; memcg && !e.wmark_fired; memcg = parent_mem_cgroup(memcg)) {
+		for (; memcg; memcg = parent_mem_cgroup(memcg)) {
 			p = memwatch_policy_find(memcg);
-			e.wmark_fired = p && atomic_read(&p->level);
+			if (!p)
+				continue;
+			e.wmark_fired |= !!atomic_read(&p->level);
+			/* The nearest policy's candidates, but the host's. */
+			if (!e.cand[0] && parent_mem_cgroup(memcg))
+				memcpy(e.cand, p->top, sizeof(e.cand));
 		}
 	} else {
 		e.usage = (u64)memwatch_host_usage() << PAGE_SHIFT;
@@ -386,6 +470,9 @@ int memwatch_wmark_set(u64 cgroup_id,
 		}
 		prev = t;
 	}
+	/* Its first event names processes too. */
+	if (parent_mem_cgroup(p->memcg))
+		memwatch_wmark_rank(p);
 
 	mutex_lock(&memwatch_wmark_mutex);
 	old = memwatch_policy_find(p->memcg);
@@ -548,6 +635,7 @@ static void memwatch_wmark_tick(struct work_struct *work)
 		memwatch_policy_check(p);
 		rcu_read_unlock();
 	}
+	memwatch_wmark_rank(NULL);
 	mutex_unlock(&memwatch_wmark_mutex);
 	memwatch_node_tick();
 	if (n) {

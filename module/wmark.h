@@ -121,6 +121,6 @@ unsigned long memwatch_threshold(const struct memwatch_wmark_spec *s,
  */
 void memwatch_crossing(const struct memwatch_wmark_spec *spec, atomic_t *level,
 		       unsigned long usage, unsigned long limit,
-		       struct memwatch_event *e);
+		       const u16 *top, struct memwatch_event *e);
 
 #endif /* _MEMWATCH_WMARK_H */
