@@ -32,7 +32,9 @@ static const char watch_usage[] =
 "  -j, --json          one JSON object per line: cgroup, cgroup_id, level\n"
 "                      (notify, reclaim, throttle, freeze, kill, oom),\n"
 "                      direction (up, down), usage_bytes, limit_bytes,\n"
-"                      threshold_bytes, ts_ns, recv_ns, levels ([{level,\n"
+"                      threshold_bytes, ts_ns, recv_ns, work_ns and\n"
+"                      built_ns (when the module's event work took it and\n"
+"                      built the message), levels ([{level,\n"
 "                      threshold_bytes}]: every level of the policy),\n"
 "                      top ([{pid, comm, live_bytes, alloc_bytes_per_s,\n"
 "                      anon_bytes, file_bytes}]); OOM events add\n"
@@ -172,6 +174,12 @@ static int watch_event(struct nlattr **tb, void *arg)
 			 u64_of(tb[MEMWATCH_A_EVENT_THRESHOLD]));
 		json_u64(&j, "ts_ns", ts_ns);
 		json_u64(&j, "recv_ns", recv_ns);
+		if (tb[MEMWATCH_A_EVENT_WORK_NS])
+			json_u64(&j, "work_ns",
+				 u64_of(tb[MEMWATCH_A_EVENT_WORK_NS]));
+		if (tb[MEMWATCH_A_EVENT_BUILT_NS])
+			json_u64(&j, "built_ns",
+				 u64_of(tb[MEMWATCH_A_EVENT_BUILT_NS]));
 		if (tb[MEMWATCH_A_EVENT_WMARKS])
 			watch_levels_json(&j, tb[MEMWATCH_A_EVENT_WMARKS]);
 		watch_top_json(&j, tb[MEMWATCH_A_EVENT_TOP]);

@@ -209,6 +209,12 @@
  *            MEMWATCH_A_WMARK_LEVEL, MEMWATCH_A_WMARK_THRESHOLD (bytes,
  *            resolved against EVENT_LIMIT at detection)
  *        ...
+ *    MEMWATCH_A_EVENT_WORK_NS: NLA_U64, CLOCK_MONOTONIC when the module's
+ *                              event work took the event from its queue
+ *    MEMWATCH_A_EVENT_BUILT_NS: NLA_U64, CLOCK_MONOTONIC when this message
+ *                               was built, just before its multicast (with
+ *                               TS_NS and a listener's receipt: the cost of
+ *                               each stage of an event, bench/results.md)
  *
  * On MEMWATCH_MCGRP_PUBLIC the same events come without EVENT_TOP,
  * EVENT_VICTIM_PID and EVENT_VICTIM_COMM: a multicast cannot be filtered
@@ -394,6 +400,8 @@ enum memwatch_attr_event {
 	MEMWATCH_A_EVENT_NODE,
 	MEMWATCH_A_EVENT_WMARKS,
 	MEMWATCH_A_EVENT_WMARK,
+	MEMWATCH_A_EVENT_WORK_NS,
+	MEMWATCH_A_EVENT_BUILT_NS,
 	__MEMWATCH_A_EVENT_MAX
 };
 
