@@ -22,6 +22,7 @@
 
 struct ev {
 	uint64_t cgid, usage, limit, threshold, ts;
+	uint64_t work, built;		/* the stages' stamps */
 	int node;			/* -1: no EVENT_NODE */
 	uint8_t level, dir, fired;
 	uint32_t victim;
@@ -46,6 +47,8 @@ static int next_event(int fd, int ms, struct ev *e)
 	e->limit = mw_nla_u64(buf, len, MEMWATCH_A_EVENT_LIMIT);
 	e->threshold = mw_nla_u64(buf, len, MEMWATCH_A_EVENT_THRESHOLD);
 	e->ts = mw_nla_u64(buf, len, MEMWATCH_A_EVENT_TS_NS);
+	e->work = mw_nla_u64(buf, len, MEMWATCH_A_EVENT_WORK_NS);
+	e->built = mw_nla_u64(buf, len, MEMWATCH_A_EVENT_BUILT_NS);
 	e->level = mw_nla_u8(buf, len, MEMWATCH_A_EVENT_LEVEL);
 	e->dir = mw_nla_u8(buf, len, MEMWATCH_A_EVENT_DIRECTION);
 	e->fired = mw_nla_u8(buf, len, MEMWATCH_A_EVENT_WMARK_FIRED);
@@ -296,12 +299,70 @@ TEST_F(wmark, three_levels_up_then_down_in_order)
 		}
 		EXPECT_LE(last_ts, e.ts);
 		last_ts = e.ts;
+		/* Each stage's stamp, in the order of the stages. */
+		EXPECT_LE(e.ts, e.work) TH_LOG("event %d", i);
+		EXPECT_LE(e.work, e.built) TH_LOG("event %d", i);
+		EXPECT_LT(0, e.work) TH_LOG("event %d: no WORK_NS", i);
 	}
 	ASSERT_TRUE(mw_sync_wait(&s));
 	/* Nothing more. */
 	EXPECT_EQ(0, next_event(self->evfd, 500, &e));
 	mw_sync_go(&s);
 	waitpid(child, NULL, 0);
+}
+
+/*
+ * The processes an event names come from the worker's ranking of the
+ * policy's subtree, not from a scan at the event: the one holding the
+ * most heads the list though another's charge crossed the level, the
+ * charger is in it, and a bigger process in a sibling cgroup is not.
+ */
+TEST_F(wmark, event_names_the_biggest_holder_not_only_the_charger)
+{
+	static const int levels[][2] = { { 1, 55 } };	/* 70.4M of 128M */
+	struct mw_sync sa, sb, sc;
+	pid_t holder, charger, outsider;
+	char sib[96];
+	struct ev e;
+	int k;
+
+	snprintf(sib, sizeof(sib), "%s-sib", self->name);
+	ASSERT_NE(0, mw_cgroup_make(sib, "256M"));
+	ASSERT_EQ(0, mw_sync_init(&sa));
+	ASSERT_EQ(0, mw_sync_init(&sb));
+	ASSERT_EQ(0, mw_sync_init(&sc));
+	holder = stepper(self->name, &sa, 6 * MIB, 10);		/* 60M */
+	ASSERT_LT(0, holder);
+	outsider = stepper(sib, &sc, 10 * MIB, 10);		/* 100M */
+	ASSERT_LT(0, outsider);
+	ASSERT_TRUE(mw_sync_wait(&sa));
+	ASSERT_TRUE(mw_sync_wait(&sc));
+	ASSERT_EQ(0, set_policy(self, self->cgid, 1, levels))
+		TH_LOG("%s", self->r.extack);
+	usleep(500000);		/* a tick or two: ranked */
+	charger = stepper(self->name, &sb, 1 * MIB, 20);	/* to 80M */
+	ASSERT_LT(0, charger);
+	ASSERT_EQ(1, next_event(self->evfd, 10000, &e)) TH_LOG("no event");
+	EXPECT_EQ(self->cgid, e.cgid);
+	EXPECT_EQ(MEMWATCH_DIR_UP, e.dir);
+	ASSERT_LT(0, e.ntop);
+	EXPECT_EQ((uint32_t)holder, e.top[0])
+		TH_LOG("the top list starts with %u, not the holder %d",
+		       e.top[0], holder);
+	for (k = 0; k < e.ntop && e.top[k] != (uint32_t)charger; k++)
+		;
+	EXPECT_LT(k, e.ntop) TH_LOG("the charger %d is not named", charger);
+	for (k = 0; k < e.ntop; k++)
+		EXPECT_NE((uint32_t)outsider, e.top[k])
+			TH_LOG("a process of another cgroup is named");
+	ASSERT_TRUE(mw_sync_wait(&sb));
+	kill(holder, SIGKILL);
+	kill(charger, SIGKILL);
+	kill(outsider, SIGKILL);
+	waitpid(holder, NULL, 0);
+	waitpid(charger, NULL, 0);
+	waitpid(outsider, NULL, 0);
+	EXPECT_EQ(0, mw_cgroup_remove(sib));
 }
 
 TEST_F(wmark, wobble_around_a_level_is_one_event)
