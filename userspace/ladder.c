@@ -1034,6 +1034,7 @@ void ladder_event(const struct ladder_event *e)
 	char u[16], l[16];
 	unsigned int target;
 	struct lcg *c;
+	bool start;
 
 	ladder_hook(e);
 	if (e->is_node && e->level >= MEMWATCH_LEVEL_NOTIFY &&
@@ -1094,16 +1095,25 @@ void ladder_event(const struct ladder_event *e)
 	c->thr[e->level] = e->threshold;
 	c->limit = e->limit;
 	rule = cgrules_find(c->id);
+	/*
+	 * Growth counts from the start of the episode: a snapshot of the
+	 * cgroup's processes, a dump that grows with them. A kill needs it
+	 * first; the levels below act first (the event's delay to its
+	 * action is the daemon's promise) and take it right after.
+	 */
+	start = e->up && !c->level && !c->acted;
 	if (e->up) {
-		/* Growth counts from the start of the episode. */
-		if (!c->level && !c->acted)
-			c->nbase = victims_baseline(ladder_nl, c->id, c->base,
-						    LADDER_BASE);
 		c->level = e->level;
 	} else {
 		c->level = e->level - 1;
 	}
 	target = ladder_target(c, rule, now_ns());
+	if (start && (e->level >= MEMWATCH_LEVEL_FREEZE ||
+		      target >= MEMWATCH_LEVEL_FREEZE)) {
+		c->nbase = victims_baseline(ladder_nl, c->id, c->base,
+					    LADDER_BASE);
+		start = false;
+	}
 	ladder_trigger = c->pressure_on && rule && rule->needs_pressure &&
 			 e->level >= rule->needs_pressure ? "usage+pressure" :
 			 "usage";
@@ -1128,6 +1138,9 @@ void ladder_event(const struct ladder_event *e)
 		ladder_move(c, target);
 	}
 	ladder_trigger = "usage";
+	if (start)
+		c->nbase = victims_baseline(ladder_nl, c->id, c->base,
+					    LADDER_BASE);
 }
 
 void ladder_pressure(int fd)
