@@ -77,13 +77,13 @@ bench: deps-bench
 	rm -rf build/bench/report build/bench/faults-* build/bench/ratios-* \
 		build/bench/dropped-* build/bench/guest-*
 	start=$$(date +%s) && \
-	{ scripts/vm-run --icount 0 --timeout 1800 -- bench/run faults & \
+	{ scripts/vm-run --icount 0 --timeout 3000 -- bench/run faults stages & \
 	  erms=$$!; \
 	  scripts/vm-run --icount 0 --cpu max,-erms --timeout 1800 -- \
 		bench/run faults; noerms=$$?; \
 	  wait $$erms && [ $$noerms -eq 0 ]; } && \
 	scripts/vm-run --append "psi=1 rcupdate.rcu_cpu_stall_timeout=300" \
-		--timeout 3000 -- bench/run memory latency peers && \
+		--timeout 3000 -- bench/run memory latency stages peers && \
 	scripts/vm-run --profile host \
 		--append "psi=1 rcupdate.rcu_cpu_stall_timeout=300" \
 		--timeout 3000 -- bench/run swap && \
