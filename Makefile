@@ -75,7 +75,7 @@ bench-tools:
 bench: deps-bench
 	$(MAKE) all selftests bench-tools
 	rm -rf build/bench/report build/bench/faults-* build/bench/ratios-* \
-		build/bench/dropped-* build/bench/guest-*
+		build/bench/dropped-* build/bench/guest-* build/bench/stages-*
 	start=$$(date +%s) && \
 	{ scripts/vm-run --icount 0 --timeout 3000 -- bench/run faults stages & \
 	  erms=$$!; \
