@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jsonl.h"
+
 #define MIB (1024UL * 1024)
 #define EXTRA (12 * MIB + MIB / 2)
 #define MAXT 200000
@@ -128,13 +130,6 @@ static void *watch_fd(void *arg)
 	return NULL;
 }
 
-static uint64_t field(const char *line, const char *key)
-{
-	const char *p = strstr(line, key);
-
-	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
-}
-
 /* memctl watch --json: keep the up events' detection and receipt. */
 static void *watch_memctl(void *arg)
 {
@@ -145,8 +140,8 @@ static void *watch_memctl(void *arg)
 		if (!strstr(line, "\"direction\":\"up\"") ||
 		    !strstr(line, "\"level\":\"notify\"") || n_up >= MAXT)
 			continue;
-		up_ts[n_up] = field(line, "\"ts_ns\":");
-		up_recv[n_up] = field(line, "\"recv_ns\":");
+		up_ts[n_up] = jsonl_u64(line, "\"ts_ns\":");
+		up_recv[n_up] = jsonl_u64(line, "\"recv_ns\":");
 		n_up++;
 	}
 	return NULL;

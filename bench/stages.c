@@ -57,6 +57,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jsonl.h"
+
 #define MIB (1024UL * 1024)
 #define MAXE 100000
 #define MPOL_BIND_ 2	/* <numaif.h>'s MPOL_BIND, without libnuma */
@@ -207,13 +209,6 @@ static pid_t spawn_idle(int n)
 		pause();
 }
 
-static uint64_t field(const char *line, const char *key)
-{
-	const char *p = strstr(line, key);
-
-	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
-}
-
 /* memctl watch --json: every notify event (the only level set). */
 static void *watch(void *arg)
 {
@@ -225,10 +220,10 @@ static void *watch(void *arg)
 			continue;
 		evs[nev] = (struct ev){
 			.up = strstr(line, "\"direction\":\"up\"") != NULL,
-			.ts = field(line, "\"ts_ns\":"),
-			.work = field(line, "\"work_ns\":"),
-			.built = field(line, "\"built_ns\":"),
-			.recv = field(line, "\"recv_ns\":"),
+			.ts = jsonl_u64(line, "\"ts_ns\":"),
+			.work = jsonl_u64(line, "\"work_ns\":"),
+			.built = jsonl_u64(line, "\"built_ns\":"),
+			.recv = jsonl_u64(line, "\"recv_ns\":"),
 		};
 		nev++;
 	}
@@ -267,7 +262,7 @@ static size_t actions(const char *log, uint64_t *ts, size_t max)
 		return 0;
 	while (n < max && fgets(line, sizeof(line), f))
 		if (strstr(line, "\"action\":\"notify\""))
-			ts[n++] = field(line, "\"ts_ns\":");
+			ts[n++] = jsonl_u64(line, "\"ts_ns\":");
 	fclose(f);
 	return n;
 }
