@@ -47,6 +47,12 @@ ok $? "install: memctl.service loaded from /usr/local/lib/systemd/system and ver
 	until_ok 200 bash -c "[ \"\$(cat $batch/memory.current 2> /dev/null)\" -gt $((55 << 20)) ]" ||
 		fail "batch.service never held 60M"
 	# What an administrator writes into the installed configuration.
+	# The freeze level sits 1% over the throttle's memory.high: the
+	# kernel holds the leaker at memory.high (it reclaims the job's
+	# page cache on every charge and sleeps it), and in this guest 4%
+	# over it took the leaker 340 to 440 s, with the module of 21b2d9c
+	# as with today's (the daemon idle meanwhile): past this step's
+	# wait. 1% is seconds.
 	cat > /etc/memctl/memctl.conf <<-EOF
 	[daemon]
 	avoid = ^(sshd|systemd|systemd-.*|dbus-daemon|memctl)$
@@ -54,7 +60,7 @@ ok $? "install: memctl.service loaded from /usr/local/lib/systemd/system and ver
 	notify = 40%
 	reclaim = 50%
 	throttle = 60%
-	freeze = 64%
+	freeze = 61%
 	kill = 80%
 	EOF
 	systemctl enable --now memctl.service 2>&1 | sed 's/^/#   /'

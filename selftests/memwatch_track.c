@@ -748,6 +748,9 @@ TEST_F_TIMEOUT(track, khugepaged_collapse_is_the_processs, MW_SLOW)
 TEST_F_TIMEOUT(track, split_huge_page_is_released_whole, MW_SLOW)
 {
 	static const char split[] = "/sys/kernel/debug/split_huge_pages";
+	static const char cg[] = "mw-track-split";
+	static const char swap_max[] =
+		"/sys/fs/cgroup/mw-track-split/memory.swap.max";
 	const size_t huge = 2 * MIB;
 	unsigned long live_before;
 	char cmd[128];
@@ -758,6 +761,16 @@ TEST_F_TIMEOUT(track, split_huge_page_is_released_whole, MW_SLOW)
 	if (access(split, W_OK))
 		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 	ASSERT_EQ(0, access(split, W_OK)) TH_LOG("%s: %m", split);
+	/*
+	 * With swap on (vm-run --profile host), reclaim may put the child's
+	 * pages in the swap cache while they are being written out: the
+	 * munmap then leaves them there (and counted live) until reclaim
+	 * frees them. A failure seen once in that guest, with all 2 MiB
+	 * still live. Swap is not what this test is about: none for it.
+	 */
+	ASSERT_NE(0, mw_cgroup_make(cg, NULL));
+	if (!access(swap_max, W_OK))
+		ASSERT_EQ(0, mw_write(swap_max, "0"));
 	addr = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, addr);
@@ -765,8 +778,11 @@ TEST_F_TIMEOUT(track, split_huge_page_is_released_whole, MW_SLOW)
 	child = fork();
 	ASSERT_LE(0, child);
 	if (!child) {
-		char *h = touch_aligned_2mib(MADV_HUGEPAGE);
+		char *h;
 
+		if (mw_cgroup_enter(cg))
+			_exit(11);
+		h = touch_aligned_2mib(MADV_HUGEPAGE);
 		if (!h)
 			_exit(10);
 		*addr = (uintptr_t)h;
@@ -798,6 +814,7 @@ TEST_F_TIMEOUT(track, split_huge_page_is_released_whole, MW_SLOW)
 	mw_sync_go(&s);
 	EXPECT_EQ(0, wait_exit(child, false));
 	munmap(addr, 4096);
+	mw_cgroup_remove(cg);
 }
 
 /* A full process table: new processes go to [overflow], and it is said. */
