@@ -15,7 +15,7 @@
 
 #include "acct.h"
 #include "compat.h"
-#include "hooks.h"
+#include "hits.h"
 #include "pfn.h"
 #include "proc.h"
 #include "node.h"

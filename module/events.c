@@ -1,31 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Events are detected in probe context, where nothing may sleep or
- * allocate: there they only go into a fixed ring (a raw spinlock, held for
- * a copy and queue_work()), and a work item sends them from process
- * context. The ring's size is the module parameter max_events. A full ring,
- * or no memory for a message, drops the event and counts it: STATUS
- * reports sent and dropped events, so a loss is never silent.
+ * The events' ring. Events are detected in probe context, where nothing
+ * may sleep or allocate: there they only go into a fixed ring (a raw
+ * spinlock, held for a copy and queue_work()), and a work item takes them
+ * out in process context. What the work does with them is its owner's
+ * (memwatch_events_init()'s send: netlink's, nl_event.c): this file knows
+ * no message. The ring's size is the module parameter max_events. A full
+ * ring, or an event the sender could not send, is dropped and counted:
+ * STATUS reports sent and dropped events, so a loss is never silent.
  *
- * Events matter most when memory is short. The work runs on a workqueue
- * of its own with WQ_MEM_RECLAIM (a rescuer thread runs it when no worker
- * can be made) and WQ_HIGHPRI, and what a message needs is reserved
- * ahead (memwatch_event_buf): the work allocates nothing that may
- * reclaim before the events are out, and replaces what it used after.
+ * The work runs on a workqueue of its own with WQ_MEM_RECLAIM (a rescuer
+ * thread runs it when no worker can be made) and WQ_HIGHPRI: events
+ * matter most when memory is short.
  */
 #include <linux/atomic.h>
-#include <linux/limits.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
-#include <linux/netlink.h>
 #include <linux/slab.h>
-#include <linux/timekeeping.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
-#include "compat.h"
 #include "events.h"
-#include "netlink.h"
 
 static struct memwatch_event *memwatch_ring;	/* memwatch_ring_size long */
 static unsigned int memwatch_ring_size;
@@ -34,8 +29,6 @@ static DEFINE_RAW_SPINLOCK(memwatch_ring_lock);
 static atomic64_t memwatch_sent, memwatch_dropped;
 static struct workqueue_struct *memwatch_events_wq;
 static struct work_struct memwatch_event_work;
-/* The work's alone: a work item never runs twice at once. */
-static struct memwatch_event_buf memwatch_ebuf;
 static bool memwatch_events_on;
 
 void memwatch_event_push(const struct memwatch_event *e)
@@ -60,7 +53,7 @@ void memwatch_event_push(const struct memwatch_event *e)
 		atomic64_inc(&memwatch_dropped);
 }
 
-static bool memwatch_event_pop(struct memwatch_event *e)
+bool memwatch_event_pop(struct memwatch_event *e)
 {
 	unsigned long flags;
 	bool got = false;
@@ -77,22 +70,12 @@ static bool memwatch_event_pop(struct memwatch_event *e)
 	return got;
 }
 
-static void memwatch_event_send(struct work_struct *work)
+void memwatch_event_done(bool sent)
 {
-	struct memwatch_event e;
-
-	while (memwatch_event_pop(&e)) {
-		e.work_ns = ktime_get_ns();
-		if (memwatch_genl_event(&e, &memwatch_ebuf))
-			atomic64_inc(&memwatch_dropped);
-		else
-			atomic64_inc(&memwatch_sent);
-	}
-	/* What the events used, for the next ones (a failure tries again). */
-	memwatch_event_buf_fill(&memwatch_ebuf, GFP_KERNEL | __GFP_NOWARN);
+	atomic64_inc(sent ? &memwatch_sent : &memwatch_dropped);
 }
 
-int memwatch_events_init(unsigned int size)
+int memwatch_events_init(unsigned int size, work_func_t send)
 {
 	memwatch_ring_size = clamp(size, MEMWATCH_EVENTS_MIN,
 				   MEMWATCH_EVENTS_MAX);
@@ -103,17 +86,12 @@ int memwatch_events_init(unsigned int size)
 	memwatch_events_wq = alloc_workqueue("memwatch_events",
 					     WQ_UNBOUND | WQ_MEM_RECLAIM |
 					     WQ_HIGHPRI, 1);
-	if (!memwatch_events_wq ||
-	    memwatch_event_buf_fill(&memwatch_ebuf, GFP_KERNEL)) {
-		memwatch_event_buf_free(&memwatch_ebuf);
-		if (memwatch_events_wq)
-			destroy_workqueue(memwatch_events_wq);
-		memwatch_events_wq = NULL;
+	if (!memwatch_events_wq) {
 		kvfree(memwatch_ring);
 		memwatch_ring = NULL;
 		return -ENOMEM;
 	}
-	INIT_WORK(&memwatch_event_work, memwatch_event_send);
+	INIT_WORK(&memwatch_event_work, send);
 	memwatch_ring_head = 0;
 	memwatch_ring_len = 0;
 	atomic64_set(&memwatch_sent, 0);
@@ -136,7 +114,6 @@ void memwatch_events_exit(void)
 	cancel_work_sync(&memwatch_event_work);
 	destroy_workqueue(memwatch_events_wq);
 	memwatch_events_wq = NULL;
-	memwatch_event_buf_free(&memwatch_ebuf);
 	kvfree(memwatch_ring);
 	memwatch_ring = NULL;
 }
@@ -151,11 +128,10 @@ unsigned int memwatch_events_capacity(void)
 	return memwatch_ring_size;
 }
 
-/* The ring, and the reserve: a path buffer and a message per group. */
+/* The ring (the sender's reserve is its own: nl_event.c). */
 size_t memwatch_events_bytes(void)
 {
-	return (size_t)memwatch_ring_size * sizeof(*memwatch_ring) +
-	       PATH_MAX + MEMWATCH_EVENT_GROUPS * NLMSG_GOODSIZE;
+	return (size_t)memwatch_ring_size * sizeof(*memwatch_ring);
 }
 
 u64 memwatch_events_sent(void)

@@ -4,11 +4,12 @@
 
 #include <linux/sched.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/memwatch.h>
 
 #include "top.h"
 
-/* An event as detected; netlink.c turns it into a message. */
+/* An event as detected; nl_event.c turns it into a message. */
 struct memwatch_event {
 	u64 cgroup_id;
 	u64 usage, limit, threshold;	/* bytes */
@@ -32,10 +33,19 @@ struct memwatch_event {
 #define MEMWATCH_EVENTS_MAX	65536U
 
 /* size events fit in the queue (clamped to MIN..MAX): 0 or -ENOMEM. */
-int memwatch_events_init(unsigned int size);
+/*
+ * The ring, and its work: send takes the events out (memwatch_event_pop()
+ * until it is empty) and says how each went (memwatch_event_done()).
+ */
+int memwatch_events_init(unsigned int size, work_func_t send);
 void memwatch_events_exit(void);
 /* Any context: queue an event for sending from process context. */
+/* Any context: e into the ring, the work queued; or dropped, counted. */
 void memwatch_event_push(const struct memwatch_event *e);
+/* The work's: the oldest event, false when none is left. */
+bool memwatch_event_pop(struct memwatch_event *e);
+/* The work's: an event was sent, or dropped. */
+void memwatch_event_done(bool sent);
 u64 memwatch_events_sent(void);
 u64 memwatch_events_dropped(void);
 unsigned int memwatch_events_queued(void);

@@ -10,7 +10,7 @@
  *
  * Detection: on every charge and release of a page on the node, at most
  * once a jiffy per node (a cmpxchg on the jiffy, as for the host), and
- * from the watermark worker's tick.
+ * from the module's tick (main.c).
  *
  * Locking: one RCU pointer per node (nr_node_ids of them, so the table's
  * ceiling is one policy per node). Probe handlers read under RCU; netlink
@@ -29,6 +29,7 @@
 #include <uapi/linux/memwatch.h>
 
 #include "events.h"
+#include "levels.h"
 #include "node.h"
 
 struct memwatch_node_policy {
@@ -126,27 +127,16 @@ int memwatch_node_set(int nid,
 		      struct netlink_ext_ack *extack)
 {
 	struct memwatch_node_policy *p, *old;
-	unsigned long limit, prev = 0;
-	int l;
+	int err;
 
 	if (nid < 0 || nid >= nr_node_ids || !node_online(nid) ||
 	    !node_state(nid, N_MEMORY)) {
 		NL_SET_ERR_MSG(extack, "no online node with memory has this id");
 		return -EINVAL;
 	}
-	limit = memwatch_node_limit(nid);
-	for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
-		unsigned long t = memwatch_threshold(&spec[l], limit);
-
-		if (!t)
-			continue;
-		if (t <= prev) {
-			NL_SET_ERR_MSG(extack,
-				       "levels out of order: each threshold must be above the one of the level below");
-			return -EINVAL;
-		}
-		prev = t;
-	}
+	err = memwatch_levels_check(spec, memwatch_node_limit(nid), extack);
+	if (err)
+		return err;
 	p = kzalloc(sizeof(*p), GFP_KERNEL);
 	if (!p)
 		return -ENOMEM;
@@ -200,7 +190,7 @@ int memwatch_node_next(int *from, struct memwatch_policy_view *v)
 {
 	struct memwatch_node_policy *p;
 	unsigned long limit;
-	int nid, l;
+	int nid;
 
 	mutex_lock(&memwatch_node_mutex);
 	for (nid = max(*from, 0); nid < nr_node_ids; nid++) {
@@ -212,13 +202,8 @@ int memwatch_node_next(int *from, struct memwatch_policy_view *v)
 		v->cgroup_id = 1;
 		v->node = nid;
 		v->swap = false;
-		v->level = atomic_read(&p->level);
-		v->usage = (u64)memwatch_node_usage(nid, limit) << PAGE_SHIFT;
-		v->limit = (u64)limit << PAGE_SHIFT;
-		memcpy(v->spec, p->spec, sizeof(v->spec));
-		for (l = 0; l <= MEMWATCH_NR_LEVELS; l++)
-			v->threshold[l] = (u64)memwatch_threshold(&p->spec[l],
-								  limit) << PAGE_SHIFT;
+		memwatch_levels_view(v, p->spec, atomic_read(&p->level),
+				     memwatch_node_usage(nid, limit), limit);
 		*from = nid + 1;
 		mutex_unlock(&memwatch_node_mutex);
 		return 0;

@@ -5,12 +5,12 @@
 #include <linux/compiler.h>
 #include <linux/types.h>
 
-#include "wmark.h"
+#include "levels.h"
 
 struct netlink_ext_ack;
 
 int memwatch_node_init(void);
-/* After the hooks, the family and the watermark worker are gone. */
+/* After the hooks, the family and the module's tick are gone. */
 void memwatch_node_exit(void);
 
 /* Node policies set: the fault path checks them inline (no call). */
@@ -25,7 +25,7 @@ static inline void memwatch_node_check(int nid)
 		memwatch_node_check_nid(nid);
 }
 
-/* The watermark worker's tick: every node's policy, from process context. */
+/* The module's tick (main.c): every node's policy, process context. */
 void memwatch_node_tick(void);
 
 /* Process context, from netlink: 0 or -errno with extack set. */

@@ -27,8 +27,9 @@
  *   MEMWATCH_PCP_BATCH pages: see memwatch_cpu), and the worker drains
  *   every CPU's by IPI every tick, before it judges a slot, and again
  *   before it frees one, so no delta is lost or lands on a reused slot.
- *   Readers (netlink commands, the event work) drain first and see the
- *   counters exact.
+ *   The batches are pcp.c's. Privileged netlink readers drain first and
+ *   see the counters exact; the event work adds what the batches hold
+ *   instead (memwatch_proc_live_now(): no IPI).
  */
 #include <linux/bitmap.h>
 #include <linux/cgroup.h>
@@ -55,11 +56,9 @@
 #include "compat.h"
 #include "pfn.h"
 #include "proc.h"
-#include "top.h"
 
 #define MEMWATCH_SLOT_FREE	0xff
 #define MEMWATCH_INDEX_TOMB	0xffff
-#define MEMWATCH_TICK_MS	200	/* x MEMWATCH_RATE_SAMPLES = 1 s */
 
 struct memwatch_index {
 	u32 mask;
@@ -75,7 +74,6 @@ static u16 *memwatch_free;		/* stack of free slot ids */
 static unsigned int memwatch_nfree;
 static u16 *memwatch_reap;		/* the worker's scratch list */
 static unsigned long *memwatch_reap_map;	/* the same, by slot id */
-static int memwatch_cpuhp_state;	/* ours, or 0 */
 /* The records being folded, while memwatch_folding is on (proc.h). */
 DEFINE_STATIC_KEY_FALSE(memwatch_folding);
 unsigned long *memwatch_fold_map;
@@ -84,29 +82,6 @@ static DEFINE_RAW_SPINLOCK(memwatch_proc_lock);
 static atomic64_t memwatch_full_hits;
 static u64 memwatch_sample_ns[MEMWATCH_RATE_SAMPLES];
 static unsigned long memwatch_ticks;
-static struct delayed_work memwatch_proc_work;
-static bool memwatch_proc_ticking;
-/*
- * The host's and each node's top candidates (top.h), ranked by the tick:
- * [nid] by live pages on node nid, [nr_node_ids] by all of them.
- */
-static struct memwatch_top *memwatch_rank;	/* the tick's scratch */
-static u16 *memwatch_ranked;	/* published: [list * CAND + i] */
-
-/*
- * Two batches per CPU (struct memwatch_pcp, proc.h). Task context, the
- * fault path, changes memwatch_cpu.batch with preemption off and
- * interrupts on (a probe), by single this_cpu instructions, and turns
- * interrupts off only to switch its key or flush it. An interrupt (a
- * page freed in softirq, say) adds to it by single instructions too when
- * its key is the one the interrupt needs, and otherwise changes
- * memwatch_pcp with interrupts off; the drain's IPI flushes both and
- * leaves the keys. That spares the fault path a local_irq_save()/
- * restore() per page.
- */
-static DEFINE_PER_CPU(struct memwatch_pcp, memwatch_pcp);
-DEFINE_PER_CPU_ALIGNED(struct memwatch_cpu, memwatch_cpu);
-
 static size_t memwatch_index_size(u32 entries)
 {
 	return struct_size((struct memwatch_index *)NULL, slot, entries);
@@ -162,8 +137,6 @@ static bool memwatch_index_add(struct memwatch_index *idx, pid_t tgid, u16 s)
 	}
 	return false;
 }
-
-static void memwatch_pcp_flush(struct memwatch_pcp *c);
 
 /*
  * The per-CPU slot cache (proc.h): written here, by probes in task
@@ -270,108 +243,28 @@ static atomic_long_t *memwatch_live_of(u16 slot, int nid)
 	return &memwatch_live[(size_t)slot * nr_node_ids + nid];
 }
 
-/* Interrupts off. The key stays (proc.h). */
-static void memwatch_pcp_flush(struct memwatch_pcp *c)
+/* A CPU's batch into slot's counters (pcp.c); interrupts off. */
+void memwatch_proc_add(unsigned int slot, int nid, bool remote,
+		       int allocated, int released)
 {
-	unsigned int slot = (c->key >> 16) & MEMWATCH_PFN_SLOT;
-	int nid = c->key & 0xffff, live = c->allocated - c->released;
+	int live = allocated - released;
 	struct memwatch_proc *p;
 
-	if (slot && slot < memwatch_nprocs) {
-		p = &memwatch_procs[slot];
-		/* Allocated before live: a reader sees live <= allocated. */
-		if (c->allocated)
-			atomic_long_add(c->allocated, &p->allocated);
-		if (c->released)
-			atomic_long_add(c->released, &p->released);
-		if (live && (c->key >> 16) & MEMWATCH_PFN_REMOTE)
-			atomic_long_add(live, &p->remote);
-		if (live) {
-			/* Pairs with the smp_rmb() of readers (netlink.c). */
-			smp_mb__before_atomic();
-			atomic_long_add(live, memwatch_live_of(slot, nid));
-		}
+	if (!slot || slot >= memwatch_nprocs)
+		return;
+	p = &memwatch_procs[slot];
+	/* Allocated before live: a reader sees live <= allocated. */
+	if (allocated)
+		atomic_long_add(allocated, &p->allocated);
+	if (released)
+		atomic_long_add(released, &p->released);
+	if (live && remote)
+		atomic_long_add(live, &p->remote);
+	if (live) {
+		/* Pairs with the smp_rmb() of readers (nl_proc.c). */
+		smp_mb__before_atomic();
+		atomic_long_add(live, memwatch_live_of(slot, nid));
 	}
-	c->allocated = 0;
-	c->released = 0;
-}
-
-/* Interrupts off. */
-static void memwatch_pcp_update(struct memwatch_pcp *c, u32 key,
-				int allocated, int released)
-{
-	if (c->key != key) {
-		memwatch_pcp_flush(c);
-		c->key = key;
-	}
-	c->allocated += allocated;
-	c->released += released;
-	if (c->allocated + c->released >= MEMWATCH_PCP_BATCH)
-		memwatch_pcp_flush(c);
-}
-
-/* Task context: another key, or a full batch. */
-void memwatch_pcp_task_slow(u32 key, int allocated, int released)
-{
-	unsigned long flags;
-
-	local_irq_save(flags);
-	memwatch_pcp_update(this_cpu_ptr(&memwatch_cpu.batch), key,
-			    allocated, released);
-	local_irq_restore(flags);
-}
-
-/* Interrupt context: the interrupts' batch, with interrupts off. */
-void memwatch_pcp_add_irq(u32 key, int allocated, int released)
-{
-	unsigned long flags;
-
-	local_irq_save(flags);
-	memwatch_pcp_update(this_cpu_ptr(&memwatch_pcp), key, allocated,
-			    released);
-	local_irq_restore(flags);
-}
-
-/* IPI handlers, interrupts off. */
-static bool memwatch_pcp_pending(int cpu, void *info)
-{
-	const struct memwatch_pcp *i = per_cpu_ptr(&memwatch_pcp, cpu);
-	const struct memwatch_cpu *c = per_cpu_ptr(&memwatch_cpu, cpu);
-
-	return READ_ONCE(i->allocated) || READ_ONCE(i->released) ||
-	       READ_ONCE(c->own.allocated) || READ_ONCE(c->batch.allocated) ||
-	       READ_ONCE(c->batch.released);
-}
-
-static void memwatch_pcp_drain_this(void *info)
-{
-	memwatch_pcp_flush(this_cpu_ptr(&memwatch_pcp));
-	memwatch_pcp_flush(this_cpu_ptr(&memwatch_cpu.own));
-	memwatch_pcp_flush(this_cpu_ptr(&memwatch_cpu.batch));
-}
-
-void memwatch_proc_drain(void)
-{
-	on_each_cpu_cond(memwatch_pcp_pending, memwatch_pcp_drain_this, NULL,
-			 true);
-}
-
-/*
- * A CPU went offline: the drain's IPIs reach online CPUs only, so flush
- * its batches here, or they would wait (and their slots could be freed
- * and reused meanwhile) until it came back. It runs on another CPU once
- * the dead one runs nothing (CPUHP_BP_PREPARE_DYN's teardown): nothing
- * else touches that CPU's batches, and the counters are atomics.
- */
-static int memwatch_proc_cpu_dead(unsigned int cpu)
-{
-	struct memwatch_cpu *c = per_cpu_ptr(&memwatch_cpu, cpu);
-
-	WRITE_ONCE(c->task, NULL);
-	memwatch_pcp_flush(per_cpu_ptr(&memwatch_pcp, cpu));
-	memwatch_pcp_flush(&c->own);
-	memwatch_pcp_flush(&c->batch);
-	return 0;
 }
 
 void memwatch_proc_move(u16 slot, int from, int to, long nr)
@@ -392,41 +285,6 @@ long memwatch_proc_live(unsigned int slot, int nid)
 	for (n = 0; n < nr_node_ids; n++)
 		sum += atomic_long_read(memwatch_live_of(slot, n));
 	return sum;
-}
-
-/* A batch's pages of slot (on nid, or any node), read from afar. */
-static long memwatch_pcp_held(const struct memwatch_pcp *c,
-			      unsigned int slot, int nid)
-{
-	u32 key = READ_ONCE(c->key);
-
-	if (((key >> 16) & MEMWATCH_PFN_SLOT) != slot ||
-	    (nid != NUMA_NO_NODE && (key & 0xffff) != nid))
-		return 0;
-	return (long)READ_ONCE(c->allocated) - READ_ONCE(c->released);
-}
-
-/*
- * The live pages of slot as of now, without the drain's IPI: its counters
- * and what each online CPU's batches hold for it, read in that order, so
- * a batch flushed in between is missed (at most a batch), never counted
- * twice. O(CPUs); the event work calls it for a handful of slots.
- */
-long memwatch_proc_live_now(unsigned int slot, int nid)
-{
-	long live = memwatch_proc_live(slot, nid);
-	int cpu;
-
-	smp_rmb();	/* the counters before the batches */
-	for_each_online_cpu(cpu) {
-		const struct memwatch_cpu *c = per_cpu_ptr(&memwatch_cpu, cpu);
-
-		live += memwatch_pcp_held(per_cpu_ptr(&memwatch_pcp, cpu),
-					  slot, nid);
-		live += memwatch_pcp_held(&c->own, slot, nid);
-		live += memwatch_pcp_held(&c->batch, slot, nid);
-	}
-	return live;
 }
 
 const struct memwatch_proc *memwatch_proc_get(unsigned int slot)
@@ -457,8 +315,6 @@ size_t memwatch_proc_bytes(void)
 	bytes = memwatch_nprocs * (sizeof(*memwatch_procs) +
 				   nr_node_ids * sizeof(*memwatch_live) +
 				   2 * sizeof(u16));
-	bytes += (nr_node_ids + 1) * (sizeof(*memwatch_rank) +
-				      MEMWATCH_TOP_CAND * sizeof(u16));
 	rcu_read_lock();
 	idx = rcu_dereference(memwatch_index);
 	bytes += memwatch_index_size(idx->mask + 1);
@@ -469,128 +325,6 @@ size_t memwatch_proc_bytes(void)
 u64 memwatch_proc_full_hits(void)
 {
 	return atomic64_read(&memwatch_full_hits);
-}
-
-/* Whether the process a slot stands for still runs; refreshes its names. */
-static bool memwatch_proc_refresh(struct memwatch_proc *p)
-{
-	struct task_struct *t;
-	bool alive = false;
-	struct pid *pid;
-
-	pid = find_get_pid(p->tgid);
-	if (!pid)
-		return false;
-	rcu_read_lock();
-	t = pid_task(pid, PIDTYPE_TGID);
-	if (t && t->start_time == p->start_time &&
-	    atomic_read(&t->signal->live) > 0) {
-		alive = true;
-		get_task_comm(p->comm, t);
-		p->cgroup_id = cgroup_id(task_dfl_cgroup(t));
-	}
-	rcu_read_unlock();
-	put_pid(pid);
-	return alive;
-}
-
-u64 memwatch_proc_cgroup(const struct memwatch_proc *p)
-{
-	u64 id = READ_ONCE(p->cgroup_id);
-	struct task_struct *t;
-	struct pid *pid;
-
-	if (READ_ONCE(p->state) != MEMWATCH_PROC_ALIVE)
-		return id;
-	pid = find_get_pid(p->tgid);
-	if (!pid)
-		return id;
-	rcu_read_lock();
-	t = pid_task(pid, PIDTYPE_TGID);
-	if (t && t->start_time == p->start_time)
-		id = cgroup_id(task_dfl_cgroup(t));
-	rcu_read_unlock();
-	put_pid(pid);
-	return id;
-}
-
-/*
- * Whether the process is in ancestor's subtree: where it is now, read
- * under RCU from its task (no lookup of the cgroup by id, whose idr lock
- * every CPU shares), or for a gone one, where it was last.
- */
-bool memwatch_proc_in_cgroup(const struct memwatch_proc *p,
-			     struct cgroup *ancestor)
-{
-	struct task_struct *t;
-	struct cgroup *cgrp;
-	bool in = false, found = false;
-
-	if (READ_ONCE(p->state) == MEMWATCH_PROC_ALIVE) {
-		rcu_read_lock();
-		t = pid_task(find_pid_ns(READ_ONCE(p->tgid), &init_pid_ns),
-			     PIDTYPE_TGID);
-		if (t && t->start_time == READ_ONCE(p->start_time)) {
-			in = cgroup_is_descendant(task_dfl_cgroup(t), ancestor);
-			found = true;
-		}
-		rcu_read_unlock();
-		if (found)
-			return in;
-	}
-	cgrp = cgroup_get_from_id(READ_ONCE(p->cgroup_id));
-	if (IS_ERR(cgrp))
-		return false;
-	in = cgroup_is_descendant(cgrp, ancestor);
-	cgroup_put(cgrp);
-	return in;
-}
-
-/*
- * A live record's resident anonymous and swapped-out pages, from its mm's
- * counters (RssAnon and VmSwap of /proc/PID/status); 0 for the others.
- * Process context: mmput() may sleep.
- */
-void memwatch_proc_mm(const struct memwatch_proc *p, unsigned long *anon,
-		      unsigned long *swap)
-{
-	struct task_struct *t = NULL;
-	struct mm_struct *mm = NULL;
-	struct pid *pid;
-
-	*anon = *swap = 0;
-	if (READ_ONCE(p->state) != MEMWATCH_PROC_ALIVE || !p->tgid)
-		return;
-	pid = find_get_pid(p->tgid);
-	if (!pid)
-		return;
-	/*
-	 * Any thread's mm, as the OOM killer's find_lock_task_mm() takes it:
-	 * a leader that called pthread_exit() is a zombie without one while
-	 * its threads go on using (and growing) theirs.
-	 */
-	rcu_read_lock();
-	t = pid_task(pid, PIDTYPE_TGID);
-	if (t && t->start_time == p->start_time) {
-		struct task_struct *th;
-
-		for_each_thread(t, th) {
-			task_lock(th);
-			if (th->mm && !(th->flags & PF_KTHREAD) &&
-			    mmget_not_zero(th->mm))
-				mm = th->mm;
-			task_unlock(th);
-			if (mm)
-				break;
-		}
-	}
-	rcu_read_unlock();
-	put_pid(pid);
-	if (!mm)
-		return;
-	*anon = get_mm_counter(mm, MM_ANONPAGES);
-	*swap = get_mm_counter(mm, MM_SWAPENTS);
-	mmput(mm);
 }
 
 static void memwatch_proc_mark_exited(struct memwatch_proc *p)
@@ -637,7 +371,7 @@ static void memwatch_proc_rate(struct memwatch_proc *p, unsigned int cur,
  * read its cache before the clear. What the slots still owe is then
  * batched: drain, and free those that own nothing. CPU hotplug waits
  * meanwhile, so a CPU that goes down has its batches flushed by
- * memwatch_proc_cpu_dead() before or after, never during.
+ * memwatch_pcp_cpu_dead() before or after, never during.
  */
 static void memwatch_proc_free(unsigned int nreap)
 {
@@ -765,72 +499,28 @@ static void memwatch_index_rebuild(void)
 	kvfree(old);
 }
 
-/* The tick, for a live slot: offer it to the host's and its nodes' lists. */
-static void memwatch_proc_rank_host(u16 s)
-{
-	long live, total = 0;
-	int nid;
-
-	for (nid = 0; nid < nr_node_ids; nid++) {
-		live = atomic_long_read(memwatch_live_of(s, nid));
-		memwatch_top_offer(&memwatch_rank[nid], s, live);
-		total += live;
-	}
-	memwatch_top_offer(&memwatch_rank[nr_node_ids], s, total);
-}
-
-void memwatch_proc_ranked(int nid, u16 out[MEMWATCH_TOP_CAND])
-{
-	unsigned int list = nid == NUMA_NO_NODE ? nr_node_ids : nid, i;
-
-	for (i = 0; i < MEMWATCH_TOP_CAND; i++)
-		out[i] = READ_ONCE(memwatch_ranked[list * MEMWATCH_TOP_CAND +
-						   i]);
-}
-
-/*
- * Every live process, its task and live pages, to offer() (the watermark
- * worker ranks its policies' lists with it). Process context; offer()
- * runs under RCU and must not sleep.
- */
-void memwatch_proc_rank(void (*offer)(struct task_struct *t, u16 slot,
-				      long live, void *arg), void *arg)
+/* Every record's live pages: the "pages" table's entries (STATUS). */
+long memwatch_proc_live_total(void)
 {
 	unsigned int s;
+	long pages = 0;
 
-	for (s = MEMWATCH_SLOT_FIRST; s < memwatch_nprocs; s++) {
-		const struct memwatch_proc *p = &memwatch_procs[s];
-		struct task_struct *t;
-		long live;
-
-		if (READ_ONCE(p->state) != MEMWATCH_PROC_ALIVE)
-			continue;
-		live = memwatch_proc_live(s, NUMA_NO_NODE);
-		if (live <= 0)
-			continue;
-		rcu_read_lock();
-		t = pid_task(find_pid_ns(READ_ONCE(p->tgid), &init_pid_ns),
-			     PIDTYPE_TGID);
-		if (t && t->start_time == READ_ONCE(p->start_time))
-			offer(t, s, live, arg);
-		rcu_read_unlock();
-		cond_resched();
-	}
+	for (s = 0; s < memwatch_nprocs; s++)
+		if (memwatch_proc_get(s))
+			pages += memwatch_proc_live(s, NUMA_NO_NODE);
+	return max(pages, 0L);
 }
 
-static void memwatch_proc_tick(struct work_struct *work)
+void memwatch_proc_tick(void)
 {
 	unsigned int cur = memwatch_ticks % MEMWATCH_RATE_SAMPLES;
 	unsigned int oldest = (memwatch_ticks + 1) % MEMWATCH_RATE_SAMPLES;
 	struct memwatch_index *idx;
 	unsigned int s, nreap = 0;
 	u64 now = ktime_get_ns();
-	int nid;
 
 	memwatch_proc_drain();
 	memwatch_sample_ns[cur] = now;
-	for (nid = 0; nid <= nr_node_ids; nid++)
-		memwatch_rank[nid].n = 0;
 	for (s = MEMWATCH_SLOT_KERNEL; s < memwatch_nprocs; s++) {
 		struct memwatch_proc *p = &memwatch_procs[s];
 		u8 state = READ_ONCE(p->state);
@@ -842,15 +532,10 @@ static void memwatch_proc_tick(struct work_struct *work)
 			memwatch_proc_mark_exited(p);
 			state = MEMWATCH_PROC_EXITED;
 		}
-		if (state == MEMWATCH_PROC_ALIVE && s >= MEMWATCH_SLOT_FIRST)
-			memwatch_proc_rank_host(s);
 		if (state == MEMWATCH_PROC_EXITED &&
 		    !memwatch_proc_live(s, NUMA_NO_NODE))
 			memwatch_reap[nreap++] = s;
 	}
-	for (nid = 0; nid <= nr_node_ids; nid++)
-		memwatch_top_publish(&memwatch_rank[nid],
-				     &memwatch_ranked[nid * MEMWATCH_TOP_CAND]);
 	memwatch_ticks++;
 	if (nreap)
 		memwatch_proc_free(nreap);
@@ -858,8 +543,6 @@ static void memwatch_proc_tick(struct work_struct *work)
 	idx = rcu_dereference_protected(memwatch_index, 1);
 	if (READ_ONCE(idx->used) > (idx->mask + 1) / 4 * 3)
 		memwatch_index_rebuild();
-	queue_delayed_work(memwatch_unbound_wq, &memwatch_proc_work,
-			   msecs_to_jiffies(MEMWATCH_TICK_MS));
 }
 
 static void memwatch_proc_special(u16 s, u8 state, const char *comm)
@@ -890,15 +573,11 @@ int memwatch_proc_init(unsigned int max_procs)
 	memwatch_reap = kvcalloc(memwatch_nprocs, sizeof(u16), GFP_KERNEL);
 	memwatch_reap_map = bitmap_zalloc(memwatch_nprocs, GFP_KERNEL);
 	memwatch_fold_map = bitmap_zalloc(memwatch_nprocs, GFP_KERNEL);
-	memwatch_rank = kcalloc(nr_node_ids + 1, sizeof(*memwatch_rank),
-				GFP_KERNEL);
-	memwatch_ranked = kcalloc((nr_node_ids + 1) * MEMWATCH_TOP_CAND,
-				  sizeof(u16), GFP_KERNEL);
 	entries = roundup_pow_of_two(2 * memwatch_nprocs);
 	idx = kvzalloc(memwatch_index_size(entries), GFP_KERNEL);
 	if (!memwatch_procs || !memwatch_live || !memwatch_free ||
 	    !memwatch_reap || !memwatch_reap_map || !memwatch_fold_map ||
-	    !memwatch_rank || !memwatch_ranked || !idx) {
+	    !idx) {
 		kvfree(idx);
 		memwatch_proc_exit();
 		return -ENOMEM;
@@ -919,41 +598,26 @@ int memwatch_proc_init(unsigned int max_procs)
 	memwatch_ticks = 0;
 	atomic64_set(&memwatch_full_hits, 0);
 	memwatch_fold_next = jiffies;
-	err = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "memwatch:dead",
-					NULL, memwatch_proc_cpu_dead);
-	if (err < 0) {
+	err = memwatch_pcp_init();
+	if (err) {
 		memwatch_proc_exit();
 		return err;
 	}
-	memwatch_cpuhp_state = err;
-	INIT_DELAYED_WORK(&memwatch_proc_work, memwatch_proc_tick);
-	queue_delayed_work(memwatch_unbound_wq, &memwatch_proc_work,
-			   msecs_to_jiffies(MEMWATCH_TICK_MS));
-	memwatch_proc_ticking = true;
 	return 0;
 }
 
-/* After the hooks are gone: nothing can look a slot up any more. */
+/* After the hooks and the tick are gone: nothing looks a slot up any more. */
 void memwatch_proc_exit(void)
 {
-	if (memwatch_proc_ticking)
-		cancel_delayed_work_sync(&memwatch_proc_work);
-	memwatch_proc_ticking = false;
-	if (memwatch_cpuhp_state)
-		cpuhp_remove_state_nocalls(memwatch_cpuhp_state);
-	memwatch_cpuhp_state = 0;
+	memwatch_pcp_exit();
 	kvfree(rcu_dereference_protected(memwatch_index, 1));
 	RCU_INIT_POINTER(memwatch_index, NULL);
-	kfree(memwatch_ranked);
-	kfree(memwatch_rank);
 	bitmap_free(memwatch_fold_map);
 	bitmap_free(memwatch_reap_map);
 	kvfree(memwatch_reap);
 	kvfree(memwatch_free);
 	kvfree(memwatch_live);
 	kvfree(memwatch_procs);
-	memwatch_ranked = NULL;
-	memwatch_rank = NULL;
 	memwatch_fold_map = NULL;
 	memwatch_reap_map = NULL;
 	memwatch_reap = NULL;

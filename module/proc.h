@@ -11,7 +11,6 @@
 #include <linux/types.h>
 
 #include "pfn.h"
-#include "top.h"
 
 #define MEMWATCH_PCP_BATCH	64	/* pages an interrupts' batch holds */
 
@@ -42,6 +41,9 @@ struct memwatch_proc {
 
 int memwatch_proc_init(unsigned int max_procs);
 void memwatch_proc_exit(void);
+/* The module's tick (main.c), every 200 ms: drain, rates, ranks, reaping. */
+#define MEMWATCH_TICK_MS	200	/* x MEMWATCH_RATE_SAMPLES = 1 s */
+void memwatch_proc_tick(void);
 
 /*
  * The fault path, inline: it runs at every user page allocated and freed.
@@ -85,6 +87,12 @@ struct memwatch_cpu {
 DECLARE_PER_CPU_ALIGNED(struct memwatch_cpu, memwatch_cpu);
 
 u16 memwatch_proc_slot_find(struct task_struct *task);
+/* pcp.c: the batches; proc.c: the counters they go into. */
+int memwatch_pcp_init(void);
+void memwatch_pcp_exit(void);
+void memwatch_pcp_flush(struct memwatch_pcp *c);
+void memwatch_proc_add(unsigned int slot, int nid, bool remote,
+		       int allocated, int released);
 void memwatch_pcp_task_slow(u32 key, int allocated, int released);
 void memwatch_pcp_add_irq(u32 key, int allocated, int released);
 /* Process context: every CPU's batches in the counters. */
@@ -177,18 +185,15 @@ static inline u16 memwatch_proc_fold_val(u16 val)
 	return val;
 }
 
-/*
- * Top candidates (top.h): the tick's ranking of the host (NUMA_NO_NODE)
- * or of a node into out; a policy's, through memwatch_proc_rank().
- */
-void memwatch_proc_ranked(int nid, u16 out[MEMWATCH_TOP_CAND]);
-void memwatch_proc_rank(void (*offer)(struct task_struct *t, u16 slot,
-				      long live, void *arg), void *arg);
+/* The live pages of slot now, with the CPUs' batches (no IPI). */
 long memwatch_proc_live_now(unsigned int slot, int nid);
+long memwatch_proc_live_total(void);
 
 /* Readers (netlink): a slot in use, or NULL. */
 const struct memwatch_proc *memwatch_proc_get(unsigned int slot);
 long memwatch_proc_live(unsigned int slot, int nid);
+/* proc_task.c, the tick's: whether it still runs; its comm and cgroup. */
+bool memwatch_proc_refresh(struct memwatch_proc *p);
 /* Process context: the cgroup the process is in now (its last if gone). */
 u64 memwatch_proc_cgroup(const struct memwatch_proc *p);
 struct cgroup;

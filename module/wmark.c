@@ -7,20 +7,18 @@
  * A policy on the root cgroup watches the whole host: its usage is all
  * RAM less MemAvailable (memwatch_usage()), its limit all RAM.
  *
- * Detection runs where usage changes: after every successful charge and at
- * every uncharge of a tracked page (acct.c), for the memcg and each of its
- * ancestors (the root's at most once a jiffy), and every 200 ms from a
- * worker as a safety net (a limit lowered by hand changes no usage; the
- * host's usage also moves with kernel allocations no charge sees).
- * Crossing up happens at the threshold; crossing down only below it by a
- * margin, so usage wobbling around a level sends one event, not a storm.
- * The level moves by cmpxchg: of the CPUs that see the same crossing, one
- * reports it.
+ * Detection runs where usage changes: after charges and at uncharges of
+ * tracked pages (acct.c, in batches), for the memcg and each of its
+ * ancestors (the root's at most once a jiffy), and every 200 ms from the
+ * module's tick (main.c) as a safety net (a limit lowered by hand changes
+ * no usage; the host's usage also moves with kernel allocations no charge
+ * sees). The levels themselves, their margin and the crossing are
+ * levels.c's, shared with the nodes' policies.
  *
  * Locking: policies live in an RCU hash keyed by the memcg. Probe handlers
- * read it under RCU; netlink commands and the worker change it under
+ * read it under RCU; netlink commands and the tick change it under
  * memwatch_wmark_mutex and free after a grace period. A policy holds a
- * reference on its memcg's css; the worker drops policies of cgroups that
+ * reference on its memcg's css; the tick drops policies of cgroups that
  * were removed.
  */
 #include <linux/cgroup.h>
@@ -32,18 +30,15 @@
 #include <linux/page_counter.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
-#include <linux/workqueue.h>
 #include <net/netlink.h>
 #include <uapi/linux/memwatch.h>
 
 #include "compat.h"
 #include "events.h"
-#include "node.h"
 #include "proc.h"
+#include "rank.h"
 #include "top.h"
 #include "wmark.h"
-
-#define MEMWATCH_WMARK_TICK_MS	200
 
 struct memwatch_policy {
 	struct hlist_node node;
@@ -64,26 +59,9 @@ struct memwatch_policy {
 static DEFINE_HASHTABLE(memwatch_policies, 8);
 static DEFINE_MUTEX(memwatch_wmark_mutex);
 unsigned int memwatch_npolicies;	/* changed under the mutex */
-DEFINE_STATIC_KEY_FALSE(memwatch_checks);
 static unsigned int memwatch_max_policies;
 static atomic64_t memwatch_refused;	/* POLICY_SETs the full table refused */
-static struct delayed_work memwatch_wmark_work;
-static bool memwatch_wmark_ticking;
 static unsigned long memwatch_host_checked;	/* jiffies, see _check() */
-/* Never 0: genl_dump_check_consistent() takes 0 for "not set yet". */
-static atomic_t memwatch_gen = ATOMIC_INIT(1);
-
-void memwatch_policies_changed(void)
-{
-	if (atomic_inc_return(&memwatch_gen) == 0)
-		atomic_inc(&memwatch_gen);
-}
-
-unsigned int memwatch_policies_gen(void)
-{
-	return atomic_read(&memwatch_gen);
-}
-
 static struct memwatch_policy *memwatch_policy_find(struct mem_cgroup *memcg)
 {
 	struct memwatch_policy *p;
@@ -149,101 +127,6 @@ static unsigned long memwatch_policy_usage(const struct memwatch_policy *p)
 	return usage;
 }
 
-/* A level's threshold in pages, 0 when the level is off. */
-unsigned long memwatch_threshold(const struct memwatch_wmark_spec *s,
-				 unsigned long limit)
-{
-	switch (s->kind) {
-	case MEMWATCH_WMARK_PERCENT:
-		return max(1UL, (unsigned long)div_u64((u64)limit * s->value,
-							100));
-	case MEMWATCH_WMARK_BYTES:
-		return max(1UL, (unsigned long)(s->value >> PAGE_SHIFT));
-	}
-	return 0;
-}
-
-/*
- * How far under a threshold usage must fall to cross down: 2% of the
- * limit, and at least the charges the CPUs may hold in their per-CPU
- * stock (64 pages each), which usage includes.
- */
-static unsigned long memwatch_margin(unsigned long limit)
-{
-	return max(limit / 50, 64UL * num_online_cpus());
-}
-
-/* The level usage puts a policy of spec at, starting from cur. */
-static int memwatch_level_of(const struct memwatch_wmark_spec *spec, int cur,
-			     unsigned long usage, unsigned long limit)
-{
-	unsigned long margin = memwatch_margin(limit);
-	int l, up = 0;
-
-	for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
-		unsigned long t = memwatch_threshold(&spec[l], limit);
-
-		if (t && usage >= t)
-			up = l;
-	}
-	if (up >= cur)
-		return up;
-	/* Down, one enabled level at a time, each past its margin. */
-	for (l = cur; l > up; l--) {
-		unsigned long t = memwatch_threshold(&spec[l], limit);
-
-		if (t && usage + margin >= t)
-			return l;
-	}
-	return up;
-}
-
-/*
- * Move *level to where usage puts it (one CPU wins the cmpxchg) and send
- * an event for each enabled level crossed, from the template e (its
- * cgroup id and node).
- */
-void memwatch_crossing(const struct memwatch_wmark_spec *spec, atomic_t *level,
-		       unsigned long usage, unsigned long limit,
-		       const u16 *top, struct memwatch_event *e)
-{
-	int cur = atomic_read(level), new, l, step;
-
-	new = memwatch_level_of(spec, cur, usage, limit);
-	if (new == cur || atomic_cmpxchg(level, cur, new) != cur)
-		return;
-	/*
-	 * Whom the event may name: the policy's ranked candidates (none for
-	 * the host's and the nodes': the event work reads proc.c's), and
-	 * the process whose charge crossed, which the last ranking may
-	 * predate. The work checks each again.
-	 */
-	for (l = 0; top && l < MEMWATCH_TOP_CAND; l++)
-		e->cand[l] = READ_ONCE(top[l]);
-	if (in_task() && !(current->flags & PF_KTHREAD)) {
-		preempt_disable();	/* the slot cache is per CPU */
-		e->self = memwatch_proc_slot(current);
-		preempt_enable();
-	}
-	e->usage = (u64)usage << PAGE_SHIFT;
-	e->limit = (u64)limit << PAGE_SHIFT;
-	e->ts_ns = ktime_get_ns();
-	e->direction = new > cur ? MEMWATCH_DIR_UP : MEMWATCH_DIR_DOWN;
-	for (l = 0; l <= MEMWATCH_NR_LEVELS; l++)
-		e->thresholds[l] = (u64)memwatch_threshold(&spec[l], limit)
-				   << PAGE_SHIFT;
-	step = new > cur ? 1 : -1;
-	/* Up: cur+1..new; down: cur..new+1. */
-	for (l = new > cur ? cur + 1 : cur; l != (new > cur ? new + 1 : new);
-	     l += step) {
-		if (!spec[l].kind)
-			continue;
-		e->level = l;
-		e->threshold = e->thresholds[l];
-		memwatch_event_push(e);
-	}
-}
-
 static void memwatch_policy_check(struct memwatch_policy *p)
 {
 	struct memwatch_event e = {
@@ -257,7 +140,7 @@ static void memwatch_policy_check(struct memwatch_policy *p)
 }
 
 /*
- * Under RCU (memwatch_proc_rank()): the live process t goes to the lists
+ * Under RCU (memwatch_rank_each()): the live process t goes to the lists
  * of the policies on its cgroup and the cgroup's ancestors but the root
  * (whose list is the host's, proc.c); or, with only, to only's.
  */
@@ -295,7 +178,7 @@ static void memwatch_wmark_rank(struct memwatch_policy *only)
 
 	if (only) {
 		only->rank.n = 0;
-		memwatch_proc_rank(memwatch_wmark_offer, only);
+		memwatch_rank_each(memwatch_wmark_offer, only);
 		memwatch_top_publish(&only->rank, only->top);
 		return;
 	}
@@ -307,7 +190,7 @@ static void memwatch_wmark_rank(struct memwatch_policy *only)
 	}
 	if (!any)
 		return;
-	memwatch_proc_rank(memwatch_wmark_offer, NULL);
+	memwatch_rank_each(memwatch_wmark_offer, NULL);
 	hash_for_each(memwatch_policies, bkt, p, node)
 		memwatch_top_publish(&p->rank, p->top);
 }
@@ -427,9 +310,8 @@ int memwatch_wmark_set(u64 cgroup_id,
 {
 	struct memwatch_policy *p, *old;
 	struct cgroup_subsys_state *css;
-	unsigned long limit, prev = 0;
 	struct cgroup *cgrp;
-	int l, err = 0;
+	int err;
 
 	cgrp = cgroup_get_from_id(cgroup_id);
 	if (IS_ERR(cgrp)) {
@@ -456,19 +338,10 @@ int memwatch_wmark_set(u64 cgroup_id,
 	p->cgroup_id = cgroup_id;
 	p->swap = swap;
 	memcpy(p->spec, spec, sizeof(p->spec));
-	limit = memwatch_limit(p->memcg);
-	for (l = 1; l <= MEMWATCH_NR_LEVELS; l++) {
-		unsigned long t = memwatch_threshold(&p->spec[l], limit);
-
-		if (!t)
-			continue;
-		if (t <= prev) {
-			NL_SET_ERR_MSG(extack,
-				       "levels out of order: each threshold must be above the one of the level below");
-			memwatch_policy_free(p);
-			return -EINVAL;
-		}
-		prev = t;
+	err = memwatch_levels_check(p->spec, memwatch_limit(p->memcg), extack);
+	if (err) {
+		memwatch_policy_free(p);
+		return err;
 	}
 	/* Its first event names processes too. */
 	if (parent_mem_cgroup(p->memcg))
@@ -533,19 +406,11 @@ int memwatch_wmark_del(u64 cgroup_id, struct netlink_ext_ack *extack)
 static void memwatch_policy_view(const struct memwatch_policy *p,
 				 struct memwatch_policy_view *v)
 {
-	unsigned long limit = memwatch_limit(p->memcg);
-	int l;
-
 	v->cgroup_id = p->cgroup_id;
 	v->node = NUMA_NO_NODE;
-	v->level = atomic_read(&p->level);
-	v->usage = (u64)memwatch_policy_usage(p) << PAGE_SHIFT;
 	v->swap = p->swap;
-	v->limit = (u64)limit << PAGE_SHIFT;
-	memcpy(v->spec, p->spec, sizeof(v->spec));
-	for (l = 0; l <= MEMWATCH_NR_LEVELS; l++)
-		v->threshold[l] = (u64)memwatch_threshold(&p->spec[l], limit)
-				  << PAGE_SHIFT;
+	memwatch_levels_view(v, p->spec, atomic_read(&p->level),
+			     memwatch_policy_usage(p), memwatch_limit(p->memcg));
 }
 
 int memwatch_wmark_next(struct memwatch_wmark_cursor *cur,
@@ -614,8 +479,11 @@ size_t memwatch_wmark_bytes(void)
 	       sizeof(memwatch_policies);
 }
 
-/* The safety net, and the cleanup of policies whose cgroup was removed. */
-static void memwatch_wmark_tick(struct work_struct *work)
+/*
+ * The module's tick (main.c): the safety net, the ranking, and the cleanup
+ * of policies whose cgroup was removed.
+ */
+void memwatch_wmark_tick(void)
 {
 	struct memwatch_policy *p, *gone[16];
 	struct hlist_node *tmp;
@@ -637,14 +505,11 @@ static void memwatch_wmark_tick(struct work_struct *work)
 	}
 	memwatch_wmark_rank(NULL);
 	mutex_unlock(&memwatch_wmark_mutex);
-	memwatch_node_tick();
 	if (n) {
 		synchronize_rcu();
 		for (i = 0; i < n; i++)
 			memwatch_policy_free(gone[i]);
 	}
-	queue_delayed_work(memwatch_unbound_wq, &memwatch_wmark_work,
-			   msecs_to_jiffies(MEMWATCH_WMARK_TICK_MS));
 }
 
 int memwatch_wmark_init(unsigned int max_policies)
@@ -652,23 +517,16 @@ int memwatch_wmark_init(unsigned int max_policies)
 	memwatch_max_policies = clamp(max_policies, 1U, 65536U);
 	memwatch_npolicies = 0;
 	atomic64_set(&memwatch_refused, 0);
-	INIT_DELAYED_WORK(&memwatch_wmark_work, memwatch_wmark_tick);
-	queue_delayed_work(memwatch_unbound_wq, &memwatch_wmark_work,
-			   msecs_to_jiffies(MEMWATCH_WMARK_TICK_MS));
-	memwatch_wmark_ticking = true;
 	return 0;
 }
 
-/* After the hooks and the family are gone. */
+/* After the hooks, the tick and the family are gone. */
 void memwatch_wmark_exit(void)
 {
 	struct memwatch_policy *p;
 	struct hlist_node *tmp;
 	int bkt;
 
-	if (memwatch_wmark_ticking)
-		cancel_delayed_work_sync(&memwatch_wmark_work);
-	memwatch_wmark_ticking = false;
 	/* No probe and no command can look a policy up any more. */
 	synchronize_rcu();
 	mutex_lock(&memwatch_wmark_mutex);

@@ -8,48 +8,21 @@
 #include <linux/types.h>
 #include <uapi/linux/memwatch.h>
 
+#include "levels.h"
+
 struct mem_cgroup;
 struct mm_struct;
 struct task_struct;
-struct memwatch_event;
 struct oom_control;
 struct netlink_ext_ack;
 
-enum {
-	MEMWATCH_WMARK_OFF,
-	MEMWATCH_WMARK_PERCENT,	/* value: 1..100 of the effective limit */
-	MEMWATCH_WMARK_BYTES,	/* value: bytes */
-};
-
-struct memwatch_wmark_spec {
-	u8 kind;
-	u64 value;
-};
-
-/* A policy as the dump shows it; index 0 of the arrays is unused. */
-struct memwatch_policy_view {
-	u64 cgroup_id;
-	int node;		/* a node's policy, else NUMA_NO_NODE */
-	u8 level;
-	bool swap;		/* usage counts swapped-out memory */
-	u64 usage, limit;	/* bytes */
-	struct memwatch_wmark_spec spec[MEMWATCH_NR_LEVELS + 1];
-	u64 threshold[MEMWATCH_NR_LEVELS + 1];	/* bytes, resolved now */
-};
-
 int memwatch_wmark_init(unsigned int max_policies);
 void memwatch_wmark_exit(void);
+/* The module's tick (main.c): check, rank, drop removed cgroups' policies. */
+void memwatch_wmark_tick(void);
 
 /* Cgroup policies set: the fault path checks them inline (no call). */
 extern unsigned int memwatch_npolicies;
-
-/*
- * On while a cgroup or a node policy is set (one count for each): the
- * fast path of an allocation is a patched jump past every check while
- * there is none. Counted in process context, the policy's mutex held;
- * on before the policy is published, off after it is gone.
- */
-DECLARE_STATIC_KEY_FALSE(memwatch_checks);
 
 void memwatch_wmark_check_memcg(struct mem_cgroup *memcg);
 void memwatch_wmark_check_task(struct task_struct *task);
@@ -104,23 +77,10 @@ int memwatch_wmark_next(struct memwatch_wmark_cursor *cur,
 			struct memwatch_policy_view *v);
 /* The policy of cgroup_id: 0, or -ENOENT. */
 int memwatch_wmark_get_id(u64 cgroup_id, struct memwatch_policy_view *v);
-/* Bumped whenever a cgroup's or a node's policy is set or removed. */
-void memwatch_policies_changed(void);
-unsigned int memwatch_policies_gen(void);
 unsigned int memwatch_wmark_count(void);
 unsigned int memwatch_wmark_capacity(void);
 /* POLICY_SETs refused with -ENOSPC since load. */
 u64 memwatch_wmark_refused(void);
 size_t memwatch_wmark_bytes(void);
-
-/* For node.c: a level's threshold in pages (0: off). */
-unsigned long memwatch_threshold(const struct memwatch_wmark_spec *s,
-				 unsigned long limit);
-/* Move *level to where usage puts it; an event from template e for each
- * enabled level crossed (any context).
- */
-void memwatch_crossing(const struct memwatch_wmark_spec *spec, atomic_t *level,
-		       unsigned long usage, unsigned long limit,
-		       const u16 *top, struct memwatch_event *e);
 
 #endif /* _MEMWATCH_WMARK_H */
