@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "actlog.h"
-#include "cli.h"
+#include "util.h"
 #include "dstats.h"
 #include "json.h"
 

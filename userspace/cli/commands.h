@@ -6,7 +6,6 @@ int cmd_status(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
-int cmd_daemon(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 int cmd_incidents(int argc, char **argv);
 

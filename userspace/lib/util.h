@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef MEMCTL_CLI_H
-#define MEMCTL_CLI_H
+#ifndef MEMCTL_UTIL_H
+#define MEMCTL_UTIL_H
+
+/*
+ * What memctl's commands and its daemon read and write alike: exit
+ * statuses, arguments (numbers, sizes, durations, level names) and sizes
+ * as people read them.
+ */
 
 /* Exit statuses, as memctl(8) documents them. */
 #define EXIT_OK		0

@@ -27,13 +27,4 @@ int metrics_module(FILE *f, struct mw_nl *nl, struct metrics_buf *b,
 int metrics_write_file(const char *path, void (*fill)(FILE *f, void *arg),
 		       void *arg);
 
-/*
- * The daemon's writer thread: path (the module's and the daemon's
- * figures) every interval_ms, from its own netlink socket. path "" starts
- * nothing. metrics_stop() joins it and removes the file.
- */
-int metrics_start(const char *path, unsigned int interval_ms,
-		  unsigned int top);
-void metrics_stop(void);
-
 #endif

@@ -1,74 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * memctl metrics: the module's and the daemon's figures in the Prometheus
- * text format, on stdout or into a file for node_exporter's textfile
- * collector; and the daemon's thread that rewrites such a file.
+ * The module's figures in the Prometheus text format (memctl metrics, and
+ * the daemon's metrics file), and writing such a file whole.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/memwatch.h>
 
-#include "cli.h"
-#include "commands.h"
-#include "dstats.h"
 #include "metrics.h"
 #include "policy.h"
 #include "procs.h"
 #include "status.h"
+#include "util.h"
 
-#define METRICS_DEFAULT_TOP 10
 #define METRICS_MAX_NODES 1024
-
-static const char metrics_usage[] =
-"Usage: memctl metrics [--output FILE] [--top N] [--daemon-metrics FILE]\n"
-"\n"
-"Print what memwatch and memctl daemon know in the Prometheus text\n"
-"exposition format (for node_exporter's textfile collector, or any\n"
-"scraper that reads it):\n"
-"\n"
-"  memwatch_up, memwatch_info{version}        the module answers, and which\n"
-"  memwatch_hook_*{hook,kind}                 attached, hits, missed\n"
-"  memwatch_table_*{table}                    entries, capacity, bytes,\n"
-"                                             overflows\n"
-"  memwatch_events_{sent,dropped}_total\n"
-"  memwatch_cgroup_*{cgroup}                  for each policy: usage, limit,\n"
-"                                             level crossed, each level's\n"
-"                                             threshold\n"
-"  memwatch_node_live_bytes{node}             live pages' bytes per NUMA node\n"
-"  memwatch_live_bytes{locality}              local and remote to the\n"
-"                                             charging CPU\n"
-"  memwatch_process_{live_bytes,rate_bytes_per_second,anon_bytes,\n"
-"    file_bytes,swap_bytes}{pid,comm,cgroup}\n"
-"                                             the N processes holding most\n"
-"  memctl_daemon_*                            the daemon's events, actions by\n"
-"                                             result, frozen and throttled\n"
-"                                             cgroups (from its metrics\n"
-"                                             file, when it runs)\n"
-"\n"
-"Without CAP_SYS_ADMIN the process figures cover only your own processes.\n"
-"\n"
-"Options:\n"
-"  -o, --output FILE          write FILE (through a temporary file and a\n"
-"                             rename, so a reader never sees half) instead\n"
-"                             of stdout\n"
-"  -n, --top N                processes to show (default 10, 0 for none,\n"
-"                             at most 1000)\n"
-"      --daemon-metrics FILE  where memctl daemon writes its figures\n"
-"                             (default " METRICS_DAEMON_FILE ");\n"
-"                             its memctl_daemon_* lines are included, or\n"
-"                             memctl_daemon_up 0 when it is not there\n"
-"  -h, --help                 show this help\n"
-"\n"
-"Exit status: 0 on success; 1 if the module is not loaded (memwatch_up 0\n"
-"is still printed or written) or FILE cannot be written; 2 on a bad\n"
-"argument.\n";
 
 /* A label value, escaped as the text format wants. */
 static void metrics_label(FILE *f, const char *v)
@@ -326,30 +276,6 @@ int metrics_module(FILE *f, struct mw_nl *nl, struct metrics_buf *b,
 	return 0;
 }
 
-/* The memctl_daemon_* lines of the daemon's file, or memctl_daemon_up 0. */
-static void metrics_daemon_file(FILE *f, const char *path)
-{
-	bool any = false;
-	FILE *in = fopen(path, "re");
-
-	if (in) {
-		char line[512];
-
-		while (fgets(line, sizeof(line), in)) {
-			if (!strncmp(line, "memctl_daemon_", 14) ||
-			    !strncmp(line, "# HELP memctl_daemon_", 21) ||
-			    !strncmp(line, "# TYPE memctl_daemon_", 21)) {
-				fputs(line, f);
-				any = true;
-			}
-		}
-		fclose(in);
-	}
-	if (!any)
-		fputs("# HELP memctl_daemon_up 1 when memctl daemon wrote these figures.\n"
-		      "# TYPE memctl_daemon_up gauge\nmemctl_daemon_up 0\n", f);
-}
-
 int metrics_write_file(const char *path,
 		       void (*fill)(FILE *f, void *arg), void *arg)
 {
@@ -375,204 +301,4 @@ int metrics_write_file(const char *path,
 	if (err)
 		unlink(tmp);
 	return err;
-}
-
-struct metrics_cmd {
-	struct mw_nl *nl;
-	struct metrics_buf b;
-	unsigned int top;
-	const char *daemon_file;
-	int err;
-};
-
-static void metrics_cmd_fill(FILE *f, void *arg)
-{
-	struct metrics_cmd *c = arg;
-
-	c->err = metrics_module(f, c->nl, &c->b, c->top);
-	metrics_daemon_file(f, c->daemon_file);
-}
-
-int cmd_metrics(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "top", required_argument, NULL, 'n' },
-		{ "daemon-metrics", required_argument, NULL, 1 },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct metrics_cmd c = { .top = METRICS_DEFAULT_TOP,
-				 .daemon_file = METRICS_DAEMON_FILE };
-	const char *output = NULL;
-	struct mw_nl nl;
-	int opt, err;
-	long v;
-
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "o:n:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'o':
-			if (!*optarg)
-				return cli_usage_error("metrics", "--output takes a file name");
-			output = optarg;
-			break;
-		case 'n':
-			if (cli_parse_long(optarg, 0, 1000, &v))
-				return cli_usage_error("metrics", "--top takes a number from 0 to 1000, not '%s'",
-						       optarg);
-			c.top = (unsigned int)v;
-			break;
-		case 1:
-			c.daemon_file = optarg;
-			break;
-		case 'h':
-			fputs(metrics_usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_bad_option("metrics", argv);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("metrics", "unexpected argument '%s'",
-				       argv[optind]);
-
-	err = mw_nl_open(&nl);
-	if (err == -ENOENT)
-		fprintf(stderr, "memctl: " MW_NOT_LOADED_MSG "\n");
-	else if (err)
-		fprintf(stderr, "memctl: cannot open generic netlink: %s\n",
-			strerror(-err));
-	c.nl = err ? NULL : &nl;
-	if (output) {
-		err = metrics_write_file(output, metrics_cmd_fill, &c);
-		if (err)
-			fprintf(stderr, "memctl: cannot write %s: %s\n", output,
-				strerror(-err));
-	} else {
-		metrics_cmd_fill(stdout, &c);
-		fflush(stdout);
-		err = 0;
-	}
-	if (c.nl) {
-		if (c.err)
-			mw_nl_perror(&nl, "metrics");
-		mw_nl_close(&nl);
-	}
-	free(c.b.policies.v);
-	free(c.b.procs.v);
-	return err || c.err ? EXIT_FAIL : EXIT_OK;
-}
-
-/* The daemon's writer: a thread of its own, off the action path. */
-static struct {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool running, stop;
-	char path[1024];
-	unsigned int interval_ms, top;
-	struct mw_nl nl;
-	bool connected;
-	struct metrics_buf b;
-} mt = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.cond = PTHREAD_COND_INITIALIZER,
-};
-
-static void metrics_daemon_fill(FILE *f, void *arg)
-{
-	(void)arg;
-	if (!mt.connected)
-		mt.connected = !mw_nl_open(&mt.nl);
-	if (metrics_module(f, mt.connected ? &mt.nl : NULL, &mt.b, mt.top) &&
-	    mt.connected) {
-		/* The module went away, or the socket broke: reconnect. */
-		mw_nl_close(&mt.nl);
-		mt.connected = false;
-	}
-	dstats_write(f);
-}
-
-static void *metrics_thread(void *arg)
-{
-	struct timespec deadline;
-	int last_err = 0;
-
-	(void)arg;
-	pthread_mutex_lock(&mt.lock);
-	while (!mt.stop) {
-		int err;
-
-		pthread_mutex_unlock(&mt.lock);
-		err = metrics_write_file(mt.path, metrics_daemon_fill, NULL);
-		if (err && err != last_err)
-			fprintf(stderr, "memctl daemon: cannot write %s: %s\n",
-				mt.path, strerror(-err));
-		last_err = err;
-		pthread_mutex_lock(&mt.lock);
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += mt.interval_ms / 1000;
-		deadline.tv_nsec += (long)(mt.interval_ms % 1000) * 1000000L;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
-		while (!mt.stop &&
-		       pthread_cond_timedwait(&mt.cond, &mt.lock, &deadline) !=
-		       ETIMEDOUT)
-			;
-	}
-	pthread_mutex_unlock(&mt.lock);
-	return NULL;
-}
-
-int metrics_start(const char *path, unsigned int interval_ms,
-		  unsigned int top)
-{
-	pthread_condattr_t ca;
-	pthread_attr_t ta;
-	int err;
-
-	if (!path || !*path)
-		return 0;
-	snprintf(mt.path, sizeof(mt.path), "%s", path);
-	mt.interval_ms = interval_ms;
-	mt.top = top;
-	mt.stop = false;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_destroy(&mt.cond);
-	pthread_cond_init(&mt.cond, &ca);
-	pthread_condattr_destroy(&ca);
-	/* A small stack: under mlockall every byte of it stays resident. */
-	pthread_attr_init(&ta);
-	pthread_attr_setstacksize(&ta, 256 << 10);
-	err = pthread_create(&mt.thread, &ta, metrics_thread, NULL);
-	pthread_attr_destroy(&ta);
-	if (err)
-		return -err;
-	mt.running = true;
-	return 0;
-}
-
-void metrics_stop(void)
-{
-	if (!mt.running)
-		return;
-	pthread_mutex_lock(&mt.lock);
-	mt.stop = true;
-	pthread_cond_signal(&mt.cond);
-	pthread_mutex_unlock(&mt.lock);
-	pthread_join(mt.thread, NULL);
-	mt.running = false;
-	/* Figures of a daemon that stopped would mislead: take them away
-	 * (memctl metrics then says memctl_daemon_up 0). */
-	unlink(mt.path);
-	if (mt.connected)
-		mw_nl_close(&mt.nl);
-	mt.connected = false;
-	free(mt.b.policies.v);
-	free(mt.b.procs.v);
-	memset(&mt.b, 0, sizeof(mt.b));
 }

@@ -3,8 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "util.h"
 #include "commands.h"
+#include "daemon.h"
 
 #define MEMCTL_VERSION "0.1.0"
 

@@ -206,7 +206,6 @@ int victims_choose(struct mw_nl *nl, uint64_t cgroup_id,
 		const struct baseline *b;
 		int adj;
 
-
 		if (p->state != MEMWATCH_PROC_ALIVE || p->pid <= 1 ||
 		    p->pid == self)
 			continue;

@@ -9,7 +9,7 @@
 #include <linux/memwatch.h>
 
 #include "cgroup.h"
-#include "cli.h"
+#include "util.h"
 #include "commands.h"
 #include "event.h"
 #include "json.h"

@@ -5,7 +5,7 @@
 #include <time.h>
 #include <linux/memwatch.h>
 
-#include "cli.h"
+#include "util.h"
 #include "dstats.h"
 
 static const char *const dstats_actions[] = {

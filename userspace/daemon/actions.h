@@ -7,20 +7,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
+
 /*
- * The daemon's hands: cgroup files, signals through pidfds, the reclaim
- * thread and the hook. Nothing here allocates: buffers are the caller's
+ * The daemon's hands: signals through pidfds, the reclaim thread and the
+ * hook (cgroup files: cgroup.h). Nothing here allocates: buffers are the caller's
  * or static, so the action path never waits for memory.
  */
-
-/* Read FILE of cgroup CG (a path under the cgroup2 root) into buf,
- * trimmed: 0 or -errno. */
-int cg_read(const char *cg, const char *file, char *buf, size_t size);
-/* Write val to it: 0 or -errno. */
-int cg_write(const char *cg, const char *file, const char *val);
-/* memory.current of CG in bytes, or 0 if it cannot be read; for "/",
- * the host's: MemTotal - MemAvailable. */
-uint64_t cg_usage(const char *cg);
 
 /* pidfd_open, pidfd_send_signal, process_mrelease: 0/fd or -errno. */
 int proc_pidfd(pid_t pid);

@@ -46,7 +46,7 @@
 #include "actions.h"
 #include "actlog.h"
 #include "cgrules.h"
-#include "cli.h"
+#include "util.h"
 #include "incident.h"
 #include "ladder.h"
 #include "psi.h"

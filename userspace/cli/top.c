@@ -11,7 +11,7 @@
 #include <linux/memwatch.h>
 
 #include "cgroup.h"
-#include "cli.h"
+#include "util.h"
 #include "commands.h"
 #include "json.h"
 #include "nl.h"

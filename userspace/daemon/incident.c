@@ -17,7 +17,7 @@
 
 #include "actions.h"
 #include "actlog.h"
-#include "cli.h"
+#include "util.h"
 #include "incident.h"
 #include "json.h"
 #include "procs.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
+#include "util.h"
 
 int cli_bad_option(const char *cmd, char **argv)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "util.h"
 #include "commands.h"
 
 #define INCIDENTS_DIR "/var/lib/memctl/incidents"
