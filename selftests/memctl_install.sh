@@ -15,7 +15,6 @@ repo=$(cd -P "$(dirname "$0")/.." && pwd)
 # running debug kernel. modinfo and modprobe are asked about that one.
 kver=$("$repo/scripts/kver")
 scratch=$(mktemp -d)
-n=0 failed=0
 trap 'rm -rf "$scratch"' EXIT
 
 # Runs "$@"; on failure prints its output and the reason.
@@ -57,14 +56,13 @@ removed() {	# root [kept file]: none of the files there but the kept one
 	done
 }
 
-echo "TAP version 13"
+tap_begin
 # Only in memwatch's guest (scripts/vm-init makes /run/memwatch-vm): it
 # installs into the root it runs in.
 if [ ! -d /run/memwatch-vm ]; then
 	echo "1..0 # SKIP not in memwatch's guest: would install into this machine's root"
 	exit 4
 fi
-echo "1..6"
 
 # 1. Into a scratch root.
 (
@@ -156,5 +154,4 @@ ok $? "uninstall: the guest's root as it was"
 )
 ok $? "dkms: builds, installs and removes memwatch for the kernel with headers"
 
-echo "# $((n - failed)) passed, $failed failed"
-[ $failed -eq 0 ]
+tap_end

@@ -16,7 +16,6 @@ hog=${MEMWATCH_HOG:-$repo/selftests/memwatch_hog}
 ko=${MEMWATCH_KO:-$repo/module/memwatch.ko}
 cg=/sys/fs/cgroup/memctl-metrics
 tmp=$(mktemp -d)
-n=0 failed=0
 pids=()
 
 cleanup() {
@@ -59,8 +58,7 @@ value() {
 	echo "$v"
 }
 
-echo "TAP version 13"
-echo "1..7"
+tap_begin
 [ -d /sys/module/memwatch ] || insmod "$ko" || { echo "Bail out! cannot load $ko"; exit 1; }
 
 mkdir -p $cg
@@ -231,5 +229,4 @@ ok $? "daemon: metrics-interval 0 and a bad syslog value refused; the config's m
 )
 ok $? "metrics without the module: memwatch_up 0 (on stdout and in --output), the reason, exit 1"
 
-echo "# $((n - failed)) passed, $failed failed"
-[ $failed -eq 0 ]
+tap_end

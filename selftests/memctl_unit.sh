@@ -15,17 +15,15 @@ repo=$(cd -P "$(dirname "$0")/.." && pwd)
 hog=${MEMWATCH_HOG:-$repo/selftests/memwatch_hog}
 go=/run/memctl-unit.go
 batch=/sys/fs/cgroup/system.slice/batch.service
-n=0 failed=0
 
 show() { "$@" 2>&1 | sed 's/^/#   /'; }
 journal() { journalctl -q -o cat -u memctl.service --no-pager; }
 
-echo "TAP version 13"
+tap_begin
 if [ "$(cat /proc/1/comm)" != systemd ] || [ ! -d /run/memwatch-vm ]; then
 	echo "1..0 # SKIP needs memwatch's guest booted with systemd (scripts/vm-run --systemd)"
 	exit 4
 fi
-echo "1..7"
 [ -d /sys/module/memwatch ] && rmmod memwatch
 
 # 1. Install, as the README says; the unit is there and verifies.
@@ -186,5 +184,4 @@ ok $? "stop: exit 0, metrics file removed, batch.service neither frozen nor thro
 ok $? "disable and uninstall: systemd no longer knows memctl.service"
 
 rm -f $go
-echo "# $((n - failed)) passed, $failed failed"
-[ $failed -eq 0 ]
+tap_end

@@ -53,15 +53,11 @@ FIXTURE(attrib) {
 /* (Re)open the command socket and resolve the family: 0 or -errno. */
 static int connect_family(FIXTURE_DATA(attrib) *self)
 {
-	uint32_t version;
 
 	if (self->fd >= 0)
 		close(self->fd);
-	self->fd = mw_nl_open();
-	if (self->fd < 0)
-		return self->fd;
-	return mw_nl_family(self->fd, MEMWATCH_GENL_NAME, &self->id, &version,
-			    &self->grp);
+	self->fd = mw_nl_open_family(&self->id, &self->grp);
+	return self->fd < 0 ? self->fd : 0;
 }
 
 /* Unload, load with params, reconnect: 0 or -errno. */

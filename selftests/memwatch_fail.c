@@ -67,15 +67,12 @@ static bool nth_hit(int fd)
 
 static int connect_family(FIXTURE_DATA(fail) *self)
 {
-	uint32_t version, grp;
+	uint32_t grp;
 
 	if (self->fd >= 0)
 		close(self->fd);
-	self->fd = mw_nl_open();
-	if (self->fd < 0)
-		return self->fd;
-	return mw_nl_family(self->fd, MEMWATCH_GENL_NAME, &self->id, &version,
-			    &grp);
+	self->fd = mw_nl_open_family(&self->id, &grp);
+	return self->fd < 0 ? self->fd : 0;
 }
 
 FIXTURE_SETUP(fail)

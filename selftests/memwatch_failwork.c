@@ -46,7 +46,7 @@ FIXTURE(failwork) {
 
 FIXTURE_SETUP(failwork)
 {
-	uint32_t version, grp;
+	uint32_t grp;
 	int err;
 
 	self->fd = self->kmsg = -1;
@@ -58,10 +58,8 @@ FIXTURE_SETUP(failwork)
 		SKIP(return, "one NUMA node: memwatch's guests have two");
 	self->was_loaded = mw_module_loaded();
 	ASSERT_EQ(0, mw_module_ensure(true));
-	self->fd = mw_nl_open();
+	self->fd = mw_nl_open_family(&self->id, &grp);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, mw_nl_family(self->fd, MEMWATCH_GENL_NAME, &self->id,
-				  &version, &grp));
 	self->kmsg = mw_kmsg_open();
 	ASSERT_LE(0, self->kmsg);
 }

@@ -68,15 +68,13 @@ static void online_all_cpus(void)
 
 FIXTURE_SETUP(host)
 {
-	uint32_t version, grp;
+	uint32_t grp;
 
 	online_all_cpus();
 	self->was_loaded = mw_module_loaded();
 	ASSERT_EQ(0, mw_module_ensure(true));
-	self->fd = mw_nl_open();
+	self->fd = mw_nl_open_family(&self->id, &grp);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, mw_nl_family(self->fd, MEMWATCH_GENL_NAME, &self->id,
-				  &version, &grp));
 	/* What the kernel logs from now on is this test's. */
 	self->kmsg = mw_kmsg_open();
 	ASSERT_LE(0, self->kmsg);

@@ -12,17 +12,8 @@ set -u
 repo=$(cd -P "$(dirname "$0")/.." && pwd)
 memctl=${MEMCTL:-$repo/userspace/memctl}
 ko=${MEMWATCH_KO:-$repo/module/memwatch.ko}
-n=0 failed=0
-
-result() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=selftests/memwatch_lib.sh
+. "$repo/selftests/memwatch_lib.sh"
 
 reload() {
 	if [ -d /sys/module/memwatch ]; then
@@ -51,28 +42,27 @@ tracepoint_hooks=$(sorted $both $collapse:kretprobe mm_page_alloc:tracepoint mm_
 echo "# kernel $(uname -r): kprobe mode $kprobe_hooks"
 echo "# tracepoint mode $tracepoint_hooks"
 
-echo "TAP version 13"
-echo "1..9"
+tap_begin
 reload hooks=kprobe || { echo "Bail out! cannot load $ko hooks=kprobe"; exit 1; }
 
 # The hooks of the mode, and none of the other's.
 json=$("$memctl" status --json)
 echo "$json" | jq -e --argjson want "$kprobe_hooks" \
 	'[.hooks[] | select(.attached) | "\(.name):\(.kind)"] | sort == $want' > /dev/null
-result $? "status lists the kprobe mode's hooks, attached"
+ok $? "status lists the kprobe mode's hooks, attached"
 
 export MEMWATCH_PARAMS=hooks=kprobe
 for suite in memwatch_track memwatch_wmark memwatch_status; do
 	"$repo/selftests/$suite" 2>&1 | sed 's/^/# /'
 	rc=${PIPESTATUS[0]}
-	result "$rc" "$suite with hooks=kprobe"
+	ok "$rc" "$suite with hooks=kprobe"
 done
 unset MEMWATCH_PARAMS
 
 # The suites may have reloaded it: still in the mode, the hooks counted.
 json=$("$memctl" status --json)
 echo "$json" | jq -e '[.hooks[] | select(.name == "__mem_cgroup_charge" and .attached and .hits > 0)] | length == 1' > /dev/null
-result $? "the kprobe mode is still loaded after the suites, __mem_cgroup_charge counted"
+ok $? "the kprobe mode is still loaded after the suites, __mem_cgroup_charge counted"
 
 # A mode that is not one: refused at load, nothing left loaded.
 rmmod memwatch
@@ -81,7 +71,7 @@ rc=$?
 loaded=0
 [ -d /sys/module/memwatch ] && loaded=1
 [ $rc -ne 0 ] && [ $loaded -eq 0 ] && dmesg | tail -n 5 | grep -q 'hooks=fprobe: not kprobe or tracepoint'
-result $? "hooks=fprobe is refused with a message, nothing loaded"
+ok $? "hooks=fprobe is refused with a message, nothing loaded"
 
 reload || { echo "Bail out! cannot reload $ko"; exit 1; }
 
@@ -89,7 +79,7 @@ reload || { echo "Bail out! cannot reload $ko"; exit 1; }
 json=$("$memctl" status --json)
 echo "$json" | jq -e --argjson want "$tracepoint_hooks" \
 	'[.hooks[] | select(.attached) | "\(.name):\(.kind)"] | sort == $want' > /dev/null
-result $? "reloaded without hooks=: the tracepoint mode's hooks, attached"
+ok $? "reloaded without hooks=: the tracepoint mode's hooks, attached"
 
 # A hook the figures can do without, missing (as on a kernel without its
 # function): the load goes on, the log and status name it and what is
@@ -108,9 +98,9 @@ if insmod "$ko" absent=oom_kill_process; then
 	echo "$json" | jq -e '[.hooks[] | select(.attached | not)] | length == 1' > /dev/null &&
 	grep -q "not attached: oom_kill_process (No such file or directory): kernel OOM kills are not reported" <<< "$text" &&
 	since absent-optional | grep -q "oom_kill_process is not on this kernel or cannot be probed (-2); loading without it"
-	result $? "absent=oom_kill_process: loads, status and the log say what is not reported"
+	ok $? "absent=oom_kill_process: loads, status and the log say what is not reported"
 else
-	result 1 "absent=oom_kill_process: loads, status and the log say what is not reported"
+	ok 1 "absent=oom_kill_process: loads, status and the log say what is not reported"
 fi
 
 # One the figures need: the load fails, naming it; nothing is left.
@@ -122,8 +112,7 @@ loaded=0
 [ -d /sys/module/memwatch ] && loaded=1
 [ $rc -ne 0 ] && [ $loaded -eq 0 ] &&
 	since absent-required | grep -q 'cannot attach to mem_cgroup_migrate: -2'
-result $? "absent=mem_cgroup_migrate: the load fails naming it, nothing loaded"
+ok $? "absent=mem_cgroup_migrate: the load fails naming it, nothing loaded"
 
 reload || { echo "Bail out! cannot reload $ko"; exit 1; }
-echo "# $((n - failed)) passed, $failed failed"
-[ $failed -eq 0 ]
+tap_end

@@ -31,7 +31,7 @@ FIXTURE(limits) {
 /* Reload memwatch with params and reconnect. */
 static int reload(FIXTURE_DATA(limits) *self, const char *params)
 {
-	uint32_t version, grp;
+	uint32_t grp;
 	int err;
 
 	if (self->fd >= 0)
@@ -42,11 +42,8 @@ static int reload(FIXTURE_DATA(limits) *self, const char *params)
 		err = mw_module_load(params);
 	if (err)
 		return err;
-	self->fd = mw_nl_open();
-	if (self->fd < 0)
-		return self->fd;
-	return mw_nl_family(self->fd, MEMWATCH_GENL_NAME, &self->id, &version,
-			    &grp);
+	self->fd = mw_nl_open_family(&self->id, &grp);
+	return self->fd < 0 ? self->fd : 0;
 }
 
 FIXTURE_SETUP(limits)

@@ -133,30 +133,13 @@ static pid_t start_stepper(const char *name)
 static int notify_at_half(uint64_t cgid)
 {
 	static struct mw_nl_reply r;
-	uint8_t level = MEMWATCH_LEVEL_NOTIFY;
-	uint32_t version, grp, pct = 50;
-	char attrs[128];
-	size_t len = 0;
-	int fd, nest, w, err;
+	int fd, err;
 	uint16_t id;
 
-	fd = mw_nl_open();
+	fd = mw_nl_open_family(&id, NULL);
 	if (fd < 0)
 		return fd;
-	err = mw_nl_family(fd, MEMWATCH_GENL_NAME, &id, &version, &grp);
-	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_POLICY_CGROUP_ID,
-		   &cgid, sizeof(cgid));
-	nest = mw_nla_nest_start(attrs, sizeof(attrs), &len,
-				 MEMWATCH_A_POLICY_WMARKS);
-	w = mw_nla_nest_start(attrs, sizeof(attrs), &len,
-			      MEMWATCH_A_POLICY_WMARK);
-	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_LEVEL, &level, 1);
-	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_PERCENT, &pct, 4);
-	mw_nla_nest_end(attrs, w, len);
-	mw_nla_nest_end(attrs, nest, len);
-	if (!err)
-		err = mw_nl_xfer(fd, id, MEMWATCH_CMD_POLICY_SET, 0, attrs, len,
-				 &r);
+	err = mw_policy_notify_at(fd, id, cgid, 50, &r);
 	close(fd);
 	return err;
 }

@@ -78,14 +78,11 @@ static pid_t hog(bool nobody)
 
 FIXTURE_SETUP(priv)
 {
-	uint32_t version;
 
 	self->was_loaded = mw_module_loaded();
 	ASSERT_EQ(0, mw_module_ensure(true));
-	self->fd = mw_nl_open();
+	self->fd = mw_nl_open_family(&self->id, &self->events);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, mw_nl_family(self->fd, MEMWATCH_GENL_NAME, &self->id,
-				  &version, &self->events));
 	ASSERT_EQ(0, mw_nl_group(self->fd, MEMWATCH_GENL_NAME,
 				 MEMWATCH_MCGRP_PUBLIC, &self->public));
 	snprintf(self->name, sizeof(self->name), "mw-priv-%d", getpid());
@@ -217,23 +214,7 @@ TEST_F(priv, unprivileged_dump_shows_only_its_own_processes)
 static int set_policy(int fd, uint16_t id, uint64_t cgid,
 		      struct mw_nl_reply *r)
 {
-	uint8_t level = MEMWATCH_LEVEL_NOTIFY;
-	uint32_t pct = 50;
-	char attrs[128];
-	size_t len = 0;
-	int nest, w;
-
-	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_POLICY_CGROUP_ID,
-		   &cgid, sizeof(cgid));
-	nest = mw_nla_nest_start(attrs, sizeof(attrs), &len,
-				 MEMWATCH_A_POLICY_WMARKS);
-	w = mw_nla_nest_start(attrs, sizeof(attrs), &len,
-			      MEMWATCH_A_POLICY_WMARK);
-	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_LEVEL, &level, 1);
-	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_PERCENT, &pct, 4);
-	mw_nla_nest_end(attrs, w, len);
-	mw_nla_nest_end(attrs, nest, len);
-	return mw_nl_xfer(fd, id, MEMWATCH_CMD_POLICY_SET, 0, attrs, len, r);
+	return mw_policy_notify_at(fd, id, cgid, 50, r);
 }
 
 static int del_policy(int fd, uint16_t id, uint64_t cgid,

@@ -31,15 +31,13 @@ FIXTURE(race) {
 
 FIXTURE_SETUP(race)
 {
-	uint32_t version, grp;
+	uint32_t grp;
 	char ctl[128];
 
 	self->was_loaded = mw_module_loaded();
 	ASSERT_EQ(0, mw_module_ensure(true));
-	self->fd = mw_nl_open();
+	self->fd = mw_nl_open_family(&self->id, &grp);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, mw_nl_family(self->fd, MEMWATCH_GENL_NAME, &self->id,
-				  &version, &grp));
 	snprintf(self->name, sizeof(self->name), "mw-race-%d", getpid());
 	ASSERT_NE(0, mw_cgroup_make(self->name, NULL));
 	snprintf(ctl, sizeof(ctl), "/sys/fs/cgroup/%s/cgroup.subtree_control",
@@ -76,29 +74,11 @@ static int policies(FIXTURE_DATA(race) *self)
 /* POLICY_SET notify at 25%, kill at 75% of cgid's limit: 0 or -errno. */
 static int set_policy(int fd, uint16_t id, uint64_t cgid)
 {
-	static const uint8_t levels[] = { MEMWATCH_LEVEL_NOTIFY,
-					  MEMWATCH_LEVEL_KILL };
-	static const uint32_t pcts[] = { 25, 75 };
+	static const int lp[][2] = { { MEMWATCH_LEVEL_NOTIFY, 25 },
+				     { MEMWATCH_LEVEL_KILL, 75 } };
 	static struct mw_nl_reply r;
-	char attrs[256];
-	size_t len = 0;
-	int nest, i;
 
-	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_POLICY_CGROUP_ID,
-		   &cgid, sizeof(cgid));
-	nest = mw_nla_nest_start(attrs, sizeof(attrs), &len,
-				 MEMWATCH_A_POLICY_WMARKS);
-	for (i = 0; i < 2; i++) {
-		int w = mw_nla_nest_start(attrs, sizeof(attrs), &len,
-				      MEMWATCH_A_POLICY_WMARK);
-		mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_LEVEL,
-			   &levels[i], 1);
-		mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_PERCENT,
-			   &pcts[i], 4);
-		mw_nla_nest_end(attrs, w, len);
-	}
-	mw_nla_nest_end(attrs, nest, len);
-	return mw_nl_xfer(fd, id, MEMWATCH_CMD_POLICY_SET, 0, attrs, len, &r);
+	return mw_policy_set(fd, id, cgid, 2, lp, &r);
 }
 
 /*

@@ -34,14 +34,12 @@ FIXTURE(track) {
 
 FIXTURE_SETUP(track)
 {
-	uint32_t version, grp;
+	uint32_t grp;
 
 	self->was_loaded = mw_module_loaded();
 	ASSERT_EQ(0, mw_module_ensure(true));
-	self->fd = mw_nl_open();
+	self->fd = mw_nl_open_family(&self->id, &grp);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, mw_nl_family(self->fd, MEMWATCH_GENL_NAME, &self->id,
-				  &version, &grp));
 }
 
 /* khugepaged's knobs as the test found them ("" if untouched). */
@@ -821,7 +819,7 @@ TEST_F_TIMEOUT(track, split_huge_page_is_released_whole, MW_SLOW)
 TEST_F(track, full_table_overflows)
 {
 	const struct mw_proc *over = NULL;
-	uint32_t version, grp;
+	uint32_t grp;
 	pid_t kids[24];
 	struct mw_sync s;
 	int i;
@@ -829,10 +827,8 @@ TEST_F(track, full_table_overflows)
 	close(self->fd);
 	ASSERT_EQ(0, mw_module_ensure(false));
 	ASSERT_EQ(0, mw_module_load("max_procs=16"));
-	self->fd = mw_nl_open();
+	self->fd = mw_nl_open_family(&self->id, &grp);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, mw_nl_family(self->fd, MEMWATCH_GENL_NAME, &self->id,
-				  &version, &grp));
 	ASSERT_EQ(0, mw_sync_init(&s));
 	for (i = 0; i < 24; i++) {
 		kids[i] = alloc_child(&s, -1, -1, 4 * MIB);

@@ -851,6 +851,22 @@ int mw_nl_family(int fd, const char *name, uint16_t *id, uint32_t *version,
 	return mw_nl_getfamily(fd, name, "events", id, version, events_grp);
 }
 
+int mw_nl_open_family(uint16_t *id, uint32_t *grp)
+{
+	uint32_t version, events;
+	int fd = mw_nl_open(), err;
+
+	if (fd < 0)
+		return fd;
+	err = mw_nl_family(fd, MEMWATCH_GENL_NAME, id, &version,
+			   grp ? grp : &events);
+	if (err) {
+		close(fd);
+		return err < 0 ? err : -EIO;
+	}
+	return fd;
+}
+
 int mw_nl_group(int fd, const char *name, const char *group, uint32_t *id)
 {
 	uint32_t version;
@@ -1014,27 +1030,45 @@ long long mw_vmstat(const char *name)
 	return v;
 }
 
-int mw_policy_notify_at(int fd, uint16_t family, uint64_t cgid, uint32_t pct,
-			struct mw_nl_reply *r)
+void mw_put_wmarks(char *attrs, size_t size, size_t *len, int n,
+		   const int (*lp)[2])
 {
-	uint8_t level = MEMWATCH_LEVEL_NOTIFY;
-	char attrs[128];
+	int nest = mw_nla_nest_start(attrs, size, len, MEMWATCH_A_POLICY_WMARKS);
+	int i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t level = lp[i][0];
+		uint32_t pct = lp[i][1];
+		int w = mw_nla_nest_start(attrs, size, len,
+					  MEMWATCH_A_POLICY_WMARK);
+
+		mw_nla_put(attrs, size, len, MEMWATCH_A_WMARK_LEVEL, &level,
+			   sizeof(level));
+		mw_nla_put(attrs, size, len, MEMWATCH_A_WMARK_PERCENT, &pct,
+			   sizeof(pct));
+		mw_nla_nest_end(attrs, w, *len);
+	}
+	mw_nla_nest_end(attrs, nest, *len);
+}
+
+int mw_policy_set(int fd, uint16_t family, uint64_t cgid, int n,
+		  const int (*lp)[2], struct mw_nl_reply *r)
+{
+	char attrs[512];
 	size_t len = 0;
-	int nest, w;
 
 	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_POLICY_CGROUP_ID,
 		   &cgid, sizeof(cgid));
-	nest = mw_nla_nest_start(attrs, sizeof(attrs), &len,
-				 MEMWATCH_A_POLICY_WMARKS);
-	w = mw_nla_nest_start(attrs, sizeof(attrs), &len,
-			      MEMWATCH_A_POLICY_WMARK);
-	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_LEVEL, &level,
-		   sizeof(level));
-	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_WMARK_PERCENT, &pct,
-		   sizeof(pct));
-	mw_nla_nest_end(attrs, w, len);
-	mw_nla_nest_end(attrs, nest, len);
+	mw_put_wmarks(attrs, sizeof(attrs), &len, n, lp);
 	return mw_nl_xfer(fd, family, MEMWATCH_CMD_POLICY_SET, 0, attrs, len, r);
+}
+
+int mw_policy_notify_at(int fd, uint16_t family, uint64_t cgid, uint32_t pct,
+			struct mw_nl_reply *r)
+{
+	const int lp[1][2] = { { MEMWATCH_LEVEL_NOTIFY, (int)pct } };
+
+	return mw_policy_set(fd, family, cgid, 1, lp, r);
 }
 
 int mw_read_line(const char *path, char *buf, size_t len)

@@ -107,6 +107,11 @@ int mw_nl_open(void);
 /* The id, version and "events" group id of family name: 0 or -ENOENT. */
 int mw_nl_family(int fd, const char *name, uint16_t *id, uint32_t *version,
 		 uint32_t *events_grp);
+/*
+ * A socket with the memwatch family resolved (its id, and its events
+ * group when grp is not NULL): the fd, or -errno. What a fixture opens.
+ */
+int mw_nl_open_family(uint16_t *id, uint32_t *grp);
 /* The id of the family's multicast group: 0 or -ENOENT. */
 int mw_nl_group(int fd, const char *name, const char *group, uint32_t *id);
 /*
@@ -207,6 +212,12 @@ int mw_faults_on(int page_pct, int slab_pct);
 /* Failures injected since mw_faults_on(): of slab (true) or page ones. */
 long mw_faults_injected(bool slab);
 
+/* The WMARKS nest of n (level, percent) pairs, into attrs at *len. */
+void mw_put_wmarks(char *attrs, size_t size, size_t *len, int n,
+		   const int (*lp)[2]);
+/* POLICY_SET for cgid, n (level, percent) pairs: 0 or -errno (reply in r). */
+int mw_policy_set(int fd, uint16_t family, uint64_t cgid, int n,
+		  const int (*lp)[2], struct mw_nl_reply *r);
 /* POLICY_SET: notify at pct% of cgid's effective limit: 0 or -errno. */
 int mw_policy_notify_at(int fd, uint16_t family, uint64_t cgid, uint32_t pct,
 			struct mw_nl_reply *r);

@@ -97,28 +97,6 @@ FIXTURE(wmark) {
 
 static int policies(struct _test_data_wmark *self);
 
-/* The WMARKS nest of (level, percent) pairs, into attrs at *len. */
-static void put_wmarks(char *attrs, size_t size, size_t *len, int n,
-		       const int (*lp)[2])
-{
-	int nest = mw_nla_nest_start(attrs, size, len, MEMWATCH_A_POLICY_WMARKS);
-	int i;
-
-	for (i = 0; i < n; i++) {
-		uint8_t level = lp[i][0];
-		uint32_t pct = lp[i][1];
-		int w = mw_nla_nest_start(attrs, size, len,
-					  MEMWATCH_A_POLICY_WMARK);
-
-		mw_nla_put(attrs, size, len, MEMWATCH_A_WMARK_LEVEL, &level,
-			   sizeof(level));
-		mw_nla_put(attrs, size, len, MEMWATCH_A_WMARK_PERCENT, &pct,
-			   sizeof(pct));
-		mw_nla_nest_end(attrs, w, *len);
-	}
-	mw_nla_nest_end(attrs, nest, *len);
-}
-
 /* POLICY_SET (cgid 0: none) or, with lp NULL, POLICY_DEL for node. */
 static int node_policy(struct _test_data_wmark *self, uint64_t cgid,
 		       uint32_t node, int n, const int (*lp)[2])
@@ -134,7 +112,7 @@ static int node_policy(struct _test_data_wmark *self, uint64_t cgid,
 	if (!lp)
 		return mw_nl_xfer(self->fd, self->id, MEMWATCH_CMD_POLICY_DEL,
 				  0, attrs, len, &self->r);
-	put_wmarks(attrs, sizeof(attrs), &len, n, lp);
+	mw_put_wmarks(attrs, sizeof(attrs), &len, n, lp);
 	return mw_nl_xfer(self->fd, self->id, MEMWATCH_CMD_POLICY_SET, 0, attrs,
 			  len, &self->r);
 }
@@ -158,15 +136,13 @@ static int del_policy(struct _test_data_wmark *self, uint64_t cgid)
 
 FIXTURE_SETUP(wmark)
 {
-	uint32_t version, grp;
+	uint32_t grp;
 	int i;
 
 	self->was_loaded = mw_module_loaded();
 	ASSERT_EQ(0, mw_module_ensure(true));
-	self->fd = mw_nl_open();
+	self->fd = mw_nl_open_family(&self->id, &grp);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, mw_nl_family(self->fd, MEMWATCH_GENL_NAME, &self->id,
-				  &version, &grp));
 	self->evfd = mw_nl_events_open(grp);
 	ASSERT_LE(0, self->evfd);
 	/* The policies of the cgroups earlier tests removed go within ticks. */
@@ -196,14 +172,7 @@ FIXTURE_TEARDOWN(wmark)
 static int set_policy(struct _test_data_wmark *self, uint64_t cgid, int n,
 		      const int (*lp)[2])
 {
-	char attrs[512];
-	size_t len = 0;
-
-	mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_POLICY_CGROUP_ID,
-		   &cgid, sizeof(cgid));
-	put_wmarks(attrs, sizeof(attrs), &len, n, lp);
-	return mw_nl_xfer(self->fd, self->id, MEMWATCH_CMD_POLICY_SET, 0, attrs,
-			  len, &self->r);
+	return mw_policy_set(self->fd, self->id, cgid, n, lp, &self->r);
 }
 
 static void count_policy(const void *attrs, int len, void *arg)
