@@ -492,18 +492,23 @@ void memwatch_wmark_tick(void)
 
 	mutex_lock(&memwatch_wmark_mutex);
 	hash_for_each_safe(memwatch_policies, bkt, tmp, p, node) {
-		if (css_is_dying(&p->memcg->css)) {
-			if (n < ARRAY_SIZE(gone)) {
-				memwatch_policy_unhash(p);
-				gone[n++] = p;
-			}
-			continue;
+		if (css_is_dying(&p->memcg->css) && n < ARRAY_SIZE(gone)) {
+			memwatch_policy_unhash(p);
+			gone[n++] = p;
 		}
+	}
+	/*
+	 * Ranked before the check: a crossing the tick finds (no charge
+	 * followed it, or its charger was not running its check yet) has
+	 * no charger to name, only the candidates, so they are as of now
+	 * (a process that began since the last tick is among them).
+	 */
+	memwatch_wmark_rank(NULL);
+	hash_for_each(memwatch_policies, bkt, p, node) {
 		rcu_read_lock();
 		memwatch_policy_check(p);
 		rcu_read_unlock();
 	}
-	memwatch_wmark_rank(NULL);
 	mutex_unlock(&memwatch_wmark_mutex);
 	if (n) {
 		synchronize_rcu();
