@@ -74,27 +74,27 @@ static pthread_t reclaim_thread;
 
 static void reclaim_one(const struct reclaim_req *r)
 {
-	char val[32], result[96];
 	uint64_t before = cg_usage(r->cg), after;
+	char val[32];
 	int err;
 
 	snprintf(val, sizeof(val), "%llu", (unsigned long long)r->bytes);
 	err = cg_write(r->cg, "memory.reclaim", val);
 	after = cg_usage(r->cg);
-	if (!err)
-		snprintf(result, sizeof(result), "ok");
-	else if (err == -EAGAIN)
-		snprintf(result, sizeof(result),
-			 "partial: the kernel found less to reclaim");
-	else
-		snprintf(result, sizeof(result), "error: %s", strerror(-err));
 	{
 		char why[128];
 		struct act a = {
 			.ts_ns = r->ts, .cgroup = r->cg, .level = r->level,
-			.action = "reclaim", .bytes = r->bytes,
-			.result = result, .reason = why,
+			.action = "reclaim", .bytes = r->bytes, .reason = why,
 		};
+
+		if (err == -EAGAIN) {
+			a.outcome = ACT_PARTIAL;
+			a.detail = "the kernel found less to reclaim";
+		} else if (err) {
+			a.outcome = ACT_ERROR;
+			a.detail = strerror(-err);
+		}
 
 		snprintf(why, sizeof(why),
 			 "toward the level below; usage %llu -> %llu KiB in %llu ms",
@@ -107,24 +107,26 @@ static void reclaim_one(const struct reclaim_req *r)
 
 static void migrate_one(const struct reclaim_req *r)
 {
-	char why[160], result[64];
+	char why[160], detail[64];
 	uint64_t before = node_free(r->to);
 	long left = proc_migrate(r->pid, r->from, r->to);
 	uint64_t moved = node_free(r->to);
 	struct act a = {
 		.ts_ns = r->ts, .cgroup = r->cg, .level = r->level,
 		.action = "migrate", .pid = (uint32_t)r->pid, .comm = r->comm,
-		.bytes = r->bytes, .result = result, .reason = why,
+		.bytes = r->bytes, .detail = detail, .reason = why,
 	};
 
 	moved = before > moved ? before - moved : 0;
-	if (left < 0)
-		snprintf(result, sizeof(result), "error: %s", strerror((int)-left));
-	else if (left)
-		snprintf(result, sizeof(result), "partial: %ld pages not moved",
-			 left);
-	else
-		snprintf(result, sizeof(result), "ok");
+	if (left < 0) {
+		a.outcome = ACT_ERROR;
+		snprintf(detail, sizeof(detail), "%s", strerror((int)-left));
+	} else if (left) {
+		a.outcome = ACT_PARTIAL;
+		snprintf(detail, sizeof(detail), "%ld pages not moved", left);
+	} else {
+		a.detail = NULL;
+	}
 	snprintf(why, sizeof(why),
 		 "node %d is short: to node %d, the roomiest; %llu MiB landed there in %llu ms",
 		 r->from, r->to, (unsigned long long)(moved >> 20),

@@ -20,6 +20,31 @@ static pthread_mutex_t actlog_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct act_rec actlog_ring[ACTLOG_RING];
 static unsigned int actlog_next;	/* how many were ever logged */
 
+static const char *const act_outcomes[ACT_NR_OUTCOMES] = {
+	[ACT_OK] = "ok", [ACT_PARTIAL] = "partial", [ACT_ERROR] = "error",
+	[ACT_DRY_RUN] = "dry-run", [ACT_NO_VICTIM] = "no victim",
+	[ACT_SKIPPED] = "skipped", [ACT_OBSERVED] = "observed",
+};
+
+const char *act_outcome_name(enum act_outcome o)
+{
+	return o < ACT_NR_OUTCOMES ? act_outcomes[o] : "error";
+}
+
+const char *act_result(enum act_outcome o, const char *detail, char *buf,
+		       size_t size)
+{
+	snprintf(buf, size, "%s%s%s", act_outcome_name(o),
+		 detail ? ": " : "", detail ? detail : "");
+	return buf;
+}
+
+void act_outcome_set(struct act *a, int err, bool dry_run)
+{
+	a->outcome = dry_run ? ACT_DRY_RUN : err ? ACT_ERROR : ACT_OK;
+	a->detail = !dry_run && err ? strerror(-err) : NULL;
+}
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -90,7 +115,7 @@ static void say_at(uint64_t ts, int prio, const char *fmt, ...)
 }
 
 /* Into the ring of recent actions; under actlog_lock. */
-static void actlog_keep(uint64_t ts, const struct act *a)
+static void actlog_keep(uint64_t ts, const struct act *a, const char *result)
 {
 	struct act_rec *r = &actlog_ring[actlog_next++ % ACTLOG_RING];
 
@@ -101,7 +126,9 @@ static void actlog_keep(uint64_t ts, const struct act *a)
 	r->pid = a->pid;
 	snprintf(r->comm, sizeof(r->comm), "%s", a->comm ? a->comm : "");
 	r->bytes = a->bytes;
-	snprintf(r->result, sizeof(r->result), "%s", a->result);
+	/* Cut to the ring's size, as the reason is. */
+	snprintf(r->result, sizeof(r->result), "%.*s",
+		 (int)sizeof(r->result) - 1, result);
 	snprintf(r->reason, sizeof(r->reason), "%s",
 		 a->reason ? a->reason : "");
 }
@@ -109,7 +136,7 @@ static void actlog_keep(uint64_t ts, const struct act *a)
 void act_log(const struct act *a)
 {
 	uint64_t ts = a->ts_ns ? a->ts_ns : now_ns();
-	char b[16], who[320] = "";
+	char b[16], who[320] = "", result[256];
 	struct json j;
 
 	if (a->target)
@@ -123,11 +150,12 @@ void act_log(const struct act *a)
 			 a->bytes ? cli_bytes(a->bytes, b, sizeof(b)) : "");
 	else if (a->bytes)
 		snprintf(who, sizeof(who), " %s", cli_bytes(a->bytes, b, sizeof(b)));
-	dstats_action(a->action, a->result);
+	act_result(a->outcome, a->detail, result, sizeof(result));
+	dstats_action(a->action, a->outcome);
 	pthread_mutex_lock(&actlog_lock);
 	say_at(ts, !strcmp(a->action, "kill") || !strcmp(a->action, "oom") ||
-		   !strncmp(a->result, "error", 5) ? LOG_WARNING : LOG_NOTICE,
-	       "%s: %s%s: %s%s%s", a->cgroup, a->action, who, a->result,
+		   a->outcome == ACT_ERROR ? LOG_WARNING : LOG_NOTICE,
+	       "%s: %s%s: %s%s%s", a->cgroup, a->action, who, result,
 	       a->reason ? ": " : "", a->reason ? a->reason : "");
 	if (actlog_file) {
 		json_init(&j, actlog_file);
@@ -148,13 +176,13 @@ void act_log(const struct act *a)
 			json_string(&j, "trigger", a->trigger);
 		if (a->bytes)
 			json_u64(&j, "bytes", a->bytes);
-		json_string(&j, "result", a->result);
+		json_string(&j, "result", result);
 		if (a->reason)
 			json_string(&j, "reason", a->reason);
 		json_bool(&j, "dry_run", actlog_dry_run);
 		json_end(&j, '}');
 	}
-	actlog_keep(ts, a);
+	actlog_keep(ts, a, result);
 	pthread_mutex_unlock(&actlog_lock);
 }
 

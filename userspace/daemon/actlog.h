@@ -3,7 +3,26 @@
 #define MEMCTL_ACTLOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+/* How an action ended; its name is the first word of the result. */
+enum act_outcome {
+	ACT_OK,
+	ACT_PARTIAL,		/* reclaim or migration: less than asked */
+	ACT_ERROR,
+	ACT_DRY_RUN,
+	ACT_NO_VICTIM,		/* a kill found no process it may take */
+	ACT_SKIPPED,		/* a step that does not apply (on /) */
+	ACT_OBSERVED,		/* the kernel's OOM kill, seen */
+	ACT_NR_OUTCOMES
+};
+
+/* "ok", "partial", "error", "dry-run", "no victim", "skipped", "observed". */
+const char *act_outcome_name(enum act_outcome o);
+/* The result as logged: the outcome's name, then ": detail" if any. */
+const char *act_result(enum act_outcome o, const char *detail, char *buf,
+		       size_t size);
 
 /*
  * One thing the daemon did (or, with --dry-run, would have done): a line
@@ -20,13 +39,18 @@ struct act {
 	const char *signal;	/* kill: "SIGTERM" or "SIGKILL" */
 	uint64_t bytes;		/* reclaim: asked; throttle: memory.high;
 				 * kill: the victim's live bytes */
-	const char *result;	/* "ok", "dry-run", "error: ..." */
+	enum act_outcome outcome;
+	const char *detail;	/* after the outcome in the result ("error:
+				 * No such process"); NULL: none */
 	const char *reason;	/* why, for a person; may be NULL */
 	const char *target;	/* a kill of a whole cgroup, or a restart:
 				 * the cgroup or the unit; may be NULL */
 	const char *trigger;	/* what decided: "usage", "pressure",
 				 * "usage+pressure"; may be NULL */
 };
+
+/* a's outcome: dry-run, else error with strerror(-err), else ok. */
+void act_outcome_set(struct act *a, int err, bool dry_run);
 
 /* A past action, as the ring of recent ones keeps it. */
 struct act_rec {

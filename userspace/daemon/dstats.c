@@ -5,24 +5,20 @@
 #include <time.h>
 #include <linux/memwatch.h>
 
-#include "util.h"
+#include "actlog.h"
 #include "dstats.h"
+#include "util.h"
 
 static const char *const dstats_actions[] = {
 	"notify", "reclaim", "throttle", "unthrottle", "freeze", "thaw",
 	"kill", "oom", "migrate",
 };
 #define N_ACTIONS (sizeof(dstats_actions) / sizeof(dstats_actions[0]))
-/* How an action ended: the word before the first ':' of its result. */
-static const char *const dstats_results[] = {
-	"ok", "partial", "error", "dry-run", "no victim", "skipped", "other",
-};
-#define N_RESULTS (sizeof(dstats_results) / sizeof(dstats_results[0]))
 #define N_LEVELS (MEMWATCH_LEVEL_OOM + 1)
 
 static struct {
 	atomic_ullong events[N_LEVELS][2];
-	atomic_ullong actions[N_ACTIONS][N_RESULTS];
+	atomic_ullong actions[N_ACTIONS][ACT_NR_OUTCOMES];
 	atomic_ullong lost, reloads, reload_errors;
 	atomic_uint frozen, throttled;
 	double start;
@@ -50,20 +46,17 @@ void dstats_event(unsigned int level, bool up)
 					  memory_order_relaxed);
 }
 
-void dstats_action(const char *action, const char *result)
+void dstats_action(const char *action, enum act_outcome outcome)
 {
-	size_t a, r, len = strcspn(result, ":");
+	size_t a;
 
 	for (a = 0; a < N_ACTIONS; a++)
 		if (!strcmp(action, dstats_actions[a]))
 			break;
-	if (a == N_ACTIONS)
+	if (a == N_ACTIONS || outcome >= ACT_NR_OUTCOMES)
 		return;
-	for (r = 0; r < N_RESULTS - 1; r++)
-		if (strlen(dstats_results[r]) == len &&
-		    !strncmp(result, dstats_results[r], len))
-			break;
-	atomic_fetch_add_explicit(&ds.actions[a][r], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ds.actions[a][outcome], 1,
+				  memory_order_relaxed);
 }
 
 void dstats_events_lost(void)
@@ -117,9 +110,9 @@ void dstats_write(FILE *f)
 	fprintf(f, "# HELP memctl_daemon_actions_total Actions taken (or, in a dry run, not), by action and result.\n"
 		"# TYPE memctl_daemon_actions_total counter\n");
 	for (a = 0; a < N_ACTIONS; a++)
-		for (r = 0; r < N_RESULTS; r++)
+		for (r = 0; r < ACT_NR_OUTCOMES; r++)
 			fprintf(f, "memctl_daemon_actions_total{action=\"%s\",result=\"%s\"} %llu\n",
-				dstats_actions[a], dstats_results[r],
+				dstats_actions[a], act_outcome_name(r),
 				get(&ds.actions[a][r]));
 	fprintf(f, "# HELP memctl_daemon_events_lost_total Times events overflowed the daemon's socket (it then re-reads the levels).\n"
 		"# TYPE memctl_daemon_events_lost_total counter\n"

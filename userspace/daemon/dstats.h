@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "actlog.h"
+
 /*
  * The daemon's own figures: counters bumped where things happen (any
  * thread; relaxed atomics, no locks, no allocation) and read by the
@@ -12,8 +14,8 @@
  */
 void dstats_start(bool dry_run);
 void dstats_event(unsigned int level, bool up);
-/* action as act_log() takes it; result "ok", "partial: ...", "error: ..." */
-void dstats_action(const char *action, const char *result);
+/* An action as act_log() takes it, and how it ended. */
+void dstats_action(const char *action, enum act_outcome outcome);
 void dstats_events_lost(void);
 void dstats_reload(bool ok);
 /* Cgroups frozen and throttled by the daemon now (the main loop sets). */

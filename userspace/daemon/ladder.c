@@ -219,7 +219,7 @@ static void ladder_node_event(const struct ladder_event *e)
 		struct act a = {
 			.cgroup = "/", .level = e->level, .action = "migrate",
 			.pid = e->top_pid, .comm = e->top_comm,
-			.bytes = e->top_live, .result = "dry-run",
+			.bytes = e->top_live, .outcome = ACT_DRY_RUN,
 			.reason = why,
 		};
 
@@ -356,7 +356,7 @@ void ladder_event(const struct ladder_event *e)
 		struct act a = {
 			.cgroup = e->cgroup, .level = e->level, .action = "oom",
 			.pid = e->victim, .comm = e->victim_comm,
-			.result = "observed",
+			.outcome = ACT_OBSERVED,
 			.reason = "the kernel OOM killer chose this process",
 		};
 

@@ -28,19 +28,17 @@
 static void ladder_kill_one(struct lcg *c, struct victim *v, int sig,
 			    const char *reason)
 {
-	char result[96];
 	struct act a = {
 		.cgroup = c->path, .level = MEMWATCH_LEVEL_KILL,
 		.action = "kill", .pid = v->pid, .comm = v->comm,
 		.signal = sig == SIGKILL ? "SIGKILL" : "SIGTERM",
-		.bytes = v->live, .result = result, .reason = reason,
-		.trigger = ladder_trigger,
+		.bytes = v->live, .reason = reason, .trigger = ladder_trigger,
 	};
 	bool fatal = sig == SIGKILL;
 	int err = 0;
 
 	if (ladder_conf.dry_run) {
-		snprintf(result, sizeof(result), "dry-run");
+		a.outcome = ACT_DRY_RUN;
 		act_log(&a);
 		return;
 	}
@@ -56,10 +54,10 @@ static void ladder_kill_one(struct lcg *c, struct victim *v, int sig,
 	/* A fatal signal lets the kernel reap the memory now, not at exit. */
 	if (!err && fatal)
 		proc_mrelease(v->pidfd);
-	if (err)
-		snprintf(result, sizeof(result), "error: %s", strerror(-err));
-	else
-		snprintf(result, sizeof(result), "ok");
+	if (err) {
+		a.outcome = ACT_ERROR;
+		a.detail = strerror(-err);
+	}
 	act_log(&a);
 	if (err == -ESRCH && v->pidfd >= 0) {
 		close(v->pidfd);
@@ -159,13 +157,12 @@ void ladder_drop_pidfds(struct lcg *c)
 /* cgroup.kill on the target: everything in it, at once, frozen or not. */
 static void ladder_kill_cgroup(struct lcg *c)
 {
-	char result[96], why[512];
+	char why[512];
 	uint64_t bytes = cg_usage(c->target);
 	struct act a = {
 		.cgroup = c->path, .level = MEMWATCH_LEVEL_KILL,
 		.action = "kill", .signal = "SIGKILL", .target = c->target,
-		.bytes = bytes, .result = result, .reason = why,
-		.trigger = ladder_trigger,
+		.bytes = bytes, .reason = why, .trigger = ladder_trigger,
 	};
 	const struct cgrule *rule = cgrules_find(c->id);
 	int err = 0;
@@ -175,8 +172,7 @@ static void ladder_kill_cgroup(struct lcg *c)
 		 "memory.oom.group is 1", c->v[0].pid, c->v[0].comm);
 	if (!ladder_conf.dry_run)
 		err = cg_write(c->target, "cgroup.kill", "1");
-	snprintf(result, sizeof(result), ladder_conf.dry_run ? "dry-run" :
-		 err ? "error: %s" : "ok", strerror(-err));
+	act_outcome_set(&a, err, ladder_conf.dry_run);
 	act_log(&a);
 	c->nv_left = 0;
 	c->victims_live = err ? 0 : bytes;
@@ -187,11 +183,11 @@ static void ladder_kill_cgroup(struct lcg *c)
 /* systemctl restart UNIT instead of a kill: systemd stops it its way. */
 static void ladder_restart(struct lcg *c)
 {
-	char result[96], why[512];
+	char why[512];
 	struct act a = {
 		.cgroup = c->path, .level = MEMWATCH_LEVEL_KILL,
 		.action = "restart", .target = c->target,
-		.bytes = cg_usage(c->path), .result = result, .reason = why,
+		.bytes = cg_usage(c->path), .reason = why,
 		.trigger = ladder_trigger,
 	};
 	int err = 0;
@@ -209,8 +205,7 @@ static void ladder_restart(struct lcg *c)
 			 c->target);
 		err = hook_spawn(cmd, env, &c->restart_pid);
 	}
-	snprintf(result, sizeof(result), ladder_conf.dry_run ? "dry-run" :
-		 err ? "error: %s" : "ok", strerror(-err));
+	act_outcome_set(&a, err, ladder_conf.dry_run);
 	act_log(&a);
 	c->nv_left = 0;
 	c->victims_live = err ? 0 : a.bytes;
@@ -318,26 +313,32 @@ static int ladder_prekill_start(struct lcg *c)
 static void ladder_prekill_end(struct lcg *c, int status)
 {
 	unsigned int ms = (unsigned int)((now_ns() - c->prekill_start) / MS);
+	char detail[64];
 	struct act a = {
 		.cgroup = c->path, .level = MEMWATCH_LEVEL_KILL,
 		.action = "pre-kill", .pid = c->v[0].pid, .comm = c->v[0].comm,
-		.result = c->prekill_result, .reason = ladder_conf.s->pre_kill,
+		.outcome = ACT_ERROR, .detail = detail,
+		.reason = ladder_conf.s->pre_kill,
 	};
 
 	if (status < 0) {
 		kill(-c->prekill_pid, SIGKILL);
 		hook_forget(c->prekill_pid);
-		snprintf(c->prekill_result, sizeof(c->prekill_result),
-			 "error: timed out after %u ms, killed", ms);
+		snprintf(detail, sizeof(detail), "timed out after %u ms, killed",
+			 ms);
 	} else if (WIFEXITED(status) && !WEXITSTATUS(status)) {
-		snprintf(c->prekill_result, sizeof(c->prekill_result), "ok");
+		a.outcome = ACT_OK;
+		a.detail = NULL;
 	} else if (WIFEXITED(status)) {
-		snprintf(c->prekill_result, sizeof(c->prekill_result),
-			 "error: exit status %d", WEXITSTATUS(status));
+		snprintf(detail, sizeof(detail), "exit status %d",
+			 WEXITSTATUS(status));
 	} else {
-		snprintf(c->prekill_result, sizeof(c->prekill_result),
-			 "error: killed by signal %d", WTERMSIG(status));
+		snprintf(detail, sizeof(detail), "killed by signal %d",
+			 WTERMSIG(status));
 	}
+	/* The incident report says it too. */
+	act_result(a.outcome, a.detail, c->prekill_result,
+		   sizeof(c->prekill_result));
 	act_log(&a);
 	if (c->prekill_fd >= 0)
 		close(c->prekill_fd);
@@ -383,7 +384,8 @@ void ladder_kill(struct lcg *c, const char *reason)
 	if (n <= 0) {
 		struct act a = {
 			.cgroup = c->path, .level = MEMWATCH_LEVEL_KILL,
-			.action = "kill", .result = n ? "error" : "no victim",
+			.action = "kill",
+			.outcome = n ? ACT_ERROR : ACT_NO_VICTIM,
 			.reason = why,
 		};
 
@@ -417,7 +419,8 @@ void ladder_kill(struct lcg *c, const char *reason)
 		if (!err)
 			return;
 		snprintf(c->prekill_result, sizeof(c->prekill_result),
-			 "error: did not start: %s", strerror(-err));
+			 "%s: did not start: %s", act_outcome_name(ACT_ERROR),
+			 strerror(-err));
 		c->inc.pre_kill = c->prekill_result;
 		say("%s: pre-kill hook did not start: %s; killing", c->path,
 		    strerror(-err));
@@ -461,14 +464,15 @@ void ladder_restart_check(struct lcg *c)
 	if (r == 0)
 		return;
 	if (r == 1 && !(WIFEXITED(status) && !WEXITSTATUS(status))) {
-		char result[64];
+		char detail[64];
 		struct act a = {
 			.cgroup = c->path, .level = MEMWATCH_LEVEL_KILL,
 			.action = "restart", .target = c->target,
-			.result = result, .reason = "systemctl restart failed",
+			.outcome = ACT_ERROR, .detail = detail,
+			.reason = "systemctl restart failed",
 		};
 
-		snprintf(result, sizeof(result), "error: systemctl exit status %d",
+		snprintf(detail, sizeof(detail), "systemctl exit status %d",
 			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 		act_log(&a);
 	}

@@ -123,10 +123,31 @@ void ladder_restore(void)
 		unlink(ladder_conf.s->state);
 }
 
+/*
+ * Undo one thing a previous daemon left (no slot of ours stands for it):
+ * write val to the cgroup's file, and log it as action at level.
+ */
+static void ladder_undo_left(const char *path, unsigned int level,
+			     const char *action, const char *file,
+			     const char *val)
+{
+	struct act a = {
+		.cgroup = path, .level = level, .action = action,
+		.reason = "left by a memctl daemon that stopped without restoring it",
+		.trigger = ladder_trigger,
+	};
+	int err = 0;
+
+	if (!ladder_conf.dry_run)
+		err = cg_write(path, file, val);
+	act_outcome_set(&a, err, ladder_conf.dry_run);
+	act_log(&a);
+}
+
 void ladder_restore_previous(void)
 {
-	const char *why = "left by a memctl daemon that stopped without restoring it";
 	char line[512], what[16], arg[32];
+	bool any = false;
 	FILE *f;
 
 	if (!ladder_conf.s->state[0])
@@ -135,24 +156,25 @@ void ladder_restore_previous(void)
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		struct lcg c = { .used = true };
 		int off = 0, off2 = 0;
 
 		line[strcspn(line, "\n")] = '\0';
 		if (sscanf(line, "%15s %n", what, &off) != 1)
 			continue;
 		if (!strcmp(what, "frozen")) {
-			snprintf(c.path, sizeof(c.path), "%s", line + off);
-			c.frozen = true;
-			ladder_thaw(&c, 0, why);
+			ladder_undo_left(line + off, 0, "thaw", "cgroup.freeze",
+					 "0");
+			any = true;
 		} else if (!strcmp(what, "throttled") &&
 			   sscanf(line + off, "%31s %n", arg, &off2) == 1) {
-			snprintf(c.path, sizeof(c.path), "%s",
-				 line + off + off2);
-			snprintf(c.orig_high, sizeof(c.orig_high), "%s", arg);
-			c.throttled = true;
-			ladder_unthrottle(&c, why);
+			ladder_undo_left(line + off + off2,
+					 MEMWATCH_LEVEL_THROTTLE, "unthrottle",
+					 "memory.high", arg);
+			any = true;
 		}
 	}
 	fclose(f);
+	/* Undone: the file now says what this daemon holds (nothing yet). */
+	if (any)
+		ladder_save_state();
 }

@@ -28,21 +28,19 @@ void ladder_log(const struct lcg *c, unsigned int level,
 		const char *action, uint64_t bytes, int err,
 		const char *reason)
 {
-	char result[96];
 	struct act a = {
 		.cgroup = c->path, .level = level, .action = action,
-		.bytes = bytes, .result = result, .reason = reason,
-		.trigger = ladder_trigger,
+		.bytes = bytes, .reason = reason, .trigger = ladder_trigger,
 	};
 
-	if (ladder_conf.dry_run)
-		snprintf(result, sizeof(result), "dry-run");
-	else if (err == LADDER_SKIPPED)
-		snprintf(result, sizeof(result), "skipped");
-	else if (err)
-		snprintf(result, sizeof(result), "error: %s", strerror(-err));
-	else
-		snprintf(result, sizeof(result), "ok");
+	if (ladder_conf.dry_run) {
+		a.outcome = ACT_DRY_RUN;
+	} else if (err == LADDER_SKIPPED) {
+		a.outcome = ACT_SKIPPED;
+	} else if (err) {
+		a.outcome = ACT_ERROR;
+		a.detail = strerror(-err);
+	}
 	act_log(&a);
 }
 
