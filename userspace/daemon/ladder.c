@@ -190,49 +190,6 @@ static void ladder_down(struct lcg *c, const struct ladder_event *e)
 	}
 }
 
-/* A node's level: notify, or move its top offender elsewhere. */
-static void ladder_node_event(const struct ladder_event *e)
-{
-	char where[32], why[128];
-	struct lcg n = { .level = e->level };
-	int to;
-
-	snprintf(where, sizeof(where), "node %d", e->node);
-	snprintf(n.path, sizeof(n.path), "/");
-	if (e->level == MEMWATCH_LEVEL_NOTIFY) {
-		snprintf(why, sizeof(why), "%s: usage crossed the notify level %s",
-			 where, e->up ? "up" : "down");
-		ladder_log(&n, e->level, "notify", 0, 0, why);
-		return;
-	}
-	if (!e->up)
-		return;
-	to = node_roomiest(e->node);
-	if (!e->top_pid || e->top_pid == (uint32_t)getpid() || to < 0) {
-		snprintf(why, sizeof(why), "%s: %s", where,
-			 to < 0 ? "no other node has free memory" :
-			 "no process to move");
-		ladder_log(&n, e->level, "migrate", 0, LADDER_SKIPPED, why);
-		return;
-	}
-	if (ladder_conf.dry_run) {
-		struct act a = {
-			.cgroup = "/", .level = e->level, .action = "migrate",
-			.pid = e->top_pid, .comm = e->top_comm,
-			.bytes = e->top_live, .outcome = ACT_DRY_RUN,
-			.reason = why,
-		};
-
-		snprintf(why, sizeof(why), "%s is short: to node %d, the roomiest",
-			 where, to);
-		act_log(&a);
-		return;
-	}
-	if (!migrate_request(e->top_pid, e->top_comm, e->node, to, e->level,
-			     e->top_live))
-		ladder_log(&n, e->level, "migrate", e->top_live, -EBUSY,
-			   "the action queue is full");
-}
 
 /* Whether c's pressure trigger fired within the last two windows. */
 static bool ladder_pressed(const struct lcg *c, const struct cgrule *r,
@@ -304,35 +261,6 @@ static void ladder_move(struct lcg *c, unsigned int target)
 	}
 }
 
-/* A kernel OOM kill's report: what the cgroup looks like after it. */
-static void ladder_oom_incident(const struct ladder_event *e)
-{
-	static struct victim v;
-	struct incident in = {
-		.kind = "oom", .cgroup = e->cgroup, .cgroup_id = e->cgroup_id,
-		.level = MEMWATCH_LEVEL_OOM, .action = "oom", .limit = e->limit,
-		.reason = "the kernel OOM killer chose this process", .v = &v,
-		.nv = 1,
-	};
-	struct lcg *c;
-
-	if (ladder_conf.dry_run)
-		return;
-	memset(&v, 0, sizeof(v));
-	v.pid = e->victim;
-	snprintf(v.comm, sizeof(v.comm), "%s", e->victim_comm);
-	for (c = ladder_cg; c < ladder_cg + LADDER_CGROUPS; c++)
-		if (c->used && c->id == e->cgroup_id) {
-			in.thr = c->thr;
-			in.base = c->base;
-			in.nbase = c->nbase;
-			break;
-		}
-	incident_new_id(&in, e->victim);
-	incident_capture(e->cgroup, e->cgroup_id);
-	incident_write(ladder_conf.s->incidents, ladder_conf.s->incidents_max,
-		       &in);
-}
 
 void ladder_event(const struct ladder_event *e)
 {

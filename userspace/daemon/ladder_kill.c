@@ -480,3 +480,33 @@ void ladder_restart_check(struct lcg *c)
 	/* The unit's new cgroup has a new id: its policy is set again. */
 	ladder_reapply = true;
 }
+
+/* A kernel OOM kill's report: what the cgroup looks like after it. */
+void ladder_oom_incident(const struct ladder_event *e)
+{
+	static struct victim v;
+	struct incident in = {
+		.kind = "oom", .cgroup = e->cgroup, .cgroup_id = e->cgroup_id,
+		.level = MEMWATCH_LEVEL_OOM, .action = "oom", .limit = e->limit,
+		.reason = "the kernel OOM killer chose this process", .v = &v,
+		.nv = 1,
+	};
+	struct lcg *c;
+
+	if (ladder_conf.dry_run)
+		return;
+	memset(&v, 0, sizeof(v));
+	v.pid = e->victim;
+	snprintf(v.comm, sizeof(v.comm), "%s", e->victim_comm);
+	for (c = ladder_cg; c < ladder_cg + LADDER_CGROUPS; c++)
+		if (c->used && c->id == e->cgroup_id) {
+			in.thr = c->thr;
+			in.base = c->base;
+			in.nbase = c->nbase;
+			break;
+		}
+	incident_new_id(&in, e->victim);
+	incident_capture(e->cgroup, e->cgroup_id);
+	incident_write(ladder_conf.s->incidents, ladder_conf.s->incidents_max,
+		       &in);
+}

@@ -223,3 +223,47 @@ void ladder_pressure_hook(const struct lcg *c, bool up)
 	ladder_synth(c, 0, up, &e);
 	ladder_hook_level(&e, "pressure");
 }
+
+/* A node's level: notify, or move its top offender elsewhere. */
+void ladder_node_event(const struct ladder_event *e)
+{
+	char where[32], why[128];
+	struct lcg n = { .level = e->level };
+	int to;
+
+	snprintf(where, sizeof(where), "node %d", e->node);
+	snprintf(n.path, sizeof(n.path), "/");
+	if (e->level == MEMWATCH_LEVEL_NOTIFY) {
+		snprintf(why, sizeof(why), "%s: usage crossed the notify level %s",
+			 where, e->up ? "up" : "down");
+		ladder_log(&n, e->level, "notify", 0, 0, why);
+		return;
+	}
+	if (!e->up)
+		return;
+	to = node_roomiest(e->node);
+	if (!e->top_pid || e->top_pid == (uint32_t)getpid() || to < 0) {
+		snprintf(why, sizeof(why), "%s: %s", where,
+			 to < 0 ? "no other node has free memory" :
+			 "no process to move");
+		ladder_log(&n, e->level, "migrate", 0, LADDER_SKIPPED, why);
+		return;
+	}
+	if (ladder_conf.dry_run) {
+		struct act a = {
+			.cgroup = "/", .level = e->level, .action = "migrate",
+			.pid = e->top_pid, .comm = e->top_comm,
+			.bytes = e->top_live, .outcome = ACT_DRY_RUN,
+			.reason = why,
+		};
+
+		snprintf(why, sizeof(why), "%s is short: to node %d, the roomiest",
+			 where, to);
+		act_log(&a);
+		return;
+	}
+	if (!migrate_request(e->top_pid, e->top_comm, e->node, to, e->level,
+			     e->top_live))
+		ladder_log(&n, e->level, "migrate", e->top_live, -EBUSY,
+			   "the action queue is full");
+}

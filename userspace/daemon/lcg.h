@@ -92,6 +92,8 @@ void ladder_freeze(struct lcg *c, unsigned int level,
 void ladder_thaw(struct lcg *c, unsigned int level, const char *reason);
 void ladder_settle(struct lcg *c, unsigned int ms);
 void ladder_pressure_hook(const struct lcg *c, bool up);
+/* A NUMA node's event: migrate its top process (reclaim and above). */
+void ladder_node_event(const struct ladder_event *e);
 
 /* ladder_kill.c */
 void ladder_drop_pidfds(struct lcg *c);
@@ -100,6 +102,8 @@ void ladder_kill(struct lcg *c, const char *reason);
 void ladder_sigkill(struct lcg *c, const char *reason);
 const char *ladder_why(const char *reason);
 void ladder_restart_check(struct lcg *c);
+/* The kernel's OOM kill: an incident report of it. */
+void ladder_oom_incident(const struct ladder_event *e);
 
 /* ladder_state.c */
 void ladder_save_state(void);
