@@ -107,6 +107,34 @@ static void ladder_load_policy(struct lcg *c)
 }
 
 /* c's state, made if new, with its policy r or else the module's. */
+/*
+ * The kill's phases (lcg.h), and where each may go: a kill starts from
+ * watching, with the pre-kill hook or at once; the victims are signalled
+ * (or a whole cgroup, a restart, a dry run or no victim at all go
+ * straight to settling); settling ends in watching. The hook may be
+ * stopped with the daemon (back to watching).
+ */
+static const unsigned int lcg_moves[LCG_NR_PHASES] = {
+	[LCG_WATCHING] = 1U << LCG_PREKILL | 1U << LCG_KILLING |
+			 1U << LCG_SETTLING,
+	[LCG_PREKILL] = 1U << LCG_KILLING | 1U << LCG_SETTLING |
+			1U << LCG_WATCHING,
+	[LCG_KILLING] = 1U << LCG_SETTLING,
+	[LCG_SETTLING] = 1U << LCG_WATCHING | 1U << LCG_SETTLING,
+};
+
+static const char *const lcg_phase_names[LCG_NR_PHASES] = {
+	"watching", "pre-kill", "killing", "settling",
+};
+
+void lcg_enter(struct lcg *c, enum lcg_phase to)
+{
+	if (!(lcg_moves[c->phase] & 1U << to))
+		say("memctl daemon: %s: bug: the kill went from %s to %s",
+		    c->path, lcg_phase_names[c->phase], lcg_phase_names[to]);
+	c->phase = to;
+}
+
 struct lcg *ladder_get(uint64_t id, const char *path,
 		       const struct policy_rec *r)
 {
@@ -118,9 +146,9 @@ struct lcg *ladder_get(uint64_t id, const char *path,
 		/* A slot at rest may be reused. */
 		if (!free_slot && (!c->used ||
 				   (!c->level && !c->throttled && !c->frozen &&
-				    !c->nv_left && !c->settling &&
-				    !c->prekill_pid && !c->restart_pid &&
-				    !c->acted && !c->pressure_on)))
+				    c->phase == LCG_WATCHING &&
+				    !c->restart_pid && !c->acted &&
+				    !c->pressure_on)))
 			free_slot = c;
 	}
 	if (!free_slot) {
@@ -155,20 +183,19 @@ static void ladder_up(struct lcg *c, const struct ladder_event *e)
 		ladder_throttle(c, e->threshold);
 		break;
 	case MEMWATCH_LEVEL_FREEZE:
-		if (c->nv_left)
+		if (c->phase == LCG_KILLING)
 			ladder_sigkill(c, "usage reached the freeze level again before the victims were gone");
 		else
 			ladder_freeze(c, e->level,
 				      ladder_why("allocation stops while memctl decides"));
 		break;
 	case MEMWATCH_LEVEL_KILL:
-		if (c->nv_left) {
+		if (c->phase == LCG_KILLING) {
 			ladder_sigkill(c, "usage reached the kill level before the victims were gone");
 			break;
 		}
 		ladder_freeze(c, e->level, ladder_why("over the kill level"));
-		if (!c->settling)
-			ladder_kill(c, ladder_why("over the kill level"));
+		ladder_kill(c, ladder_why("over the kill level"));
 		break;
 	}
 }
@@ -184,7 +211,7 @@ static void ladder_down(struct lcg *c, const struct ladder_event *e)
 		break;
 	case MEMWATCH_LEVEL_FREEZE:
 		/* Not while the pre-kill hook runs: the kill is decided. */
-		if (!c->nv_left && !c->prekill_pid)
+		if (c->phase != LCG_KILLING && c->phase != LCG_PREKILL)
 			ladder_thaw(c, e->level, "usage fell below the freeze level");
 		break;
 	}
@@ -298,7 +325,8 @@ void ladder_event(const struct ladder_event *e)
 		 * would be next).
 		 */
 		for (c = ladder_cg; c < ladder_cg + LADDER_CGROUPS; c++) {
-			if (!c->used || c->id != e->cgroup_id || c->nv_left)
+			if (!c->used || c->id != e->cgroup_id ||
+			    c->phase == LCG_KILLING || c->phase == LCG_PREKILL)
 				continue;
 			ladder_settle(c, ladder_conf.s->settle_ms);
 			c->victims_live = 0;
@@ -453,21 +481,21 @@ static void ladder_tick_one(struct lcg *c, uint64_t now)
 		ladder_move(c, ladder_target(c, r, now));
 		ladder_trigger = "usage";
 	}
-	if (c->nv_left && c->sigkill_at && now >= c->sigkill_at)
+	if (c->phase == LCG_KILLING && c->sigkill_at && now >= c->sigkill_at)
 		ladder_sigkill(c, "still there after the kill grace");
-	if (c->settling && !c->nv_left) {
+	if (c->phase == LCG_SETTLING) {
 		uint64_t usage = cg_usage(c->path);
 
 		if (now >= c->settle_until ||
 		    (c->victims_live &&
 		     usage + c->victims_live / 2 <= c->usage_at_kill)) {
-			c->settling = false;
+			lcg_enter(c, LCG_WATCHING);
 			ladder_reevaluate(c);
 		}
 	}
-	if (c->frozen && now >= c->thaw_at && !c->prekill_pid) {
+	if (c->frozen && now >= c->thaw_at && c->phase != LCG_PREKILL) {
 		if (c->acted >= MEMWATCH_LEVEL_FREEZE &&
-		    c->thr[MEMWATCH_LEVEL_KILL] && !c->nv_left && !c->settling)
+		    c->thr[MEMWATCH_LEVEL_KILL] && c->phase == LCG_WATCHING)
 			ladder_kill(c, ladder_why("still over the freeze level after the freeze grace"));
 		else
 			ladder_thaw(c, MEMWATCH_LEVEL_FREEZE, "the freeze grace is over");
@@ -492,21 +520,23 @@ int ladder_timeout_ms(void)
 	for (c = ladder_cg; c < ladder_cg + LADDER_CGROUPS; c++) {
 		if (!c->used)
 			continue;
-		if (c->frozen && c->thaw_at < next && !c->prekill_pid)
+		if (c->frozen && c->thaw_at < next && c->phase != LCG_PREKILL)
 			next = c->thaw_at;
-		if (c->prekill_pid && c->prekill_until < next)
+		if (c->phase == LCG_PREKILL && c->prekill_until < next)
 			next = c->prekill_until;
 		/* When the pressure would be over: look then. */
 		if (c->pressure_on && now + 500 * MS < next)
 			next = now + 500 * MS;
 		/* Without a pidfd, or for systemctl: look every 50 ms. */
-		if (((c->prekill_pid && c->prekill_fd < 0) || c->restart_pid) &&
+		if (((c->phase == LCG_PREKILL && c->prekill_fd < 0) ||
+		     c->restart_pid) &&
 		    now + 50 * MS < next)
 			next = now + 50 * MS;
-		if (c->nv_left && c->sigkill_at && c->sigkill_at < next)
+		if (c->phase == LCG_KILLING && c->sigkill_at &&
+		    c->sigkill_at < next)
 			next = c->sigkill_at;
 		/* Watch memory come back every 50 ms. */
-		if (c->settling && !c->nv_left && now + 50 * MS < next)
+		if (c->phase == LCG_SETTLING && now + 50 * MS < next)
 			next = now + 50 * MS;
 	}
 	if (next == UINT64_MAX)
@@ -521,12 +551,13 @@ int ladder_pollfds(struct pollfd *fds, int max)
 	int n = 0;
 
 	for (c = ladder_cg; c < ladder_cg + LADDER_CGROUPS; c++) {
-		if (c->used && c->prekill_pid && c->prekill_fd >= 0 && n < max) {
+		if (c->used && c->phase == LCG_PREKILL && c->prekill_fd >= 0 &&
+		    n < max) {
 			fds[n].fd = c->prekill_fd;
 			fds[n].events = POLLIN;
 			fds[n++].revents = 0;
 		}
-		if (!c->used || !c->nv_left)
+		if (!c->used || c->phase != LCG_KILLING)
 			continue;
 		for (i = 0; i < c->nv && n < max; i++) {
 			if (c->v[i].gone || c->v[i].pidfd < 0)
@@ -546,11 +577,11 @@ void ladder_pidfd_ready(int fd)
 	unsigned int i;
 
 	for (c = ladder_cg; c < ladder_cg + LADDER_CGROUPS; c++) {
-		if (c->used && c->prekill_pid && c->prekill_fd == fd) {
+		if (c->used && c->phase == LCG_PREKILL && c->prekill_fd == fd) {
 			ladder_prekill_check(c, now_ns());
 			return;
 		}
-		if (!c->used || !c->nv_left)
+		if (!c->used || c->phase != LCG_KILLING)
 			continue;
 		for (i = 0; i < c->nv; i++) {
 			struct victim *v = &c->v[i];

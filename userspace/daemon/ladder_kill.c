@@ -237,6 +237,7 @@ static void ladder_kill_now(struct lcg *c)
 		return;
 	}
 	c->nv_left = c->nv;
+	lcg_enter(c, LCG_KILLING);
 	for (i = 0; i < c->nv; i++) {
 		char b[16], a[16];
 
@@ -251,11 +252,10 @@ static void ladder_kill_now(struct lcg *c)
 	c->sigkill_at = now_ns() + ladder_conf.s->kill_grace_ms * MS;
 	ladder_thaw(c, MEMWATCH_LEVEL_KILL,
 		    "the survivors resume; victims handle SIGTERM");
-	if (ladder_conf.dry_run) {
+	/* None to wait for (a dry run, or all gone at once): settle. */
+	if (ladder_conf.dry_run)
 		c->nv_left = 0;
-		ladder_settle(c, ladder_conf.s->settle_ms);
-	}
-	if (!c->nv_left && !c->settling)
+	if (!c->nv_left)
 		ladder_settle(c, ladder_conf.s->settle_ms);
 	ladder_incident(c);
 }
@@ -300,6 +300,7 @@ static int ladder_prekill_start(struct lcg *c)
 		c->prekill_pid = 0;
 		return err;
 	}
+	lcg_enter(c, LCG_PREKILL);
 	c->prekill_fd = proc_pidfd(c->prekill_pid);
 	c->prekill_start = now_ns();
 	c->prekill_until = c->prekill_start +
@@ -354,7 +355,7 @@ void ladder_prekill_check(struct lcg *c, uint64_t now)
 {
 	int status, r;
 
-	if (!c->prekill_pid)
+	if (c->phase != LCG_PREKILL)
 		return;
 	r = hook_result(c->prekill_pid, &status);
 	if (r == 1)
@@ -376,7 +377,7 @@ void ladder_kill(struct lcg *c, const char *reason)
 	unsigned int i;
 	int n;
 
-	if (c->nv_left || c->settling || c->prekill_pid)
+	if (c->phase != LCG_WATCHING)
 		return;
 	incident_capture(c->path, c->id);
 	n = victims_choose(ladder_nl, c->id, c->base, c->nbase, &rules, c->v,

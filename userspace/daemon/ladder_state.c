@@ -110,10 +110,11 @@ void ladder_restore(void)
 	for (c = ladder_cg; c < ladder_cg + LADDER_CGROUPS; c++) {
 		if (!c->used)
 			continue;
-		if (c->prekill_pid) {
+		if (c->phase == LCG_PREKILL) {
 			kill(-c->prekill_pid, SIGKILL);
 			hook_forget(c->prekill_pid);
 			c->prekill_pid = 0;
+			lcg_enter(c, LCG_WATCHING);
 			ladder_drop_pidfds(c);
 		}
 		ladder_thaw(c, c->level, "memctl daemon stops");

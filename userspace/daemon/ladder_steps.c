@@ -211,7 +211,7 @@ void ladder_thaw(struct lcg *c, unsigned int level, const char *reason)
 
 void ladder_settle(struct lcg *c, unsigned int ms)
 {
-	c->settling = true;
+	lcg_enter(c, LCG_SETTLING);
 	c->settle_until = now_ns() + ms * MS;
 }
 

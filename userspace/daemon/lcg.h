@@ -26,6 +26,20 @@
 /* ladder_log()'s err for a step that does not apply (host-wide). */
 #define LADDER_SKIPPED 1
 
+/*
+ * Where a cgroup's kill is. The moves allowed between them are a table
+ * (ladder.c: lcg_enter()). Throttled and frozen are not phases: they are
+ * what the cgroup holds (memory.high lowered, cgroup.freeze set), in any
+ * phase, and undone by their own steps.
+ */
+enum lcg_phase {
+	LCG_WATCHING,	/* no kill under way */
+	LCG_PREKILL,	/* victims chosen; the pre-kill hook runs (prekill_pid) */
+	LCG_KILLING,	/* victims signalled; nv_left of them not gone yet */
+	LCG_SETTLING,	/* the kill is done: memory coming back, to settle_until */
+	LCG_NR_PHASES
+};
+
 struct lcg {
 	bool used;
 	bool host;			/* the root cgroup: the whole host */
@@ -41,7 +55,7 @@ struct lcg {
 	struct victim v[VICTIMS_MAX];
 	unsigned int nv, nv_left;	/* chosen; not gone yet */
 	uint64_t kill_ts, sigkill_at;
-	bool settling;			/* after a kill: memory coming back */
+	enum lcg_phase phase;		/* of the kill: ladder.c's table */
 	uint64_t settle_until, usage_at_kill, victims_live;
 	struct baseline base[LADDER_BASE];	/* at the first crossing */
 	unsigned int nbase;
@@ -74,6 +88,8 @@ extern bool ladder_reapply;
 extern const char *ladder_trigger;
 
 /* ladder.c */
+/* Move c to phase to; a move the table does not allow is said, as a bug. */
+void lcg_enter(struct lcg *c, enum lcg_phase to);
 struct lcg *ladder_get(uint64_t id, const char *path,
 		       const struct policy_rec *r);
 void ladder_synth(const struct lcg *c, unsigned int l, bool up,
