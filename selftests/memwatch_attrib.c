@@ -53,7 +53,6 @@ FIXTURE(attrib) {
 /* (Re)open the command socket and resolve the family: 0 or -errno. */
 static int connect_family(FIXTURE_DATA(attrib) *self)
 {
-
 	if (self->fd >= 0)
 		close(self->fd);
 	self->fd = mw_nl_open_family(&self->id, &self->grp);
@@ -63,17 +62,7 @@ static int connect_family(FIXTURE_DATA(attrib) *self)
 /* Unload, load with params, reconnect: 0 or -errno. */
 static int reload(FIXTURE_DATA(attrib) *self, const char *params)
 {
-	int err;
-
-	if (self->fd >= 0)
-		close(self->fd);
-	self->fd = -1;
-	err = mw_module_ensure(false);
-	if (!err)
-		err = mw_module_load(params);
-	if (err)
-		return err;
-	return connect_family(self);
+	return mw_reload_open(&self->fd, params, &self->id, &self->grp);
 }
 
 FIXTURE_SETUP(attrib)

@@ -31,19 +31,7 @@ FIXTURE(limits) {
 /* Reload memwatch with params and reconnect. */
 static int reload(FIXTURE_DATA(limits) *self, const char *params)
 {
-	uint32_t grp;
-	int err;
-
-	if (self->fd >= 0)
-		close(self->fd);
-	self->fd = -1;
-	err = mw_module_ensure(false);
-	if (!err)
-		err = mw_module_load(params);
-	if (err)
-		return err;
-	self->fd = mw_nl_open_family(&self->id, &grp);
-	return self->fd < 0 ? self->fd : 0;
+	return mw_reload_open(&self->fd, params, &self->id, NULL);
 }
 
 FIXTURE_SETUP(limits)

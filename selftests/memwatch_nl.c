@@ -549,3 +549,19 @@ int mw_wait_subscribed(pid_t pid, int timeout_ms)
 	}
 	return -ETIMEDOUT;
 }
+
+int mw_reload_open(int *fd, const char *params, uint16_t *id, uint32_t *grp)
+{
+	int err;
+
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	err = mw_module_ensure(false);
+	if (!err)
+		err = mw_module_load(params);
+	if (err)
+		return err;
+	*fd = mw_nl_open_family(id, grp);
+	return *fd < 0 ? *fd : 0;
+}

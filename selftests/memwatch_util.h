@@ -112,6 +112,11 @@ int mw_nl_family(int fd, const char *name, uint16_t *id, uint32_t *version,
  * group when grp is not NULL): the fd, or -errno. What a fixture opens.
  */
 int mw_nl_open_family(uint16_t *id, uint32_t *grp);
+/*
+ * Close *fd, unload memwatch, load it with params, and open *fd again as
+ * mw_nl_open_family() does: 0 or -errno.
+ */
+int mw_reload_open(int *fd, const char *params, uint16_t *id, uint32_t *grp);
 /* The id of the family's multicast group: 0 or -ENOENT. */
 int mw_nl_group(int fd, const char *name, const char *group, uint32_t *id);
 /*
