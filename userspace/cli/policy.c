@@ -264,30 +264,14 @@ static void policy_print_text(const struct policy_list *pl)
 
 static int policy_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct policy_list pl = { 0 };
 	struct mw_nl nl;
-	bool json = false;
-	int c, err;
+	bool json;
+	int err;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		if (c == 'j') {
-			json = true;
-		} else if (c == 'h') {
-			fputs(policy_usage, stdout);
-			return EXIT_OK;
-		} else {
-			return cli_bad_option("policy list", argv);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("policy list", "unexpected argument '%s'",
-				       argv[optind]);
+	err = cli_json_only("policy list", policy_usage, argc, argv, &json);
+	if (err >= 0)
+		return err;
 	if (mw_nl_connect(&nl))
 		return EXIT_FAIL;
 	err = policy_fetch(&nl, &pl);

@@ -156,34 +156,15 @@ static void status_print_text(const struct status *st,
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static struct status st;
 	struct policy_list pl = { 0 };
 	struct mw_nl nl;
-	bool json = false;
-	int c, err;
+	bool json;
+	int err;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(status_usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_bad_option("status", argv);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("status", "unexpected argument '%s'",
-				       argv[optind]);
-
+	err = cli_json_only("status", status_usage, argc, argv, &json);
+	if (err >= 0)
+		return err;
 	if (mw_nl_connect(&nl))
 		return EXIT_FAIL;
 	err = status_fetch(&nl, &st);

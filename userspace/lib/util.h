@@ -2,6 +2,8 @@
 #ifndef MEMCTL_UTIL_H
 #define MEMCTL_UTIL_H
 
+#include <stdbool.h>
+
 /*
  * What memctl's commands and its daemon read and write alike: exit
  * statuses, arguments (numbers, sizes, durations, level names) and sizes
@@ -18,6 +20,14 @@
  * command's --help; returns EXIT_USAGE. Call with opterr = 0.
  */
 int cli_bad_option(const char *cmd, char **argv);
+
+/*
+ * The options of a command that takes --json (-j) and --help (-h) alone:
+ * -1 to go on (*json set), or the status to exit with (usage printed, or
+ * a bad option or an argument said in one line).
+ */
+int cli_json_only(const char *cmd, const char *usage, int argc, char **argv,
+		  bool *json);
 
 /* One line on stderr for a bad argument; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
