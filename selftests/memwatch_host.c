@@ -3,13 +3,14 @@
  * What a production machine does that a clean test guest does not:
  * allocations that fail (a huge page pool asked for more than there is,
  * THP on a fragmented node), CPUs going offline, and unprivileged
- * monitoring polling all the time. Run in every guest, and in the one
- * `scripts/vm-run --profile host` boots (THP always, a child cpuset,
- * swap, 4 CPUs over 2 nodes).
+ * monitoring polling all the time. Run in the guests `scripts/vm-run
+ * --profile host` boots (THP always, a child cpuset, swap, 4 CPUs over 2
+ * nodes), on every kernel: in a clean guest beside a second one, the
+ * hugetlb pool's compaction held a CPU long enough for a soft lockup
+ * (scripts/check says more). memwatch_swap has the tests that need swap.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@
 #include <linux/memwatch.h>
 
 #include "kselftest_harness.h"
-#include "memwatch_util.h"
+#include "memwatch_host.h"
 
 #define KIB 1024UL
 #define MIB (1024UL * 1024)
@@ -34,102 +35,7 @@ static const char thp_enabled_path[] =
 	"/sys/kernel/mm/transparent_hugepage/enabled";
 static const char proactive_path[] = "/proc/sys/vm/compaction_proactiveness";
 
-FIXTURE(host) {
-	int fd;
-	uint16_t id;
-	bool was_loaded;
-	int kmsg;		/* /dev/kmsg, past what was there at setup */
-	struct mw_nl_reply r;
-	struct mw_procs recs;
-};
-
-/*
- * A CPU a test offlined and could not put back (it was killed by its
- * timeout, which skips the teardown) would change every test after it.
- */
-static void online_all_cpus(void)
-{
-	char path[64], val[8];
-	int cpu;
-
-	for (cpu = 1; cpu < CPU_SETSIZE; cpu++) {
-		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d",
-			 cpu);
-		if (access(path, F_OK))
-			break;
-		strcat(path, "/online");
-		if (mw_read_line(path, val, sizeof(val)) || strcmp(val, "0"))
-			continue;
-		fprintf(stderr, "# setup: cpu%d was offline: onlining it\n",
-			cpu);
-		mw_write(path, "1");
-	}
-}
-
-FIXTURE_SETUP(host)
-{
-	uint32_t grp;
-
-	online_all_cpus();
-	self->was_loaded = mw_module_loaded();
-	ASSERT_EQ(0, mw_module_ensure(true));
-	self->fd = mw_nl_open_family(&self->id, &grp);
-	ASSERT_LE(0, self->fd);
-	/* What the kernel logs from now on is this test's. */
-	self->kmsg = mw_kmsg_open();
-	ASSERT_LE(0, self->kmsg);
-}
-
-FIXTURE_TEARDOWN(host)
-{
-	char out[MW_OUTSZ], err[MW_OUTSZ];
-
-	if (mw_reap_group())
-		fprintf(stderr, "# teardown: killed what the test left running\n");
-	/* A root policy a failed test left (none: memctl says so, ignored). */
-	mw_memctl(out, err, "policy", "clear", "/", MW_END);
-	mw_knobs_restore();
-	close(self->kmsg);
-	close(self->fd);
-	mw_module_ensure(self->was_loaded);
-}
-
-/* The module still answers: STATUS gives its version. */
-static bool status_answers(struct _test_data_host *self)
-{
-	return mw_status_answers(self->fd, self->id, &self->r);
-}
-
-static int dump_pid(struct _test_data_host *self, pid_t pid)
-{
-	uint32_t p = pid;
-	char attrs[16];
-	size_t len = 0;
-
-	if (!mw_nla_put(attrs, sizeof(attrs), &len, MEMWATCH_A_PROC_PID, &p,
-			sizeof(p)))
-		return -EMSGSIZE;
-	return mw_proc_dump(self->fd, self->id, attrs, len, &self->recs,
-			    &self->r);
-}
-
-static void sleep_ms(unsigned long ms)
-{
-	struct timespec t = { ms / 1000, (ms % 1000) * 1000000 };
-
-	while (nanosleep(&t, &t) && errno == EINTR)
-		;
-}
-
-static unsigned long ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 +
-	       (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
+MW_FIXTURE(host);
 
 /*
  * 1. The page allocator traces a failed allocation too: mm_page_alloc
@@ -310,25 +216,6 @@ TEST_F_TIMEOUT(host, thp_fault_on_fragmented_node, 600)
 	waitpid(frag, NULL, 0);
 }
 
-/* The highest CPU that can go offline (not cpu0), or -1. */
-static int hotpluggable_cpu(void)
-{
-	char path[64], val[8];
-	int cpu, found = -1;
-
-	for (cpu = 1; cpu < CPU_SETSIZE; cpu++) {
-		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d",
-			 cpu);
-		if (access(path, F_OK))
-			break;
-		strcat(path, "/online");
-		if (!access(path, W_OK) && !mw_read_line(path, val, sizeof(val)) &&
-		    !strcmp(val, "1"))
-			found = cpu;
-	}
-	return found;
-}
-
 /* What the child of cpu_offline_keeps_counts did, shared. */
 struct churn {
 	unsigned long touched;	/* pages it wrote to: each a new page */
@@ -470,59 +357,6 @@ TEST_F_TIMEOUT(host, cpu_offline_keeps_counts, 600)
 		EXPECT_EQ(child, waitpid(child, NULL, 0));
 	}
 	munmap(c, sizeof(*c));
-}
-
-/* The online CPUs: how many, their numbers in cpus. */
-static int online_cpus(int *cpus, int max)
-{
-	char list[256], *tok, *save = NULL;
-	int n = 0;
-
-	if (mw_read_line("/sys/devices/system/cpu/online", list, sizeof(list)))
-		return 0;
-	for (tok = strtok_r(list, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		int a, b, k = sscanf(tok, "%d-%d", &a, &b);
-
-		if (k < 1)
-			continue;
-		if (k == 1)
-			b = a;
-		for (; a <= b && n < max; a++)
-			cpus[n++] = a;
-	}
-	return n;
-}
-
-/* A row of /proc/interrupts ("CAL:", "TLB:"), summed over the CPUs. */
-static unsigned long long ipis(const char *row)
-{
-	char line[4096];
-	unsigned long long sum = 0;
-	FILE *f = fopen("/proc/interrupts", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = line, *end;
-
-		while (*p == ' ')
-			p++;
-		if (strncmp(p, row, strlen(row)))
-			continue;
-		p += strlen(row);
-		for (;;) {
-			unsigned long long v = strtoull(p, &end, 10);
-
-			if (end == p)
-				break;
-			sum += v;
-			p = end;
-		}
-		break;
-	}
-	fclose(f);
-	return sum;
 }
 
 /* Fault and free 1 MiB on cpu for ever: counts pending there always. */
@@ -700,188 +534,6 @@ TEST_F_TIMEOUT(host, unprivileged_status_sends_no_ipis, 900)
 		waitpid(hogs[i], NULL, 0);
 	}
 	munmap(q, sizeof(*q));
-}
-
-/* VmSwap of pid from /proc/PID/status, in bytes, or -1. */
-static long long vm_swap(pid_t pid)
-{
-	char path[64], line[128];
-	long long kib = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmSwap: %lld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib < 0 ? -1 : kib * 1024;
-}
-
-/*
- * A child in a new cgroup name of 64 MiB with swap, holding bytes (the
- * rest swapped out) until told to go: its pid, or -1.
- */
-static pid_t swapping_child(const char *name, size_t bytes, struct mw_sync *s)
-{
-	char path[128];
-	pid_t child;
-
-	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/memory.swap.max", name);
-	if (!mw_cgroup_make(name, "64M") || mw_write(path, "max") ||
-	    mw_sync_init(s))
-		return -1;
-	child = fork();
-	if (!child) {
-		if (mw_cgroup_enter(name) || !mw_alloc_on(bytes, -1))
-			_exit(10);
-		mw_sync_child(s);
-		_exit(0);
-	}
-	return child;
-}
-
-/*
- * Swap per process: a child holding 128 MiB in a cgroup of 64 MiB has
- * half of it swapped out. Its record says so (swap_bytes as VmSwap), and
- * its anonymous part of live is what stayed resident.
- */
-TEST_F_TIMEOUT(host, swapped_out_memory_is_in_the_record, 300)
-{
-	const size_t bytes = 128UL << 20;
-	char name[64];
-	const struct mw_proc *r;
-	struct mw_sync s;
-	long long vmswap;
-	pid_t child;
-
-	snprintf(name, sizeof(name), "mw-host-swap-%d", getpid());
-	child = swapping_child(name, bytes, &s);
-	ASSERT_LT(0, child);
-	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("the child could not allocate");
-	vmswap = vm_swap(child);
-	ASSERT_EQ(0, dump_pid(self, child));
-	ASSERT_EQ(1, self->recs.n);
-	r = &self->recs.v[0];
-	EXPECT_LE(48ULL << 20, r->swap) TH_LOG("swap %lu KiB, VmSwap %lld KiB",
-					      r->swap >> 10, vmswap >> 10);
-	/* Read apart from VmSwap: within 8 MiB of each other. */
-	EXPECT_GE((long long)r->swap + (8LL << 20), vmswap);
-	EXPECT_LE((long long)r->swap, vmswap + (8LL << 20));
-	EXPECT_GE(64ULL << 20, r->anon) TH_LOG("anon %lu KiB", r->anon >> 10);
-	EXPECT_EQ(r->live, r->anon + r->file);
-	mw_sync_go(&s);
-	waitpid(child, NULL, 0);
-	mw_cgroup_remove(name);
-}
-
-/* A field of /proc/meminfo, in bytes, or -1. */
-static long long meminfo(const char *field)
-{
-	char line[128], name[64];
-	long long kib, val = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (val < 0 && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63[^:]: %lld", name, &kib) == 2 &&
-		    !strcmp(name, field))
-			val = kib * 1024;
-	fclose(f);
-	return val;
-}
-
-/* The root policy's usage and level, from memctl policy list --json. */
-static int root_policy(long long *usage, char *level, size_t len)
-{
-	char out[MW_OUTSZ], err[MW_OUTSZ], fmt[64];
-	const char *p;
-
-	if (mw_memctl(out, err, "policy", "list", "--json", MW_END))
-		return -1;
-	p = strstr(out, "{\"cgroup\":\"/\",");
-	if (!p || !(p = strstr(p, "\"level\":")))
-		return -1;
-	snprintf(fmt, sizeof(fmt), "\"level\":\"%%%zu[a-z]\"", len - 1);
-	if (sscanf(p, fmt, level) != 1)
-		return -1;
-	p = strstr(p, "\"usage_bytes\":");
-	return p && sscanf(p, "\"usage_bytes\":%lld", usage) == 1 ? 0 : -1;
-}
-
-/*
- * The root policy's level, polled until it is want (true) or timeout_ms
- * passed; the last usage read in *usage.
- */
-static bool root_level_is(const char *want, int timeout_ms, long long *usage)
-{
-	struct timespec t0;
-	char level[16];
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	do {
-		if (!root_policy(usage, level, sizeof(level)) &&
-		    !strcmp(level, want))
-			return true;
-		sleep_ms(100);
-	} while (ms_since(&t0) < (unsigned long)timeout_ms);
-	return false;
-}
-
-/*
- * 6. The host's swap in a root policy's usage (policy set / --swap): a
- * child holding 256 MiB in a 64 MiB cgroup pushes about 192 MiB of it to
- * swap, and the host's RAM in use grows by about 64 MiB only. A level
- * 160 MiB over the usage before is crossed only with swap counted; the
- * usage is RAM in use plus SwapTotal - SwapFree (within 32 MiB: page cache
- * and the kernel move meanwhile), and the level falls back when the
- * child exits and its swap is freed.
- */
-TEST_F_TIMEOUT(host, root_policy_counts_the_hosts_swap, 300)
-{
-	const size_t bytes = 256UL << 20;
-	char out[MW_OUTSZ], err[MW_OUTSZ], name[64], at[32];
-	long long base, usage, ram, swap;
-	struct mw_sync s;
-	pid_t child;
-
-	ASSERT_LT(256LL << 20, meminfo("SwapFree"))
-		TH_LOG("the --profile host guest has 512 MiB of swap");
-	/* The usage before, with swap counted: the level is off (100%). */
-	ASSERT_EQ(0, mw_memctl(out, err, "policy", "set", "/", "--notify",
-			       "100%", "--swap", MW_END)) TH_LOG("%s", err);
-	ASSERT_TRUE(root_level_is("none", 1000, &base));
-	snprintf(at, sizeof(at), "%lld", base + (160LL << 20));
-	ASSERT_EQ(0, mw_memctl(out, err, "policy", "set", "/", "--notify", at,
-			       "--swap", MW_END)) TH_LOG("%s", err);
-
-	snprintf(name, sizeof(name), "mw-host-rootswap-%d", getpid());
-	child = swapping_child(name, bytes, &s);
-	ASSERT_LT(0, child);
-	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("the child could not allocate");
-	/* The worker's 200 ms tick sees it if no charge did. */
-	EXPECT_TRUE(root_level_is("notify", 5000, &usage))
-		TH_LOG("usage %lld MiB, level at %lld MiB, swap used %lld MiB",
-		       usage >> 20, (base >> 20) + 160,
-		       (meminfo("SwapTotal") - meminfo("SwapFree")) >> 20);
-	ram = meminfo("MemTotal") - meminfo("MemAvailable");
-	swap = meminfo("SwapTotal") - meminfo("SwapFree");
-	fprintf(stderr, "# usage %lld MiB: RAM in use %lld MiB, swap used %lld MiB (before: %lld MiB)\n",
-		usage >> 20, ram >> 20, swap >> 20, base >> 20);
-	EXPECT_LE(160LL << 20, swap);
-	EXPECT_GE(ram + swap + (32LL << 20), usage);
-	EXPECT_LE(ram + swap - (32LL << 20), usage);
-
-	mw_sync_go(&s);
-	waitpid(child, NULL, 0);
-	EXPECT_TRUE(root_level_is("none", 5000, &usage))
-		TH_LOG("usage %lld MiB after the child exited", usage >> 20);
-	EXPECT_EQ(0, mw_memctl(out, err, "policy", "clear", "/", MW_END))
-		TH_LOG("%s", err);
-	mw_cgroup_remove(name);
 }
 
 TEST_HARNESS_MAIN

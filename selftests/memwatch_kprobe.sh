@@ -52,7 +52,8 @@ echo "$json" | jq -e --argjson want "$kprobe_hooks" \
 ok $? "status lists the kprobe mode's hooks, attached"
 
 export MEMWATCH_PARAMS=hooks=kprobe
-for suite in memwatch_track memwatch_wmark memwatch_status; do
+for suite in memwatch_track memwatch_thp memwatch_wmark memwatch_wmark_host \
+	     memwatch_status; do
 	"$repo/selftests/$suite" 2>&1 | sed 's/^/# /'
 	rc=${PIPESTATUS[0]}
 	ok "$rc" "$suite with hooks=kprobe"

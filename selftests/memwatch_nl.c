@@ -550,6 +550,19 @@ int mw_wait_subscribed(pid_t pid, int timeout_ms)
 	return -ETIMEDOUT;
 }
 
+int mw_fx_open(bool *was_loaded, int *fd, uint16_t *id, uint32_t *grp)
+{
+	if (mw_fx_load(was_loaded))
+		return -1;
+	*fd = mw_nl_open_family(id, grp);
+	if (*fd < 0) {
+		fprintf(stderr, "# setup: opening memwatch's family failed: %s\n",
+			strerror(-*fd));
+		return -1;
+	}
+	return 0;
+}
+
 int mw_reload_open(int *fd, const char *params, uint16_t *id, uint32_t *grp)
 {
 	int err;

@@ -3,84 +3,25 @@
  * Per-process, per-node tracking, checked through the PROC_GET dump on a
  * raw socket against what the test itself allocated, and against
  * /proc/PID/numa_maps. The guest has 2 NUMA nodes (scripts/vm-run).
+ * The transparent-huge-page tests, on the same fixture, are memwatch_thp.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/memwatch.h>
 
 #include "kselftest_harness.h"
-#include "memwatch_util.h"
+#include "memwatch_track.h"
 
-#define MIB (1024UL * 1024)
-FIXTURE(track) {
-	int fd;
-	uint16_t id;
-	bool was_loaded;
-	struct mw_nl_reply r;
-	struct mw_procs recs;
-};
-
-FIXTURE_SETUP(track)
-{
-	uint32_t grp;
-
-	self->was_loaded = mw_module_loaded();
-	ASSERT_EQ(0, mw_module_ensure(true));
-	self->fd = mw_nl_open_family(&self->id, &grp);
-	ASSERT_LE(0, self->fd);
-}
-
-/* khugepaged's knobs as the test found them ("" if untouched). */
-static char thp_enabled[32], thp_sleep[32];
-
-static const char thp_enabled_path[] =
-	"/sys/kernel/mm/transparent_hugepage/enabled";
-static const char thp_sleep_path[] =
-	"/sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs";
-
-FIXTURE_TEARDOWN(track)
-{
-	if (thp_enabled[0] && mw_write(thp_enabled_path, thp_enabled))
-		fprintf(stderr, "# teardown: cannot restore %s\n",
-			thp_enabled_path);
-	if (thp_sleep[0] && mw_write(thp_sleep_path, thp_sleep))
-		fprintf(stderr, "# teardown: cannot restore %s\n",
-			thp_sleep_path);
-	thp_enabled[0] = thp_sleep[0] = 0;
-	if (mw_reap_group())
-		fprintf(stderr, "# teardown: killed what the test left running\n");
-	close(self->fd);
-	mw_module_ensure(self->was_loaded);
-}
-
-/* Dump with the filters that are not 0: 0 or -errno. */
-static int dump(struct _test_data_track *self, uint32_t pid, uint64_t cgid)
-{
-	char attrs[64];
-	size_t len = 0;
-
-	if (pid && !mw_nla_put(attrs, sizeof(attrs), &len,
-			       MEMWATCH_A_PROC_PID, &pid, sizeof(pid)))
-		return -EMSGSIZE;
-	if (cgid && !mw_nla_put(attrs, sizeof(attrs), &len,
-				MEMWATCH_A_PROC_CGROUP_ID, &cgid,
-				sizeof(cgid)))
-		return -EMSGSIZE;
-	return mw_proc_dump(self->fd, self->id, attrs, len, &self->recs,
-			    &self->r);
-}
+MW_FIXTURE(track);
 
 static const struct mw_proc *find(struct _test_data_track *self,
 				  uint32_t pid)
@@ -124,23 +65,6 @@ static bool record_goes(struct _test_data_track *self, pid_t pid)
 			(unsigned long long)r->released >> 10);
 	}
 	return false;
-}
-
-/* Wait for pid's own exit (kill first): its exit status, or 128 + signal. */
-static int wait_exit(pid_t pid, bool kill_first)
-{
-	int status;
-
-	if (kill_first)
-		kill(pid, SIGKILL);
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static int reap(pid_t pid)
-{
-	return wait_exit(pid, true);
 }
 
 /* For a failure message: the child's state and wait channel. */
@@ -209,19 +133,10 @@ static bool within(uint64_t want, uint64_t seen, unsigned int pct)
 		       (unsigned long)(seen) / 1024, (pct))
 
 /*
- * Tests that move hundreds of MiB take a second or two in our guest, but
- * under emulation each page is cleared byte by byte (rep stosb, Debian's
- * init_on_alloc), and on a slow or busy host one of them ran past
- * kselftest's default 30 s: in CI once, and here in 2 of 5 runs of these
- * suites, its child still allocating (NMI backtrace: readahead into
- * clear_page), not stuck. On sid's 7.2 in the kprobe mode, with a second
- * guest beside it, the first 200 MiB test ran past 120 s once (alone it
- * passed, the whole kprobe run in 3.5 minutes). A hang is still caught,
- * at 240 s. The placement tests get twice that: with node 1 mostly free
+ * The placement tests get twice MW_SLOW: with node 1 mostly free
  * (904 MB), 6.12's kprobe mode once took 104 s for the 200 MiB that
  * usually take 1 to 5 s, with the main lane's guest busy beside it.
  */
-#define MW_SLOW 240
 #define MW_PLACE (2 * MW_SLOW)
 
 static void check_placement(struct __test_metadata *_metadata,
@@ -634,186 +549,6 @@ TEST_F_TIMEOUT(track, rate_follows_growth, MW_SLOW)
 	munmap((void *)done, 4096);
 }
 
-/* A 2 MiB-aligned 2 MiB, given advice, then written page by page. */
-static char *touch_aligned_2mib(int advice)
-{
-	const size_t huge = 2 * MIB;
-	char *p = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	char *h;
-	size_t off;
-
-	if (p == MAP_FAILED)
-		return NULL;
-	h = (char *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
-	if (madvise(h, huge, advice))
-		return NULL;
-	for (off = 0; off < huge; off += 4096)
-		h[off] = 1;
-	return h;
-}
-
-/* AnonHugePages of pid, in KiB (0 if unknown). */
-static unsigned long anon_huge_kib(pid_t pid)
-{
-	char path[64], line[128];
-	unsigned long kib = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "AnonHugePages: %lu kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
-/*
- * khugepaged collapses a process's 512 small pages into a huge page that
- * it, a kernel thread with no mm, allocates: the huge page is the
- * process's (kprobe mode: by the mm it is charged to; tracepoint mode:
- * by the mm alloc_charge_hpage() names), not [kernel]'s.
- */
-TEST_F_TIMEOUT(track, khugepaged_collapse_is_the_processs, MW_SLOW)
-{
-	const size_t huge = 2 * MIB;
-	unsigned long alloc_before;
-	char mode[64];
-	struct mw_sync s;
-	pid_t child;
-	int i;
-
-	mw_read_line(thp_enabled_path, mode, sizeof(mode));
-	mw_read_line(thp_sleep_path, thp_sleep, sizeof(thp_sleep));
-	ASSERT_NE(0, mode[0]) TH_LOG("no %s", thp_enabled_path);
-	ASSERT_NE(0, thp_sleep[0]) TH_LOG("no %s", thp_sleep_path);
-	/* "always [madvise] never": the word in brackets is the mode. */
-	if (strstr(mode, "[never]")) {
-		strcpy(thp_enabled, "never");
-		ASSERT_EQ(0, mw_write(thp_enabled_path, "madvise"));
-	}
-	ASSERT_EQ(0, mw_write(thp_sleep_path, "100"));
-
-	ASSERT_EQ(0, mw_sync_init(&s));
-	child = fork();
-	ASSERT_LE(0, child);
-	if (!child) {
-		/* 512 small pages in one aligned 2 MiB, then ask for THP. */
-		char *h = touch_aligned_2mib(MADV_NOHUGEPAGE);
-
-		if (!h)
-			_exit(10);
-		if (!mw_sync_child(&s))
-			_exit(0);
-		if (madvise(h, huge, MADV_HUGEPAGE))
-			_exit(12);
-		mw_sync_child(&s);
-		_exit(0);
-	}
-	/* What it allocated before khugepaged may see it... */
-	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("child: %d", reap(child));
-	ASSERT_EQ(0, dump(self, child, 0));
-	ASSERT_EQ(1, self->recs.n);
-	alloc_before = self->recs.v[0].allocated;
-	/* ...then MADV_HUGEPAGE, which hands its mm to khugepaged. */
-	mw_sync_go(&s);
-	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("child: %d", reap(child));
-
-	for (i = 0; i < 600 && anon_huge_kib(child) < huge / 1024; i++)
-		usleep(100000);
-	ASSERT_LE(huge / 1024, anon_huge_kib(child))
-		TH_LOG("khugepaged did not collapse the child's 2 MiB in 60 s");
-	ASSERT_EQ(0, dump(self, child, 0));
-	ASSERT_EQ(1, self->recs.n);
-	EXPECT_LE(alloc_before + huge, self->recs.v[0].allocated)
-		TH_LOG("allocated %lu KiB before the collapse, %lu after",
-		       alloc_before / 1024, self->recs.v[0].allocated / 1024);
-	EXPECT_LE(huge - huge / 20, self->recs.v[0].live)
-		TH_LOG("live %lu KiB after the collapse",
-		       self->recs.v[0].live / 1024);
-	mw_sync_go(&s);
-	EXPECT_EQ(0, wait_exit(child, false));
-}
-
-/*
- * A huge page split into 512 pages (here by debugfs's split_huge_pages,
- * as reclaim, migration or a partial unmap would) is freed page by
- * page: all 2 MiB are released, not the head's 4 KiB alone.
- */
-TEST_F_TIMEOUT(track, split_huge_page_is_released_whole, MW_SLOW)
-{
-	static const char split[] = "/sys/kernel/debug/split_huge_pages";
-	static const char cg[] = "mw-track-split";
-	static const char swap_max[] =
-		"/sys/fs/cgroup/mw-track-split/memory.swap.max";
-	const size_t huge = 2 * MIB;
-	unsigned long live_before;
-	char cmd[128];
-	struct mw_sync s;
-	uintptr_t *addr;	/* where the child's huge page is, shared */
-	pid_t child;
-
-	if (access(split, W_OK))
-		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
-	ASSERT_EQ(0, access(split, W_OK)) TH_LOG("%s: %m", split);
-	/*
-	 * With swap on (vm-run --profile host), reclaim may put the child's
-	 * pages in the swap cache while they are being written out: the
-	 * munmap then leaves them there (and counted live) until reclaim
-	 * frees them. A failure seen once in that guest, with all 2 MiB
-	 * still live. Swap is not what this test is about: none for it.
-	 */
-	ASSERT_NE(0, mw_cgroup_make(cg, NULL));
-	if (!access(swap_max, W_OK))
-		ASSERT_EQ(0, mw_write(swap_max, "0"));
-	addr = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, addr);
-	ASSERT_EQ(0, mw_sync_init(&s));
-	child = fork();
-	ASSERT_LE(0, child);
-	if (!child) {
-		char *h;
-
-		if (mw_cgroup_enter(cg))
-			_exit(11);
-		h = touch_aligned_2mib(MADV_HUGEPAGE);
-		if (!h)
-			_exit(10);
-		*addr = (uintptr_t)h;
-		if (!mw_sync_child(&s))
-			_exit(0);
-		munmap(h, huge);
-		mw_sync_child(&s);
-		_exit(0);
-	}
-	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("child: %d", reap(child));
-	ASSERT_LE(huge / 1024, anon_huge_kib(child))
-		TH_LOG("the child got no huge page");
-	snprintf(cmd, sizeof(cmd), "%d,0x%lx,0x%lx", child,
-		 (unsigned long)*addr, (unsigned long)(*addr + huge));
-	ASSERT_EQ(0, mw_write(split, cmd));
-	ASSERT_EQ(0, anon_huge_kib(child)) TH_LOG("not split");
-	ASSERT_EQ(0, dump(self, child, 0));
-	ASSERT_EQ(1, self->recs.n);
-	live_before = self->recs.v[0].live;
-	ASSERT_LE(huge, live_before);
-
-	mw_sync_go(&s);
-	ASSERT_TRUE(mw_sync_wait(&s)) TH_LOG("child: %d", reap(child));
-	ASSERT_EQ(0, dump(self, child, 0));
-	ASSERT_EQ(1, self->recs.n);
-	EXPECT_GE(live_before - huge + huge / 20, self->recs.v[0].live)
-		TH_LOG("live %lu KiB before the munmap, %lu after",
-		       live_before / 1024, self->recs.v[0].live / 1024);
-	mw_sync_go(&s);
-	EXPECT_EQ(0, wait_exit(child, false));
-	munmap(addr, 4096);
-	mw_cgroup_remove(cg);
-}
 
 /* A full process table: new processes go to [overflow], and it is said. */
 TEST_F(track, full_table_overflows)

@@ -121,6 +121,18 @@ int mw_module_ensure(bool loaded)
 	return loaded ? mw_module_load("") : mw_module_unload();
 }
 
+int mw_fx_load(bool *was_loaded)
+{
+	int err;
+
+	*was_loaded = mw_module_loaded();
+	err = mw_module_ensure(true);
+	if (err)
+		fprintf(stderr, "# setup: loading memwatch failed: %s\n",
+			strerror(-err));
+	return err ? -1 : 0;
+}
+
 /* Read what fd has into buf (dropping what does not fit); 0 at EOF. */
 static ssize_t mw_drain(int fd, char *buf, size_t size, size_t *len)
 {

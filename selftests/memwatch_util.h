@@ -28,6 +28,11 @@ int mw_module_load(const char *params);
 int mw_module_unload(void);
 /* Make sure the module is loaded (true) or not (false): 0 or -errno. */
 int mw_module_ensure(bool loaded);
+/*
+ * A fixture's setup: note in *was_loaded whether memwatch was loaded, and
+ * load it: 0, or -1 having said why on stderr.
+ */
+int mw_fx_load(bool *was_loaded);
 
 /*
  * Run argv with stdout and stderr captured (NUL-terminated, truncated to
@@ -117,6 +122,11 @@ int mw_nl_open_family(uint16_t *id, uint32_t *grp);
  * mw_nl_open_family() does: 0 or -errno.
  */
 int mw_reload_open(int *fd, const char *params, uint16_t *id, uint32_t *grp);
+/*
+ * A fixture's setup: mw_fx_load(), then *fd as mw_nl_open_family() opens
+ * it: 0, or -1 having said on stderr which step failed.
+ */
+int mw_fx_open(bool *was_loaded, int *fd, uint16_t *id, uint32_t *grp);
 /* The id of the family's multicast group: 0 or -ENOENT. */
 int mw_nl_group(int fd, const char *name, const char *group, uint32_t *id);
 /*
