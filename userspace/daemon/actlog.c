@@ -20,25 +20,6 @@ static pthread_mutex_t actlog_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct act_rec actlog_ring[ACTLOG_RING];
 static unsigned int actlog_next;	/* how many were ever logged */
 
-static const char *const act_outcomes[ACT_NR_OUTCOMES] = {
-	[ACT_OK] = "ok", [ACT_PARTIAL] = "partial", [ACT_ERROR] = "error",
-	[ACT_DRY_RUN] = "dry-run", [ACT_NO_VICTIM] = "no victim",
-	[ACT_SKIPPED] = "skipped", [ACT_OBSERVED] = "observed",
-};
-
-const char *act_outcome_name(enum act_outcome o)
-{
-	return o < ACT_NR_OUTCOMES ? act_outcomes[o] : "error";
-}
-
-const char *act_result(enum act_outcome o, const char *detail, char *buf,
-		       size_t size)
-{
-	snprintf(buf, size, "%s%s%s", act_outcome_name(o),
-		 detail ? ": " : "", detail ? detail : "");
-	return buf;
-}
-
 void act_outcome_set(struct act *a, int err, bool dry_run)
 {
 	a->outcome = dry_run ? ACT_DRY_RUN : err ? ACT_ERROR : ACT_OK;

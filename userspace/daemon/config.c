@@ -63,26 +63,6 @@ void settings_merge(struct settings *out, const struct settings *base,
 	*out = r;
 }
 
-int parse_duration_ms(const char *s, unsigned int *ms)
-{
-	double v, scale = 1000;
-	char *end;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0)
-		return -EINVAL;
-	if (!strcmp(end, "ms"))
-		scale = 1;
-	else if (*end && strcmp(end, "s"))
-		return -EINVAL;
-	v *= scale;
-	if (v > 3600 * 1000)
-		return -EINVAL;
-	*ms = (unsigned int)v;
-	return 0;
-}
-
 static int set_string(char *dst, size_t size, const char *val, char *why,
 		      size_t whysz)
 {
@@ -137,7 +117,7 @@ int settings_set(struct settings *s, const char *key, const char *val,
 		bit = SET_PRE_KILL_TIMEOUT;
 	}
 	if (ms) {
-		if (parse_duration_ms(val, ms) || !*ms) {
+		if (cli_parse_duration_ms(val, ms) || !*ms) {
 			snprintf(why, whysz,
 				 "takes a duration above 0 and up to an hour (2s, 500ms, 1.5), not '%s'",
 				 val);

@@ -96,7 +96,4 @@ bool cfg_cgroup_empty(const struct cfg_cgroup *cg);
 /* Read FILE: 0, or -errno with "FILE:LINE: reason" in why. */
 int config_load(const char *path, struct config *c, char *why, size_t whysz);
 
-/* "2s", "500ms", "1.5" (seconds) into milliseconds: 0 or -EINVAL. */
-int parse_duration_ms(const char *s, unsigned int *ms);
-
 #endif

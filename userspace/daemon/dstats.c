@@ -5,7 +5,6 @@
 #include <time.h>
 #include <linux/memwatch.h>
 
-#include "actlog.h"
 #include "dstats.h"
 #include "util.h"
 

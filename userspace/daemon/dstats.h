@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "actlog.h"
+#include "outcome.h"
 
 /*
  * The daemon's own figures: counters bumped where things happen (any

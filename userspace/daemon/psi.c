@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "config.h"
 #include "psi.h"
+#include "util.h"
 
 int psi_parse(const char *s, struct psi_spec *p, char *why, size_t whysz)
 {
@@ -26,7 +26,7 @@ int psi_parse(const char *s, struct psi_spec *p, char *why, size_t whysz)
 	v = strtol(pct, &end, 10);
 	if (errno || end == pct || strcmp(end, "%") || v < 1 || v > 100)
 		goto bad;
-	if (parse_duration_ms(win, &ms) || ms < 500 || ms > 10000)
+	if (cli_parse_duration_ms(win, &ms) || ms < 500 || ms > 10000)
 		goto bad;
 	p->full = !strcmp(kind, "full");
 	p->pct = (unsigned int)v;

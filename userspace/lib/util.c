@@ -93,6 +93,26 @@ int cli_parse_seconds(const char *s, double *out)
 	return 0;
 }
 
+int cli_parse_duration_ms(const char *s, unsigned int *ms)
+{
+	double v, scale = 1000;
+	char *end;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v < 0)
+		return -EINVAL;
+	if (!strcmp(end, "ms"))
+		scale = 1;
+	else if (*end && strcmp(end, "s"))
+		return -EINVAL;
+	v *= scale;
+	if (v > 3600 * 1000)
+		return -EINVAL;
+	*ms = (unsigned int)v;
+	return 0;
+}
+
 void cli_sleep(double seconds)
 {
 	struct timespec ts = {

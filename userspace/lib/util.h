@@ -37,6 +37,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 int cli_parse_long(const char *s, long min, long max, long *out);
 /* Parse seconds > 0, fractions allowed: 0 or -EINVAL. */
 int cli_parse_seconds(const char *s, double *out);
+/* "2s", "500ms", "1.5" (seconds), up to an hour, into ms: 0 or -EINVAL. */
+int cli_parse_duration_ms(const char *s, unsigned int *ms);
 void cli_sleep(double seconds);
 /* bytes as "512B", "1.5K", "20.0M", "3.2G" (powers of 1024). */
 const char *cli_bytes(unsigned long long bytes, char *buf, unsigned long size);
