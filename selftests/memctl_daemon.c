@@ -26,7 +26,7 @@
 MW_FIXTURE(daemon);
 
 /* (1) One leaker beside an innocent: the leaker goes, step by step. */
-TEST_F(daemon, leaker_is_killed_innocent_survives)
+TEST_F_TIMEOUT(daemon, leaker_is_killed_innocent_survives, MW_LADDER_TIMEOUT)
 {
 	char filter[512];
 	pid_t innocent, leaker;
@@ -74,7 +74,8 @@ TEST_F(daemon, leaker_is_killed_innocent_survives)
  * (every thread would be), and its anonymous growth is seen through the
  * thread that has the mm. It dies, the innocent lives.
  */
-TEST_F(daemon, leaker_behind_a_zombie_leader_is_killed)
+TEST_F_TIMEOUT(daemon, leaker_behind_a_zombie_leader_is_killed,
+	       MW_LADDER_TIMEOUT)
 {
 	char filter[512];
 	pid_t innocent, leaker;
@@ -99,7 +100,7 @@ TEST_F(daemon, leaker_behind_a_zombie_leader_is_killed)
 }
 
 /* (2) Eight leaking children of one parent go together. */
-TEST_F(daemon, leaking_children_are_killed_together)
+TEST_F_TIMEOUT(daemon, leaking_children_are_killed_together, MW_LADDER_TIMEOUT)
 {
 	char filter[512];
 	pid_t innocent, parent;
@@ -131,7 +132,7 @@ TEST_F(daemon, leaking_children_are_killed_together)
 }
 
 /* (3) A slow leak: reclaim and throttle hold it, nothing is killed. */
-TEST_F(daemon, slow_leak_is_contained_without_a_kill)
+TEST_F_TIMEOUT(daemon, slow_leak_is_contained_without_a_kill, MW_LADDER_TIMEOUT)
 {
 	char high[32];
 	pid_t innocent, leaker;
@@ -169,7 +170,7 @@ TEST_F(daemon, slow_leak_is_contained_without_a_kill)
 }
 
 /* (4) --dry-run logs the ladder and touches nothing. */
-TEST_F(daemon, dry_run_acts_on_nothing)
+TEST_F_TIMEOUT(daemon, dry_run_acts_on_nothing, MW_LADDER_TIMEOUT)
 {
 	char f[32], h[32], filter[512];
 	pid_t innocent, leaker;
@@ -215,7 +216,7 @@ TEST_F(daemon, dry_run_acts_on_nothing)
 }
 
 /* (5) oom_score_adj -1000 and --avoid: never chosen, whatever they hold. */
-TEST_F(daemon, protected_processes_are_never_chosen)
+TEST_F_TIMEOUT(daemon, protected_processes_are_never_chosen, MW_LADDER_TIMEOUT)
 {
 	char filter[512];
 	pid_t protected, avoided, other;
@@ -252,7 +253,7 @@ TEST_F(daemon, protected_processes_are_never_chosen)
 }
 
 /* kill = cgroup: the whole cgroup goes at once, the innocent with it. */
-TEST_F(daemon, kill_cgroup_empties_the_cgroup)
+TEST_F_TIMEOUT(daemon, kill_cgroup_empties_the_cgroup, MW_LADDER_TIMEOUT)
 {
 	char filter[768], procs[256];
 	pid_t innocent, leaker;
@@ -287,7 +288,7 @@ TEST_F(daemon, kill_cgroup_empties_the_cgroup)
  * memory.oom.group on the offender's cgroup: that cgroup goes whole, as
  * the kernel would take it; a sibling cgroup under the same policy stays.
  */
-TEST_F(daemon, oom_group_cgroup_is_killed_whole)
+TEST_F_TIMEOUT(daemon, oom_group_cgroup_is_killed_whole, MW_LADDER_TIMEOUT)
 {
 	char path[192], filter[768], a[160], b[160];
 	pid_t innocent, sibling, leaker;
@@ -328,7 +329,7 @@ TEST_F(daemon, oom_group_cgroup_is_killed_whole)
 }
 
 /* A [cgroup] section's prefer wins over the [daemon] section's. */
-TEST_F(daemon, section_prefer_overrides_the_daemons)
+TEST_F_TIMEOUT(daemon, section_prefer_overrides_the_daemons, MW_LADDER_TIMEOUT)
 {
 	char filter[512];
 	pid_t innocent, leaker;
@@ -354,7 +355,8 @@ TEST_F(daemon, section_prefer_overrides_the_daemons)
  * faster than the leaker's heap, but it is page cache; the leaker, whose
  * anonymous memory grows, is the one killed, and the reader lives.
  */
-TEST_F(daemon, page_cache_reader_is_not_taken_for_the_leaker)
+TEST_F_TIMEOUT(daemon, page_cache_reader_is_not_taken_for_the_leaker,
+	       MW_LADDER_TIMEOUT)
 {
 	const char *file = mw_big_file(130UL << 20);
 	char filter[512];

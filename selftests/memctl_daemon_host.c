@@ -152,7 +152,8 @@ TEST_F_TIMEOUT(daemon, node_short_of_memory_gets_its_offender_migrated, 180)
 }
 
 /* The kernel's own OOM kill leaves a report too, readable by a person. */
-TEST_F(daemon, kernel_oom_kill_leaves_an_incident_report)
+TEST_F_TIMEOUT(daemon, kernel_oom_kill_leaves_an_incident_report,
+	       MW_LADDER_TIMEOUT)
 {
 	static char out[MW_OUTSZ], err[MW_OUTSZ];
 	char filter[512], id[128];
@@ -203,7 +204,8 @@ TEST_F(daemon, kernel_oom_kill_leaves_an_incident_report)
  * throttle while usage stays under notify (40%). Usage alone never acts;
  * the pressure trigger, with on-pressure = kill, does.
  */
-TEST_F(daemon, thrash_under_the_levels_is_caught_by_pressure)
+TEST_F_TIMEOUT(daemon, thrash_under_the_levels_is_caught_by_pressure,
+	       MW_LADDER_TIMEOUT)
 {
 	char filter[512];
 	pid_t thrasher;
@@ -238,7 +240,8 @@ TEST_F(daemon, thrash_under_the_levels_is_caught_by_pressure)
  * stalls against memory.high, the trigger fires and the ladder acts on
  * the leaker, with both signals named.
  */
-TEST_F(daemon, needs_pressure_holds_the_kill_until_stalls)
+TEST_F_TIMEOUT(daemon, needs_pressure_holds_the_kill_until_stalls,
+	       MW_LADDER_TIMEOUT)
 {
 	char filter[768];
 	pid_t holder, leaker;

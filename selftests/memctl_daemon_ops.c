@@ -70,7 +70,8 @@ TEST_F(daemon, sighup_reloads_the_configuration)
  * --config, undoes that from the state file and goes on with the
  * policies the module kept.
  */
-TEST_F(daemon, restart_restores_and_keeps_the_module_policies)
+TEST_F_TIMEOUT(daemon, restart_restores_and_keeps_the_module_policies,
+	       MW_LADDER_TIMEOUT)
 {
 	char high[32];
 	pid_t leaker;
@@ -235,7 +236,7 @@ TEST_F(daemon, bad_arguments_are_one_line_and_status_2)
  * --pre-kill: the hook runs with the victim named, the cgroup frozen and
  * the victim alive, and the kill waits for it to end.
  */
-TEST_F(daemon, pre_kill_hook_runs_before_the_kill)
+TEST_F_TIMEOUT(daemon, pre_kill_hook_runs_before_the_kill, MW_LADDER_TIMEOUT)
 {
 	char hook[512], file[96], want[128], filter[512];
 	pid_t innocent, leaker;
@@ -276,7 +277,8 @@ TEST_F(daemon, pre_kill_hook_runs_before_the_kill)
 }
 
 /* A pre-kill hook that overstays is killed, with what it started. */
-TEST_F(daemon, pre_kill_hook_that_overstays_is_killed)
+TEST_F_TIMEOUT(daemon, pre_kill_hook_that_overstays_is_killed,
+	       MW_LADDER_TIMEOUT)
 {
 	char hook[256], file[96];
 	pid_t leaker;
